@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Portti",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portti", targets: ["portti"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure domain values shared by the server and every client. No I/O.
+        .target(name: "PorttiModel", swiftSettings: strict),
+
+        // Words on screen and in errors, from the tables in Resources/strings, embedded at build time.
+        .target(
+            name: "PorttiLocalization",
+            swiftSettings: strict,
+            plugins: [.plugin(name: "EmbedStringTables")]
+        ),
+        .executableTarget(name: "StringTableEmbedder", swiftSettings: strict),
+        .plugin(
+            name: "EmbedStringTables",
+            capability: .buildTool(),
+            dependencies: ["StringTableEmbedder"]
+        ),
+
+        // The portal contract: code generated from Sources/PortalAPI/openapi.yaml for both sides.
+        .target(
+            name: "PortalAPI",
+            dependencies: [
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ],
+            swiftSettings: strict,
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
+        ),
+
+        // The portal's storage: one protocol, a SQLite implementation.
+        .target(
+            name: "PortalStore",
+            dependencies: [
+                "PorttiModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The portal server: Hummingbird serving the generated API over a PortalStore.
+        .target(
+            name: "PortalServer",
+            dependencies: [
+                "PorttiModel", "PortalAPI", "PortalStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .executableTarget(
+            name: "portti",
+            dependencies: [
+                "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "PorttiModelTests", dependencies: ["PorttiModel"]),
+        .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
+        .testTarget(
+            name: "PortalStoreTests",
+            dependencies: ["PortalStore", "PorttiModel"]
+        ),
+        .testTarget(
+            name: "PortalServerTests",
+            dependencies: [
+                "PortalServer", "PortalStore", "PortalAPI", "PorttiModel",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

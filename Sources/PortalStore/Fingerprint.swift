@@ -1,0 +1,22 @@
+import Crypto
+import Foundation
+
+enum Fingerprint {
+    /// A SHA-256 over length-prefixed parts, so that no two different part lists collide by concatenation.
+    static func of(_ parts: [String]) -> String {
+        var hasher = SHA256()
+        for part in parts {
+            let bytes = Array(part.utf8)
+            hasher.update(data: Array("\(bytes.count):".utf8))
+            hasher.update(data: bytes)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+enum Identifier {
+    /// A new random, unguessable id with a readable prefix (122 random bits).
+    static func make(_ prefix: String) -> String {
+        prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import PorttiModel
+
+/// Everything the portal keeps, behind one protocol: the server and the officer's CLI use only this, and
+/// no SQL lives outside an implementation. Methods taking an `applicantID` see only that applicant's
+/// objects and answer nil (or `PortalError.notFound`) for anybody else's, exactly as for ids that do not exist.
+public protocol PortalStore: Sendable {
+    // MARK: Accounts and sessions
+    func createApplicant(username: String, displayName: String, passwordHash: String, now: Date) async throws
+        -> Applicant
+    func applicant(username: String) async throws -> Applicant?
+    func passwordHash(username: String) async throws -> (Applicant, String)?
+    func createSession(tokenHash: String, applicantID: String, expiresAt: Date, now: Date) async throws
+    /// The session's applicant if it is live at `now`; a live session's expiry slides to `slidingExpiry`.
+    func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup
+    func deleteSession(tokenHash: String) async throws
+
+    // MARK: Applications
+    func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application
+    func applications(applicantID: String) async throws -> [Application]
+    func application(id: String, applicantID: String?) async throws -> ApplicationDetail?
+    func setStatus(applicationID: String, status: ApplicationStatus, now: Date) async throws -> Application
+
+    // MARK: Requests for additional information
+    func issueRequest(applicationID: String, text: String, items: [String], deadline: Date, now: Date) async throws
+        -> SupplementRequest
+    func extendDeadline(requestID: String, deadline: Date, now: Date) async throws -> SupplementRequest
+    /// Nil when the application is not the applicant's.
+    func requests(applicationID: String, applicantID: String) async throws -> [SupplementRequest]?
+    func request(id: String, applicantID: String?) async throws -> SupplementRequest?
+
+    // MARK: Attachments and messages
+    /// Records an uploaded file; a repeat with the same key and content returns the first record.
+    func recordAttachment(_ upload: NewAttachment) async throws -> Attachment
+    /// Receives a message and returns its receipt; a repeat with the same key and content returns the first.
+    func receiveMessage(_ message: NewMessage) async throws -> Receipt
+    func receipt(number: String, applicantID: String) async throws -> Receipt?
+    func receipts(applicantID: String) async throws -> [Receipt]
+    /// Every message received, oldest first: the order the authority handles them in.
+    func incomingMessages() async throws -> [IncomingMessage]
+
+    // MARK: Notifications
+    func notifications(applicantID: String, after sequence: Int64?) async throws -> [PortalNotification]
+    func latestNotificationSequence() async throws -> Int64
+    func markNotificationRead(id: String, applicantID: String, now: Date) async throws -> PortalNotification?
+
+    // MARK: Decisions
+    func recordDecision(applicationID: String, text: String, documentSHA256: String?, now: Date) async throws
+        -> Decision
+    /// The decision, served at `now` if this is the first time the applicant opens it.
+    func openDecision(id: String, applicantID: String, now: Date) async throws -> OpenedDecision?
+}
+
+public enum SessionLookup: Sendable, Equatable {
+    case live(Applicant)
+    case expired
+    case unknown
+}
+
+public struct ApplicationDetail: Sendable, Hashable {
+    public var application: Application
+    public var timeline: [TimelineEvent]
+    public var decisionID: String?
+}
+
+public struct OpenedDecision: Sendable, Hashable {
+    public var decision: Decision
+    public var documentSHA256: String?
+}
+
+public struct NewAttachment: Sendable, Hashable {
+    public var applicantID: String
+    public var idempotencyKey: String
+    public var fileName: String
+    public var size: Int64
+    public var sha256: String
+    public var type: AttachmentType
+    public var now: Date
+
+    public init(
+        applicantID: String, idempotencyKey: String, fileName: String, size: Int64, sha256: String,
+        type: AttachmentType, now: Date
+    ) {
+        self.applicantID = applicantID
+        self.idempotencyKey = idempotencyKey
+        self.fileName = fileName
+        self.size = size
+        self.sha256 = sha256
+        self.type = type
+        self.now = now
+    }
+}
+
+public struct NewMessage: Sendable, Hashable {
+    /// What the message is about: an application directly, or a request (whose application it is).
+    public enum Target: Sendable, Hashable {
+        case application(String)
+        case request(String)
+    }
+
+    public var applicantID: String
+    public var idempotencyKey: String
+    public var target: Target
+    public var text: String
+    public var attachmentIDs: [String]
+    public var now: Date
+
+    public init(
+        applicantID: String, idempotencyKey: String, target: Target, text: String, attachmentIDs: [String], now: Date
+    ) {
+        self.applicantID = applicantID
+        self.idempotencyKey = idempotencyKey
+        self.target = target
+        self.text = text
+        self.attachmentIDs = attachmentIDs
+        self.now = now
+    }
+
+    /// What makes two sends "the same body" for the idempotency check.
+    var fingerprint: String {
+        let targetText: String
+        switch target {
+        case .application(let id): targetText = "application:\(id)"
+        case .request(let id): targetText = "request:\(id)"
+        }
+        return Fingerprint.of([targetText, text] + attachmentIDs)
+    }
+}
+
+extension NewAttachment {
+    var fingerprint: String { Fingerprint.of(["attachment", fileName, sha256]) }
+}

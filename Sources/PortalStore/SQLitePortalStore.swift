@@ -1,0 +1,402 @@
+import Foundation
+import GRDB
+import PorttiModel
+
+/// The portal's storage in one SQLite file (WAL), shared safely by the server and the officer's CLI.
+public final class SQLitePortalStore: PortalStore {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        // The server and the officer's CLI may write at once; wait for the other rather than fail.
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrator.migrate(database)
+    }
+
+    // MARK: Accounts and sessions
+
+    public func createApplicant(username: String, displayName: String, passwordHash: String, now: Date) async throws
+        -> Applicant
+    {
+        let row = ApplicantRow(
+            id: Identifier.make("applicant"), username: username, displayName: displayName,
+            passwordHash: passwordHash, createdAt: now)
+        try await database.write { db in try row.insert(db) }
+        return row.applicant
+    }
+
+    public func applicant(username: String) async throws -> Applicant? {
+        try await passwordHash(username: username)?.0
+    }
+
+    public func passwordHash(username: String) async throws -> (Applicant, String)? {
+        try await database.read { db in
+            try ApplicantRow.filter(Column("username") == username).fetchOne(db).map { ($0.applicant, $0.passwordHash) }
+        }
+    }
+
+    public func createSession(tokenHash: String, applicantID: String, expiresAt: Date, now: Date) async throws {
+        try await database.write { db in
+            // Expired sessions are swept here, when someone signs in, so the table never grows without bound.
+            try SessionRow.filter(Column("expiresAt") < now).deleteAll(db)
+            try SessionRow(tokenHash: tokenHash, applicantID: applicantID, createdAt: now, expiresAt: expiresAt)
+                .insert(db)
+        }
+    }
+
+    public func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup {
+        try await database.write { db in
+            guard var session = try SessionRow.fetchOne(db, key: tokenHash) else { return .unknown }
+            guard session.expiresAt > now else {
+                try session.delete(db)
+                return .expired
+            }
+            guard let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return .unknown }
+            if slidingExpiry > session.expiresAt {
+                session.expiresAt = slidingExpiry
+                try session.update(db)
+            }
+            return .live(applicant.applicant)
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        _ = try await database.write { db in try SessionRow.deleteOne(db, key: tokenHash) }
+    }
+
+    // MARK: Applications
+
+    public func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application {
+        try await database.write { db in
+            guard try ApplicantRow.exists(db, key: applicantID) else { throw PortalError.notFound }
+            let count = try ApplicationRow.fetchCount(db) + 1
+            let year = Calendar.portal.component(.year, from: now)
+            let row = ApplicationRow(
+                id: Identifier.make("application"), applicantID: applicantID, type: type,
+                referenceNumber: "MIG-\(year)-" + String(format: "%06d", count), status: .received,
+                submittedAt: now, updatedAt: now)
+            try row.insert(db)
+            try TimelineRow(sequence: nil, applicationID: row.id, at: now, kind: .submitted, status: .received)
+                .insert(db)
+            return row.application
+        }
+    }
+
+    public func applications(applicantID: String) async throws -> [Application] {
+        try await database.read { db in
+            try ApplicationRow.filter(ApplicationRow.Columns.applicantID == applicantID)
+                .order(ApplicationRow.Columns.submittedAt.desc, Column("id"))
+                .fetchAll(db).map(\.application)
+        }
+    }
+
+    public func application(id: String, applicantID: String?) async throws -> ApplicationDetail? {
+        try await database.read { db in
+            guard let row = try Self.application(db, id: id, applicantID: applicantID) else { return nil }
+            let timeline = try TimelineRow.filter(Column("applicationID") == id).order(Column("sequence"))
+                .fetchAll(db).map(\.event)
+            let decisionID = try DecisionRow.filter(Column("applicationID") == id).fetchOne(db)?.id
+            return ApplicationDetail(application: row.application, timeline: timeline, decisionID: decisionID)
+        }
+    }
+
+    public func setStatus(applicationID: String, status: ApplicationStatus, now: Date) async throws -> Application {
+        try await database.write { db in
+            try Self.changeStatus(db, applicationID: applicationID, to: status, kind: .statusChanged, now: now)
+                .application
+        }
+    }
+
+    // MARK: Requests
+
+    public func issueRequest(applicationID: String, text: String, items: [String], deadline: Date, now: Date)
+        async throws -> SupplementRequest
+    {
+        try await database.write { db in
+            let application = try Self.changeStatus(
+                db, applicationID: applicationID, to: .waitingForInformation, kind: .requestSent, now: now)
+            let row = RequestRow(
+                id: Identifier.make("request"), applicationID: applicationID, text: text, items: items,
+                deadline: deadline, sentAt: now, answeredAt: nil)
+            try row.insert(db)
+            try Self.notify(db, applicantID: application.applicantID, kind: .requestSent,
+                            applicationID: applicationID, subjectID: row.id, now: now)
+            return row.request
+        }
+    }
+
+    public func extendDeadline(requestID: String, deadline: Date, now: Date) async throws -> SupplementRequest {
+        try await database.write { db in
+            guard var row = try RequestRow.fetchOne(db, key: requestID) else { throw PortalError.notFound }
+            row.deadline = deadline
+            try row.update(db)
+            guard let application = try ApplicationRow.fetchOne(db, key: row.applicationID) else {
+                throw PortalError.notFound
+            }
+            try TimelineRow(sequence: nil, applicationID: row.applicationID, at: now, kind: .deadlineExtended,
+                            status: application.status).insert(db)
+            return row.request
+        }
+    }
+
+    public func requests(applicationID: String, applicantID: String) async throws -> [SupplementRequest]? {
+        try await database.read { db in
+            guard try Self.application(db, id: applicationID, applicantID: applicantID) != nil else { return nil }
+            return try RequestRow.filter(Column("applicationID") == applicationID)
+                .order(Column("sentAt").desc).fetchAll(db).map(\.request)
+        }
+    }
+
+    public func request(id: String, applicantID: String?) async throws -> SupplementRequest? {
+        try await database.read { db in try Self.request(db, id: id, applicantID: applicantID)?.request }
+    }
+
+    // MARK: Attachments and messages
+
+    public func recordAttachment(_ upload: NewAttachment) async throws -> Attachment {
+        try await database.write { db in
+            if let earlier = try Self.earlierResult(db, applicantID: upload.applicantID, key: upload.idempotencyKey,
+                                                    fingerprint: upload.fingerprint)
+            {
+                guard let row = try AttachmentRow.fetchOne(db, key: earlier) else { throw PortalError.notFound }
+                return row.attachment
+            }
+            let row = AttachmentRow(
+                id: Identifier.make("attachment"), applicantID: upload.applicantID, fileName: upload.fileName,
+                size: upload.size, sha256: upload.sha256, type: upload.type, uploadedAt: upload.now)
+            try row.insert(db)
+            try IdempotencyRow(applicantID: upload.applicantID, key: upload.idempotencyKey,
+                               fingerprint: upload.fingerprint, resultID: row.id, createdAt: upload.now).insert(db)
+            return row.attachment
+        }
+    }
+
+    public func receiveMessage(_ message: NewMessage) async throws -> Receipt {
+        try await database.write { db in
+            // A repeat is answered with the first receipt before any rule is checked again: the request
+            // it answered is answered now, and that must not turn a retry into an error.
+            if let earlier = try Self.earlierResult(db, applicantID: message.applicantID, key: message.idempotencyKey,
+                                                    fingerprint: message.fingerprint)
+            {
+                guard let receipt = try Self.receipt(db, number: earlier, applicantID: message.applicantID) else {
+                    throw PortalError.notFound
+                }
+                return receipt
+            }
+            let applicationID: String
+            var answered: RequestRow?
+            switch message.target {
+            case .application(let id):
+                guard try Self.application(db, id: id, applicantID: message.applicantID) != nil else {
+                    throw PortalError.notFound
+                }
+                applicationID = id
+            case .request(let id):
+                guard let request = try Self.request(db, id: id, applicantID: message.applicantID) else {
+                    throw PortalError.notFound
+                }
+                switch request.request.state(at: message.now) {
+                case .answered: throw PortalError(.requestAlreadyAnswered)
+                case .overdue: throw PortalError(.requestOverdue)
+                case .open: break
+                }
+                applicationID = request.applicationID
+                answered = request
+            }
+            var files: [Receipt.File] = []
+            var attachmentRows: [AttachmentRow] = []
+            for attachmentID in message.attachmentIDs {
+                guard let row = try AttachmentRow.filter(key: attachmentID)
+                    .filter(Column("applicantID") == message.applicantID).fetchOne(db)
+                else { throw PortalError(.notFound, detail: "attachment \(attachmentID)") }
+                attachmentRows.append(row)
+                files.append(Receipt.File(name: row.fileName, size: row.size, sha256: row.sha256))
+            }
+
+            // The number is made from the row's sequence, so it is inserted first with a placeholder.
+            var row = MessageRow(
+                sequence: nil, receiptNumber: Identifier.make("pending"), applicantID: message.applicantID,
+                applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: message.now)
+            try row.insert(db)
+            let sequence = row.sequence ?? db.lastInsertedRowID
+            row.receiptNumber = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: message.now))
+            try row.update(db)
+            for (position, attachment) in attachmentRows.enumerated() {
+                try MessageFileRow(messageSequence: sequence, position: position, attachmentID: attachment.id,
+                                   name: attachment.fileName, size: attachment.size, sha256: attachment.sha256)
+                    .insert(db)
+            }
+            if var answered {
+                answered.answeredAt = message.now
+                try answered.update(db)
+            }
+            let application = try Self.changeStatus(
+                db, applicationID: applicationID, to: answered == nil ? nil : .inProcessing,
+                kind: .informationReceived, now: message.now)
+            try Self.notify(db, applicantID: application.applicantID, kind: .messageReceived,
+                            applicationID: applicationID, subjectID: row.receiptNumber, now: message.now)
+            try IdempotencyRow(applicantID: message.applicantID, key: message.idempotencyKey,
+                               fingerprint: message.fingerprint, resultID: row.receiptNumber,
+                               createdAt: message.now).insert(db)
+            return Receipt(number: row.receiptNumber, receivedAt: message.now, applicationID: applicationID,
+                           requestID: answered?.id, files: files)
+        }
+    }
+
+    public func receipt(number: String, applicantID: String) async throws -> Receipt? {
+        try await database.read { db in try Self.receipt(db, number: number, applicantID: applicantID) }
+    }
+
+    public func receipts(applicantID: String) async throws -> [Receipt] {
+        try await database.read { db in
+            let rows = try MessageRow.filter(Column("applicantID") == applicantID).order(Column("sequence").desc)
+                .fetchAll(db)
+            return try rows.map { try Self.receipt(db, message: $0) }
+        }
+    }
+
+    public func incomingMessages() async throws -> [IncomingMessage] {
+        try await database.read { db in
+            let rows = try MessageRow.order(Column("sequence")).fetchAll(db)
+            return try rows.map { row in
+                let applicant = try ApplicantRow.fetchOne(db, key: row.applicantID)
+                let application = try ApplicationRow.fetchOne(db, key: row.applicationID)
+                return IncomingMessage(
+                    receipt: try Self.receipt(db, message: row), applicantName: applicant?.displayName ?? "",
+                    applicationReference: application?.referenceNumber ?? "", text: row.text)
+            }
+        }
+    }
+
+    // MARK: Notifications
+
+    public func notifications(applicantID: String, after sequence: Int64?) async throws -> [PortalNotification] {
+        try await database.read { db in
+            var query = NotificationRow.filter(Column("applicantID") == applicantID)
+            if let sequence {
+                query = query.filter(Column("sequence") > sequence).order(Column("sequence"))
+            } else {
+                query = query.order(Column("sequence").desc)
+            }
+            return try query.fetchAll(db).map(\.notification)
+        }
+    }
+
+    public func latestNotificationSequence() async throws -> Int64 {
+        try await database.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(sequence), 0) FROM notification") ?? 0
+        }
+    }
+
+    public func markNotificationRead(id: String, applicantID: String, now: Date) async throws -> PortalNotification? {
+        try await database.write { db in
+            guard var row = try NotificationRow.filter(Column("id") == id)
+                .filter(Column("applicantID") == applicantID).fetchOne(db)
+            else { return nil }
+            if row.readAt == nil {
+                row.readAt = now
+                try row.update(db)
+            }
+            return row.notification
+        }
+    }
+
+    // MARK: Decisions
+
+    public func recordDecision(applicationID: String, text: String, documentSHA256: String?, now: Date) async throws
+        -> Decision
+    {
+        try await database.write { db in
+            let application = try Self.changeStatus(
+                db, applicationID: applicationID, to: .decisionMade, kind: .decisionMade, now: now)
+            let row = DecisionRow(
+                id: Identifier.make("decision"), applicationID: applicationID, text: text, madeAt: now,
+                servedAt: nil, documentSHA256: documentSHA256)
+            try row.insert(db)
+            try Self.notify(db, applicantID: application.applicantID, kind: .decisionReady,
+                            applicationID: applicationID, subjectID: row.id, now: now)
+            return row.decision
+        }
+    }
+
+    public func openDecision(id: String, applicantID: String, now: Date) async throws -> OpenedDecision? {
+        try await database.write { db in
+            guard var row = try DecisionRow.fetchOne(db, key: id),
+                try Self.application(db, id: row.applicationID, applicantID: applicantID) != nil
+            else { return nil }
+            if row.servedAt == nil {
+                row.servedAt = now
+                try row.update(db)
+            }
+            return OpenedDecision(decision: row.decision, documentSHA256: row.documentSHA256)
+        }
+    }
+
+    // MARK: Shared steps, inside one transaction
+
+    private static func application(_ db: Database, id: String, applicantID: String?) throws -> ApplicationRow? {
+        var query = ApplicationRow.filter(key: id)
+        if let applicantID { query = query.filter(ApplicationRow.Columns.applicantID == applicantID) }
+        return try query.fetchOne(db)
+    }
+
+    private static func request(_ db: Database, id: String, applicantID: String?) throws -> RequestRow? {
+        guard let row = try RequestRow.fetchOne(db, key: id) else { return nil }
+        guard try application(db, id: row.applicationID, applicantID: applicantID) != nil else { return nil }
+        return row
+    }
+
+    /// Moves an application to `status` (or keeps its status when nil) and records the step in its timeline.
+    @discardableResult
+    private static func changeStatus(
+        _ db: Database, applicationID: String, to status: ApplicationStatus?, kind: TimelineEvent.Kind, now: Date
+    ) throws -> ApplicationRow {
+        guard var row = try ApplicationRow.fetchOne(db, key: applicationID) else { throw PortalError.notFound }
+        if let status { row.status = status }
+        row.updatedAt = now
+        try row.update(db)
+        try TimelineRow(sequence: nil, applicationID: applicationID, at: now, kind: kind, status: row.status)
+            .insert(db)
+        return row
+    }
+
+    private static func notify(
+        _ db: Database, applicantID: String, kind: PortalNotification.Kind, applicationID: String, subjectID: String,
+        now: Date
+    ) throws {
+        try NotificationRow(
+            sequence: nil, id: Identifier.make("notification"), applicantID: applicantID, kind: kind,
+            applicationID: applicationID, subjectID: subjectID, createdAt: now, readAt: nil
+        ).insert(db)
+    }
+
+    /// The result of an earlier call with this key, or nil for a new key; the same key with another body throws.
+    private static func earlierResult(_ db: Database, applicantID: String, key: String, fingerprint: String) throws
+        -> String?
+    {
+        guard let row = try IdempotencyRow.fetchOne(db, key: ["applicantID": applicantID, "key": key]) else {
+            return nil
+        }
+        guard row.fingerprint == fingerprint else { throw PortalError(.idempotencyKeyReused) }
+        return row.resultID
+    }
+
+    private static func receipt(_ db: Database, number: String, applicantID: String) throws -> Receipt? {
+        guard let row = try MessageRow.filter(Column("receiptNumber") == number)
+            .filter(Column("applicantID") == applicantID).fetchOne(db)
+        else { return nil }
+        return try receipt(db, message: row)
+    }
+
+    private static func receipt(_ db: Database, message row: MessageRow) throws -> Receipt {
+        let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
+            .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
+        return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
+                       requestID: row.requestID, files: files)
+    }
+}

@@ -1,0 +1,105 @@
+import GRDB
+
+/// The portal's schema as append-only named migrations: a released migration is never edited.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: accounts, applications, requests, messages, notifications, decisions") { db in
+            try db.create(table: "applicant") { t in
+                t.primaryKey("id", .text)
+                t.column("username", .text).notNull().unique()
+                t.column("displayName", .text).notNull()
+                t.column("passwordHash", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "session") { t in
+                t.primaryKey("tokenHash", .text)
+                t.column("applicantID", .text).notNull().indexed().references("applicant", onDelete: .cascade)
+                t.column("createdAt", .datetime).notNull()
+                t.column("expiresAt", .datetime).notNull()
+            }
+            try db.create(table: "application") { t in
+                t.primaryKey("id", .text)
+                t.column("applicantID", .text).notNull().indexed().references("applicant")
+                t.column("type", .text).notNull()
+                t.column("referenceNumber", .text).notNull().unique()
+                t.column("status", .text).notNull()
+                t.column("submittedAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "timelineEvent") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("applicationID", .text).notNull().indexed().references("application")
+                t.column("at", .datetime).notNull()
+                t.column("kind", .text).notNull()
+                t.column("status", .text).notNull()
+            }
+            try db.create(table: "supplementRequest") { t in
+                t.primaryKey("id", .text)
+                t.column("applicationID", .text).notNull().indexed().references("application")
+                t.column("text", .text).notNull()
+                t.column("items", .jsonText).notNull()
+                t.column("deadline", .datetime).notNull()
+                t.column("sentAt", .datetime).notNull()
+                t.column("answeredAt", .datetime)
+            }
+            try db.create(table: "attachment") { t in
+                t.primaryKey("id", .text)
+                t.column("applicantID", .text).notNull().indexed().references("applicant")
+                t.column("fileName", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("uploadedAt", .datetime).notNull()
+            }
+            // The sequence is the arrival order; receipt numbers are made from it.
+            try db.create(table: "message") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("receiptNumber", .text).notNull().unique()
+                t.column("applicantID", .text).notNull().indexed().references("applicant")
+                t.column("applicationID", .text).notNull().indexed().references("application")
+                t.column("requestID", .text).references("supplementRequest")
+                t.column("text", .text).notNull()
+                t.column("receivedAt", .datetime).notNull()
+            }
+            try db.create(table: "messageFile") { t in
+                t.column("messageSequence", .integer).notNull().references("message")
+                t.column("position", .integer).notNull()
+                t.column("attachmentID", .text).notNull().references("attachment")
+                t.column("name", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull()
+                t.primaryKey(["messageSequence", "position"])
+            }
+            try db.create(table: "notification") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("id", .text).notNull().unique()
+                t.column("applicantID", .text).notNull().references("applicant")
+                t.column("kind", .text).notNull()
+                t.column("applicationID", .text).notNull()
+                t.column("subjectID", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("readAt", .datetime)
+            }
+            try db.create(index: "notification_applicant_sequence", on: "notification", columns: ["applicantID", "sequence"])
+            try db.create(table: "decision") { t in
+                t.primaryKey("id", .text)
+                t.column("applicationID", .text).notNull().unique().references("application")
+                t.column("text", .text).notNull()
+                t.column("madeAt", .datetime).notNull()
+                t.column("servedAt", .datetime)
+                t.column("documentSHA256", .text)
+            }
+            // One row per key and applicant: the unique key is what makes two concurrent copies one record.
+            try db.create(table: "idempotencyKey") { t in
+                t.column("applicantID", .text).notNull()
+                t.column("key", .text).notNull()
+                t.column("fingerprint", .text).notNull()
+                t.column("resultID", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.primaryKey(["applicantID", "key"])
+            }
+        }
+        return migrator
+    }
+}

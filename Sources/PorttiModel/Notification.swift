@@ -1,0 +1,49 @@
+import Foundation
+
+/// Something the applicant is told about through the account.
+public struct PortalNotification: Sendable, Codable, Hashable, Identifiable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// A request for additional information was sent.
+        case requestSent = "request_sent"
+        /// A decision has been made and is ready to read.
+        case decisionReady = "decision_ready"
+        /// What the applicant sent was received (the automatic confirmation).
+        case messageReceived = "message_received"
+    }
+
+    public var id: String
+    /// Rises with every notification the portal creates; the event id of the notification stream.
+    public var sequence: Int64
+    public var kind: Kind
+    public var applicationID: String
+    /// The request, decision or receipt number the notification is about.
+    public var subjectID: String
+    public var createdAt: Date
+    public var readAt: Date?
+
+    public init(
+        id: String, sequence: Int64, kind: Kind, applicationID: String, subjectID: String, createdAt: Date,
+        readAt: Date?
+    ) {
+        self.id = id
+        self.sequence = sequence
+        self.kind = kind
+        self.applicationID = applicationID
+        self.subjectID = subjectID
+        self.createdAt = createdAt
+        self.readAt = readAt
+    }
+}
+
+/// An applicant's account, without its secret.
+public struct Applicant: Sendable, Codable, Hashable, Identifiable {
+    public var id: String
+    public var username: String
+    public var displayName: String
+
+    public init(id: String, username: String, displayName: String) {
+        self.id = id
+        self.username = username
+        self.displayName = displayName
+    }
+}

@@ -1,0 +1,36 @@
+/// The stable error codes of the portal API. Clients translate them; they never change meaning.
+public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
+    case malformedRequest = "malformed_request"
+    case invalidCredentials = "invalid_credentials"
+    case tooManyAttempts = "too_many_attempts"
+    case unauthenticated = "unauthenticated"
+    case sessionExpired = "session_expired"
+    case notFound = "not_found"
+    case requestAlreadyAnswered = "request_already_answered"
+    case requestOverdue = "request_overdue"
+    case attachmentTypeRefused = "attachment_type_refused"
+    case attachmentTooLarge = "attachment_too_large"
+    case attachmentEmpty = "attachment_empty"
+    case tooManyAttachments = "too_many_attachments"
+    case messageEmpty = "message_empty"
+    case messageTooLong = "message_too_long"
+    case idempotencyKeyMissing = "idempotency_key_missing"
+    case idempotencyKeyReused = "idempotency_key_reused"
+    case internalError = "internal_error"
+
+    /// The HTTP status the portal answers with.
+    public var httpStatus: Int {
+        switch self {
+        case .malformedRequest, .attachmentEmpty, .messageEmpty, .idempotencyKeyMissing, .tooManyAttachments:
+            return 400
+        case .invalidCredentials, .unauthenticated, .sessionExpired: return 401
+        case .notFound: return 404
+        case .requestAlreadyAnswered, .requestOverdue: return 409
+        case .idempotencyKeyReused: return 422
+        case .attachmentTooLarge, .messageTooLong: return 413
+        case .attachmentTypeRefused: return 415
+        case .tooManyAttempts: return 429
+        case .internalError: return 500
+        }
+    }
+}

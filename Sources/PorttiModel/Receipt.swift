@@ -1,0 +1,54 @@
+import Foundation
+
+/// The portal's confirmation of receipt: the applicant's proof that a message arrived, and when.
+public struct Receipt: Sendable, Codable, Hashable {
+    /// One received file, as the portal stored it.
+    public struct File: Sendable, Codable, Hashable {
+        public var name: String
+        public var size: Int64
+        public var sha256: String
+
+        public init(name: String, size: Int64, sha256: String) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
+    /// Rises in the order messages arrive (for example `2026-000042`).
+    public var number: String
+    public var receivedAt: Date
+    public var applicationID: String
+    /// The request this message answers; nil for additional information sent without a request.
+    public var requestID: String?
+    public var files: [File]
+
+    public init(number: String, receivedAt: Date, applicationID: String, requestID: String?, files: [File]) {
+        self.number = number
+        self.receivedAt = receivedAt
+        self.applicationID = applicationID
+        self.requestID = requestID
+        self.files = files
+    }
+
+    /// The receipt number for the `sequence`-th message the portal received, in `year`.
+    public static func number(sequence: Int64, year: Int) -> String {
+        let digits = String(sequence)
+        return "\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+    }
+}
+
+/// A message the applicant sent, as the case officer sees it.
+public struct IncomingMessage: Sendable, Codable, Hashable {
+    public var receipt: Receipt
+    public var applicantName: String
+    public var applicationReference: String
+    public var text: String
+
+    public init(receipt: Receipt, applicantName: String, applicationReference: String, text: String) {
+        self.receipt = receipt
+        self.applicantName = applicantName
+        self.applicationReference = applicationReference
+        self.text = text
+    }
+}

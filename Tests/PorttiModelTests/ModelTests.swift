@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@testable import PorttiModel
+
+@Suite struct ModelTests {
+    @Test func attachmentTypeComesFromMagicBytes() {
+        #expect(AttachmentType.detect(prefix: Array("%PDF-1.7\n".utf8)) == .pdf)
+        #expect(AttachmentType.detect(prefix: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]) == .jpeg)
+        #expect(AttachmentType.detect(prefix: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) == .png)
+        #expect(AttachmentType.detect(prefix: [0x89, 0x50, 0x4E, 0x47]) == nil)  // truncated PNG signature
+        #expect(AttachmentType.detect(prefix: Array("PK\u{3}\u{4}docx".utf8)) == nil)
+        #expect(AttachmentType.detect(prefix: [UInt8]()) == nil)
+    }
+
+    @Test func fileNamesAreSanitized() {
+        #expect(FileName.sanitized("../../etc/passwd") == "passwd")
+        #expect(FileName.sanitized("C:\\Users\\x\\scan.pdf") == "scan.pdf")
+        #expect(FileName.sanitized(".hidden.pdf") == "hidden.pdf")
+        #expect(FileName.sanitized("a\u{1B}]0;pwned\u{7}b.pdf") == "a]0;pwnedb.pdf")
+        #expect(FileName.sanitized("line\nbreak.pdf") == "linebreak.pdf")
+        #expect(FileName.sanitized("..") == "attachment")
+        #expect(FileName.sanitized("Päätös 2026.pdf") == "Päätös 2026.pdf")
+        #expect(FileName.sanitized(String(repeating: "ä", count: 300)).utf8.count <= 255)
+    }
+
+    @Test func requestStateFollowsDeadlineAndAnswer() {
+        let deadline = Date(timeIntervalSince1970: 1_000_000)
+        var request = SupplementRequest(
+            id: "r", applicationID: "a", text: "t", items: [], deadline: deadline, sentAt: .distantPast,
+            answeredAt: nil)
+        #expect(request.state(at: deadline) == .open)
+        #expect(request.state(at: deadline.addingTimeInterval(1)) == .overdue)
+        request.answeredAt = deadline
+        #expect(request.state(at: deadline.addingTimeInterval(1)) == .answered)
+    }
+
+    @Test func receiptNumbersRiseWithSequence() {
+        #expect(Receipt.number(sequence: 42, year: 2026) == "2026-000042")
+        #expect(Receipt.number(sequence: 1_234_567, year: 2026) == "2026-1234567")
+        #expect(Receipt.number(sequence: 9, year: 2026) < Receipt.number(sequence: 10, year: 2026))
+    }
+
+    @Test func appealDeadlineCountsFromServedDate() throws {
+        let served = try Date("2026-03-10T09:00:00Z", strategy: .iso8601)
+        let decision = Decision(id: "d", applicationID: "a", text: "", madeAt: served, servedAt: served, hasDocument: false)
+        let deadline = try #require(decision.appealDeadline(appealDays: 30))
+        // Counted in days of the portal's calendar, across the change to summer time on 29 March.
+        let day = Calendar.portal.dateComponents([.year, .month, .day, .hour], from: deadline)
+        #expect([day.year, day.month, day.day, day.hour] == [2026, 4, 9, 11])
+        #expect(Decision(id: "d", applicationID: "a", text: "", madeAt: served, servedAt: nil, hasDocument: false)
+            .appealDeadline(appealDays: 30) == nil)
+    }
+}
