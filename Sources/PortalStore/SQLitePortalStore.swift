@@ -223,7 +223,7 @@ public final class SQLitePortalStore: PortalStore {
                 sequence: nil, receiptNumber: Identifier.make("pending"), applicantID: message.applicantID,
                 applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: message.now)
             try row.insert(db)
-            let sequence = row.sequence ?? db.lastInsertedRowID
+            let sequence = row.sequence ?? db.lastInsertedRowID  // set by didInsert
             row.receiptNumber = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: message.now))
             try row.update(db)
             for (position, attachment) in attachmentRows.enumerated() {

@@ -87,8 +87,11 @@ struct AttachmentRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct MessageRow: Codable, FetchableRecord, PersistableRecord {
+struct MessageRow: Codable, FetchableRecord, MutablePersistableRecord {
     static let databaseTableName = "message"
+
+    mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
+
     var sequence: Int64?
     var receiptNumber: String
     var applicantID: String

@@ -1,0 +1,105 @@
+import Foundation
+import PortalStore
+import PorttiModel
+
+/// A demo applicant whose applications stand in every state, so a newcomer sees every flow at once.
+public enum DemoData {
+    public static let username = "demo"
+    public static let password = "demo-portti"
+
+    /// Seeds the demo applicant unless it exists; answers whether it seeded.
+    @discardableResult
+    public static func seed(store: any PortalStore, vault: DocumentVault, bcryptCost: UInt8 = 10, now: Date = Date())
+        async throws -> Bool
+    {
+        if try await store.applicant(username: username) != nil { return false }
+        let day: TimeInterval = 86_400
+        let applicant = try await store.createApplicant(
+            username: username, displayName: "Aino Virtanen",
+            passwordHash: try await Passwords.hash(password, cost: bcryptCost), now: now - 90 * day)
+
+        // Waiting for additional information: one open request with a deadline.
+        let work = try await store.createApplication(applicantID: applicant.id, type: .residencePermitWork, now: now - 60 * day)
+        _ = try await store.setStatus(applicationID: work.id, status: .inProcessing, now: now - 50 * day)
+        _ = try await store.issueRequest(
+            applicationID: work.id,
+            text: "To process your application we need more information about your employment.",
+            items: ["The signed employment contract", "Your latest payslip"],
+            deadline: Calendar.portal.endOfDay(now + 14 * day), now: now - 2 * day)
+
+        // In processing again after a request that was answered.
+        let family = try await store.createApplication(
+            applicantID: applicant.id, type: .residencePermitFamily, now: now - 80 * day)
+        _ = try await store.setStatus(applicationID: family.id, status: .inProcessing, now: now - 70 * day)
+        let answered = try await store.issueRequest(
+            applicationID: family.id, text: "Send a copy of your marriage certificate.",
+            items: ["Marriage certificate, with an official translation"],
+            deadline: Calendar.portal.endOfDay(now - 20 * day), now: now - 40 * day)
+        let certificate = try await vault.receive(
+            AsyncStreamOfOne(Array(minimalPDF(title: "Marriage certificate").utf8)[...]), maxBytes: .max)
+        let attachment = try await store.recordAttachment(NewAttachment(
+            applicantID: applicant.id, idempotencyKey: "demo-certificate", fileName: "marriage-certificate.pdf",
+            size: certificate.size, sha256: certificate.sha256, type: certificate.type, now: now - 30 * day))
+        _ = try await store.receiveMessage(NewMessage(
+            applicantID: applicant.id, idempotencyKey: "demo-answer", target: .request(answered.id),
+            text: "Here is our marriage certificate with its translation.", attachmentIDs: [attachment.id],
+            now: now - 30 * day))
+
+        // Decided: a decision with its document, not yet opened.
+        let study = try await store.createApplication(
+            applicantID: applicant.id, type: .residencePermitStudy, now: now - 85 * day)
+        _ = try await store.setStatus(applicationID: study.id, status: .inProcessing, now: now - 75 * day)
+        let document = try await vault.receive(
+            AsyncStreamOfOne(Array(minimalPDF(title: "Decision: residence permit for studies granted").utf8)[...]),
+            maxBytes: .max)
+        _ = try await store.recordDecision(
+            applicationID: study.id,
+            text: "You have been granted a residence permit for studies, valid for two years.",
+            documentSHA256: document.sha256, now: now - 1 * day)
+
+        // Just received.
+        _ = try await store.createApplication(applicantID: applicant.id, type: .citizenship, now: now - 3 * day)
+        return true
+    }
+
+    /// A one-page PDF with a line of text: enough for any viewer to open.
+    public static func minimalPDF(title: String) -> String {
+        let text = title.replacingOccurrences(of: "(", with: "[").replacingOccurrences(of: ")", with: "]")
+        let stream = "BT /F1 14 Tf 72 720 Td (\(text)) Tj ET"
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            "<< /Length \(stream.utf8.count) >>\nstream\n\(stream)\nendstream",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        ]
+        var pdf = "%PDF-1.4\n"
+        var offsets: [Int] = []
+        for (index, object) in objects.enumerated() {
+            offsets.append(pdf.utf8.count)
+            pdf += "\(index + 1) 0 obj\n\(object)\nendobj\n"
+        }
+        let xref = pdf.utf8.count
+        pdf += "xref\n0 \(objects.count + 1)\n0000000000 65535 f \n"
+        for offset in offsets { pdf += String(format: "%010d 00000 n \n", offset) }
+        pdf += "trailer\n<< /Size \(objects.count + 1) /Root 1 0 R >>\nstartxref\n\(xref)\n%%EOF\n"
+        return pdf
+    }
+}
+
+/// One chunk as an async sequence, to feed a buffer in memory to the vault.
+struct AsyncStreamOfOne: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+    let chunk: ArraySlice<UInt8>
+    init(_ chunk: ArraySlice<UInt8>) { self.chunk = chunk }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var chunk: ArraySlice<UInt8>?
+        mutating func next() async -> ArraySlice<UInt8>? {
+            defer { chunk = nil }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(chunk: chunk) }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Logging
+import PortalStore
+import ServiceLifecycle
+
+/// Knows the newest notification sequence in the store, so that each open stream queries the store only
+/// when something new exists. One poll serves all streams; it also sees what the officer's CLI writes
+/// from another process. A write in this process calls `poke()` to be heard at once.
+actor NotificationFeed: Service {
+    private let store: any PortalStore
+    private let interval: Duration
+    private let logger: Logger
+    private(set) var latest: Int64 = 0
+    private(set) var isClosed = false
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+
+    init(store: any PortalStore, interval: Duration, logger: Logger) {
+        self.store = store
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.poke()
+                try? await Task.sleep(for: self.interval)
+            }
+        }
+        close()
+    }
+
+    /// Reads the newest sequence and wakes the streams waiting for a newer one.
+    func poke() async {
+        do {
+            let newest = try await store.latestNotificationSequence()
+            if newest > latest {
+                latest = newest
+                wakeAll()
+            }
+        } catch {
+            logger.warning("notification poll failed: \(error)")
+        }
+    }
+
+    /// Returns once a sequence above `seen` exists, the feed closes, or `timeout` passes.
+    func wait(above seen: Int64, timeout: Duration) async {
+        if latest > seen || isClosed { return }
+        let id = UUID()
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.wake(id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in waiters[id] = continuation }
+        } onCancel: {
+            Task { await self.wake(id) }
+        }
+        timer.cancel()
+    }
+
+    private func wake(_ id: UUID) { waiters.removeValue(forKey: id)?.resume() }
+
+    private func wakeAll() {
+        let all = waiters
+        waiters = [:]
+        for continuation in all.values { continuation.resume() }
+    }
+
+    private func close() {
+        isClosed = true
+        wakeAll()
+    }
+}

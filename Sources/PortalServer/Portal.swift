@@ -1,0 +1,66 @@
+import Foundation
+import HummingbirdBcrypt
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import PortalAPI
+import PortalStore
+import PorttiModel
+
+public enum PortalSetupError: Error, Equatable {
+    /// Plain HTTP on an address other than loopback, without `allowInsecure`.
+    case insecureBind(host: String)
+}
+
+/// Builds the portal server from its configuration and storage: the binary and the tests run the same thing.
+/// `onServerRunning` receives the port actually bound, which matters when the configuration asks for port 0.
+public func buildPortal(
+    configuration: PortalConfiguration,
+    store: any PortalStore,
+    logger: Logger = Logger(label: "portti.portal"),
+    clock: @escaping @Sendable () -> Date = { Date() },
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    if !configuration.usesTLS && !configuration.allowInsecure && !PortalConfiguration.isLoopback(configuration.host) {
+        throw PortalSetupError.insecureBind(host: configuration.host)
+    }
+    let vault = try DocumentVault(folder: configuration.documentsFolder)
+    let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
+    let handler = PortalHandler(
+        configuration: configuration, store: store, vault: vault, feed: feed,
+        throttle: SignInThrottle(
+            freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
+        clock: clock, logger: logger,
+        decoyHash: try await Passwords.hash(SessionToken.make(), cost: configuration.bcryptCost))
+
+    let router = Router()
+    router.add(middleware: RouteProblemMiddleware(
+        maxBufferedBody: configuration.maxJSONBodyBytes, streamingPaths: [portalAPIBasePath + "/attachments"]))
+    try handler.registerHandlers(
+        on: router, serverURL: URL(string: portalAPIBasePath)!,
+        middlewares: [
+            ProblemMiddleware(logger: logger),
+            AuthenticationMiddleware(store: store, idleTimeout: configuration.sessionIdleTimeout, clock: clock),
+        ])
+
+    let server: HTTPServerBuilder
+    if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+        server = try .tls(.http1(), tlsConfiguration: tls)
+    } else {
+        server = .http1()
+    }
+    return Application(
+        router: router,
+        server: server,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Portti"),
+        services: [feed],
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}

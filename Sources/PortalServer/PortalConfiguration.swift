@@ -1,0 +1,54 @@
+import Foundation
+import PorttiModel
+
+/// Everything the portal server is built from, with the authority's defaults.
+public struct PortalConfiguration: Sendable {
+    /// Loopback unless told otherwise: without TLS the portal refuses other addresses (see `allowInsecure`).
+    public var host: String = "127.0.0.1"
+    /// 0 picks a free port.
+    public var port: Int = 8080
+    public var dataFolder: URL
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Serve plain HTTP on a non-loopback address. Personal data must travel encrypted, so this is off.
+    public var allowInsecure: Bool = false
+
+    public var attachmentLimits = AttachmentLimits()
+    public var maxMessageCharacters: Int = 20_000
+    /// The largest JSON body accepted (uploads stream and are limited by `attachmentLimits`).
+    public var maxJSONBodyBytes: Int = 1024 * 1024
+    /// Days from the date a decision is served to the last day to appeal.
+    public var appealDays: Int = 30
+    /// A session ends after this long without use; every use moves the end on.
+    public var sessionIdleTimeout: TimeInterval = 30 * 60
+    public var bcryptCost: UInt8 = 12
+    /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
+    public var freeSignInAttempts: Int = 5
+    public var maxSignInDelay: TimeInterval = 15 * 60
+    /// How often the notification stream looks for notifications made by another process (the officer's CLI).
+    public var notificationPollInterval: Duration = .milliseconds(250)
+
+    public init(dataFolder: URL) {
+        self.dataFolder = dataFolder
+    }
+
+    public var databasePath: String { dataFolder.appending(path: "portal.sqlite").path }
+    public var documentsFolder: URL { dataFolder.appending(path: "documents", directoryHint: .isDirectory) }
+
+    public var usesTLS: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
+
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// The data folder when none is given: `$XDG_DATA_HOME/portti/portal`, or `~/.local/share/portti/portal`.
+public func defaultPortalDataFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+    let base: URL
+    if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
+        base = URL(fileURLWithPath: xdg, isDirectory: true)
+    } else {
+        base = FileManager.default.homeDirectoryForCurrentUser.appending(path: ".local/share", directoryHint: .isDirectory)
+    }
+    return base.appending(path: "portti/portal", directoryHint: .isDirectory)
+}

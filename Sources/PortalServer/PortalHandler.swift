@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import OpenAPIRuntime
+import PortalAPI
+import PortalStore
+import PorttiModel
+
+/// The portal's operations, as the contract's generated `APIProtocol` names them. Every refusal is thrown as
+/// a `PortalError`; `ProblemMiddleware` turns it into the answer.
+struct PortalHandler: APIProtocol {
+    let configuration: PortalConfiguration
+    let store: any PortalStore
+    let vault: DocumentVault
+    let feed: NotificationFeed
+    let throttle: SignInThrottle
+    let clock: @Sendable () -> Date
+    let logger: Logger
+    /// A real hash to check against when the user name is unknown, so timing does not reveal which names exist.
+    let decoyHash: String
+
+    func health(_ input: Operations.Health.Input) async throws -> Operations.Health.Output {
+        .ok(.init(body: .plainText("ok")))
+    }
+
+    // MARK: Session
+
+    func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
+        guard case .json(let credentials) = input.body else { throw PortalError(.malformedRequest) }
+        let now = clock()
+        if let wait = await throttle.wait(for: credentials.username, now: now) {
+            throw PortalError(.tooManyAttempts, retryAfterSeconds: wait)
+        }
+        let account = try await store.passwordHash(username: credentials.username)
+        let matches = try await Passwords.verify(credentials.password, hash: account?.1 ?? decoyHash)
+        guard let applicant = account?.0, matches else {
+            await throttle.failed(credentials.username, now: now)
+            throw PortalError(.invalidCredentials)
+        }
+        await throttle.succeeded(credentials.username)
+        let token = SessionToken.make()
+        let expiresAt = now + configuration.sessionIdleTimeout
+        try await store.createSession(
+            tokenHash: SessionToken.hash(token), applicantID: applicant.id, expiresAt: expiresAt, now: now)
+        return .ok(.init(body: .json(.init(token: token, expiresAt: expiresAt, applicant: .init(applicant)))))
+    }
+
+    func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
+        if let tokenHash = SignedIn.tokenHash { try await store.deleteSession(tokenHash: tokenHash) }
+        return .noContent(.init())
+    }
+
+    // MARK: Applications and requests
+
+    func listApplications(_ input: Operations.ListApplications.Input) async throws
+        -> Operations.ListApplications.Output
+    {
+        let applications = try await store.applications(applicantID: SignedIn.current().id)
+        return .ok(.init(body: .json(.init(applications: applications.map(Components.Schemas.Application.init)))))
+    }
+
+    func getApplication(_ input: Operations.GetApplication.Input) async throws -> Operations.GetApplication.Output {
+        guard let detail = try await store.application(id: input.path.applicationId, applicantID: SignedIn.current().id)
+        else { throw PortalError.notFound }
+        return .ok(.init(body: .json(.init(
+            application: .init(detail.application), timeline: detail.timeline.map(Components.Schemas.TimelineEvent.init),
+            decisionId: detail.decisionID))))
+    }
+
+    func listRequests(_ input: Operations.ListRequests.Input) async throws -> Operations.ListRequests.Output {
+        guard let requests = try await store.requests(
+            applicationID: input.path.applicationId, applicantID: SignedIn.current().id)
+        else { throw PortalError.notFound }
+        let now = clock()
+        return .ok(.init(body: .json(.init(requests: requests.map { .init($0, now: now) }))))
+    }
+
+    func getRequest(_ input: Operations.GetRequest.Input) async throws -> Operations.GetRequest.Output {
+        guard let request = try await store.request(id: input.path.requestId, applicantID: SignedIn.current().id) else {
+            throw PortalError.notFound
+        }
+        return .ok(.init(body: .json(.init(request, now: clock()))))
+    }
+
+    // MARK: Attachments and messages
+
+    func uploadAttachment(_ input: Operations.UploadAttachment.Input) async throws
+        -> Operations.UploadAttachment.Output
+    {
+        let applicant = try SignedIn.current()
+        let key = try Self.idempotencyKey(input.headers.idempotencyKey)
+        guard case .binary(let body) = input.body else { throw PortalError(.malformedRequest) }
+        let maxBytes = configuration.attachmentLimits.maxFileBytes
+        // Refuse a declared oversize at once, before a byte is read.
+        if case .known(let length) = body.length, length > maxBytes {
+            throw PortalError(.attachmentTooLarge, limit: maxBytes)
+        }
+        let stored = try await vault.receive(body, maxBytes: maxBytes)
+        let attachment = try await store.recordAttachment(NewAttachment(
+            applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
+            size: stored.size, sha256: stored.sha256, type: stored.type, now: clock()))
+        return .created(.init(body: .json(.init(attachment))))
+    }
+
+    func respondToRequest(_ input: Operations.RespondToRequest.Input) async throws
+        -> Operations.RespondToRequest.Output
+    {
+        guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
+        let receipt = try await receive(
+            draft, target: .request(input.path.requestId), key: input.headers.idempotencyKey)
+        return .created(.init(body: .json(.init(receipt))))
+    }
+
+    func sendAdditionalInformation(_ input: Operations.SendAdditionalInformation.Input) async throws
+        -> Operations.SendAdditionalInformation.Output
+    {
+        guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
+        let receipt = try await receive(
+            draft, target: .application(input.path.applicationId), key: input.headers.idempotencyKey)
+        return .created(.init(body: .json(.init(receipt))))
+    }
+
+    private func receive(_ draft: Components.Schemas.MessageDraft, target: NewMessage.Target, key: String?)
+        async throws -> Receipt
+    {
+        let applicant = try SignedIn.current()
+        let key = try Self.idempotencyKey(key)
+        let limits = configuration.attachmentLimits
+        if draft.attachmentIds.count > limits.maxFilesPerMessage {
+            throw PortalError(.tooManyAttachments, limit: Int64(limits.maxFilesPerMessage))
+        }
+        if draft.message.count > configuration.maxMessageCharacters {
+            throw PortalError(.messageTooLong, limit: Int64(configuration.maxMessageCharacters))
+        }
+        if draft.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && draft.attachmentIds.isEmpty {
+            throw PortalError(.messageEmpty)
+        }
+        let receipt = try await store.receiveMessage(NewMessage(
+            applicantID: applicant.id, idempotencyKey: key, target: target, text: draft.message,
+            attachmentIDs: draft.attachmentIds, now: clock()))
+        await feed.poke()
+        return receipt
+    }
+
+    func listReceipts(_ input: Operations.ListReceipts.Input) async throws -> Operations.ListReceipts.Output {
+        let receipts = try await store.receipts(applicantID: SignedIn.current().id)
+        return .ok(.init(body: .json(.init(receipts: receipts.map(Components.Schemas.Receipt.init)))))
+    }
+
+    func getReceipt(_ input: Operations.GetReceipt.Input) async throws -> Operations.GetReceipt.Output {
+        guard let receipt = try await store.receipt(number: input.path.receiptNumber, applicantID: SignedIn.current().id)
+        else { throw PortalError.notFound }
+        return .ok(.init(body: .json(.init(receipt))))
+    }
+
+    private static func idempotencyKey(_ key: String?) throws -> String {
+        guard let key, !key.isEmpty, key.count <= 200 else { throw PortalError(.idempotencyKeyMissing) }
+        return key
+    }
+
+    // MARK: Notifications
+
+    func listNotifications(_ input: Operations.ListNotifications.Input) async throws
+        -> Operations.ListNotifications.Output
+    {
+        let notifications = try await store.notifications(applicantID: SignedIn.current().id, after: nil)
+        return .ok(.init(body: .json(.init(
+            notifications: notifications.map(Components.Schemas.Notification.init),
+            unreadCount: notifications.count { $0.readAt == nil }))))
+    }
+
+    func markNotificationRead(_ input: Operations.MarkNotificationRead.Input) async throws
+        -> Operations.MarkNotificationRead.Output
+    {
+        guard let notification = try await store.markNotificationRead(
+            id: input.path.notificationId, applicantID: SignedIn.current().id, now: clock())
+        else { throw PortalError.notFound }
+        return .ok(.init(body: .json(.init(notification))))
+    }
+
+    func streamNotifications(_ input: Operations.StreamNotifications.Input) async throws
+        -> Operations.StreamNotifications.Output
+    {
+        let applicant = try SignedIn.current()
+        var cursor: Int64
+        if let header = input.headers.lastEventID {
+            guard let value = Int64(header.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+                throw PortalError(.malformedRequest, detail: "Last-Event-ID is not a sequence")
+            }
+            cursor = value
+        } else {
+            cursor = try await store.latestNotificationSequence()
+        }
+        let store = self.store
+        let feed = self.feed
+        let logger = self.logger
+        let (events, continuation) = AsyncStream<ServerSentEvent>.makeStream()
+        let producer = Task {
+            // The first event tells the client the stream is open and where it stands.
+            continuation.yield(ServerSentEvent(id: String(cursor), event: "open", data: nil))
+            var seen = await feed.latest
+            while !Task.isCancelled, await !feed.isClosed {
+                do {
+                    for notification in try await store.notifications(applicantID: applicant.id, after: cursor) {
+                        let data = try String(decoding: JSONEncoder.portal.encode(
+                            Components.Schemas.Notification(notification)), as: UTF8.self)
+                        continuation.yield(ServerSentEvent(id: String(notification.sequence), event: "notification", data: data))
+                        cursor = notification.sequence
+                    }
+                } catch {
+                    logger.warning("notification stream failed: \(error)")
+                    break
+                }
+                await feed.wait(above: seen, timeout: .seconds(15))
+                let newest = await feed.latest
+                if newest == seen {
+                    continuation.yield(ServerSentEvent(event: "keepalive", data: nil))
+                }
+                seen = newest
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in producer.cancel() }
+        let body = HTTPBody(events.asEncodedServerSentEvents(), length: .unknown, iterationBehavior: .single)
+        return .ok(.init(body: .textEventStream(body)))
+    }
+
+    // MARK: Decisions
+
+    func getDecision(_ input: Operations.GetDecision.Input) async throws -> Operations.GetDecision.Output {
+        let opened = try await openDecision(input.path.decisionId)
+        return .ok(.init(body: .json(.init(opened.decision, appealDays: configuration.appealDays))))
+    }
+
+    func downloadDecisionDocument(_ input: Operations.DownloadDecisionDocument.Input) async throws
+        -> Operations.DownloadDecisionDocument.Output
+    {
+        let opened = try await openDecision(input.path.decisionId)
+        guard let sha256 = opened.documentSHA256 else { throw PortalError(.notFound, detail: "no document") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: vault.location(sha256: sha256).path)[.size])
+            as? Int64
+        let body = HTTPBody(
+            try vault.chunks(sha256: sha256), length: size.map { .known($0) } ?? .unknown, iterationBehavior: .single)
+        return .ok(.init(body: .pdf(body)))
+    }
+
+    private func openDecision(_ id: String) async throws -> OpenedDecision {
+        guard let opened = try await store.openDecision(id: id, applicantID: SignedIn.current().id, now: clock()) else {
+            throw PortalError.notFound
+        }
+        return opened
+    }
+}
+
+extension JSONEncoder {
+    /// Dates as ISO 8601, as the contract's `date-time`.
+    static var portal: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}

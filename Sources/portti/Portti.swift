@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import PorttiLocalization
+
+/// Follow your applications and answer the immigration authority, in the terminal.
+@main
+struct Portti: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portti",
+        abstract: "The applicant's portal of an immigration authority, in the terminal.",
+        discussion: """
+            Exit codes: 0 done; 1 failed (the portal refused or could not be reached, a file could not be read);
+            64 the command line was wrong.
+            """,
+        subcommands: [Serve.self, Officer.self, Demo.self]
+    )
+}
+
+/// Options every command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Language of the output: fi, sv or en. Default: PORTTI_LANG, then LC_ALL/LC_MESSAGES/LANG.")
+    var lang: String?
+
+    var strings: StringTable {
+        var environment = ProcessInfo.processInfo.environment
+        if let lang { environment["PORTTI_LANG"] = lang }
+        return StringTable(Language.fromEnvironment(environment))
+    }
+}
+
+/// Where the portal keeps its data.
+struct PortalDataOptions: ParsableArguments {
+    @Option(name: .customLong("data"), help: "The portal's data folder. Default: $XDG_DATA_HOME/portti/portal.")
+    var dataFolder: String?
+}
+
+/// A failure already explained to the user on standard error.
+struct Explained: Error {}
+
+extension ParsableCommand {
+    /// Prints a translated failure and ends the command with exit code 1.
+    func fail(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return ExitCode.failure
+    }
+}
+
+/// Prints a line at once, also when standard output is a pipe (scripts and tests wait for it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PortalServer
+import PortalStore
+import PorttiModel
+
+extension Portti {
+    /// Runs the portal server.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run the portal server.")
+
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var data: PortalDataOptions
+
+        @Option(help: "Address to listen on. Without TLS only loopback is allowed (see --allow-insecure).")
+        var host = "127.0.0.1"
+        @Option(help: "Port to listen on; 0 picks a free one.")
+        var port = 8080
+        @Option(help: "TLS certificate chain (PEM). With --tls-key the portal serves HTTPS.")
+        var tlsCertificate: String?
+        @Option(help: "TLS private key (PEM).")
+        var tlsKey: String?
+        @Flag(help: "Serve plain HTTP on a non-loopback address. Personal data then travels unencrypted.")
+        var allowInsecure = false
+        @Option(help: "Largest attachment in bytes.")
+        var maxFileBytes: Int64 = AttachmentLimits().maxFileBytes
+        @Option(help: "Most attachments in one message.")
+        var maxFiles: Int = AttachmentLimits().maxFilesPerMessage
+        @Option(help: "Days from the date a decision is served to the last day to appeal.")
+        var appealDays = 30
+        @Option(help: "Minutes a session lasts without use.")
+        var sessionMinutes = 30
+        @Flag(help: "Create the demo applicant and its applications first, if they do not exist.")
+        var demo = false
+
+        func validate() throws {
+            if (tlsCertificate == nil) != (tlsKey == nil) {
+                throw ValidationError("--tls-certificate and --tls-key go together.")
+            }
+        }
+
+        func run() async throws {
+            let strings = common.strings
+            var configuration = PortalConfiguration(
+                dataFolder: data.dataFolder.map { URL(fileURLWithPath: $0, isDirectory: true) }
+                    ?? defaultPortalDataFolder())
+            configuration.host = host
+            configuration.port = port
+            configuration.tlsCertificatePath = tlsCertificate
+            configuration.tlsKeyPath = tlsKey
+            configuration.allowInsecure = allowInsecure
+            configuration.attachmentLimits = AttachmentLimits(maxFileBytes: maxFileBytes, maxFilesPerMessage: maxFiles)
+            configuration.appealDays = appealDays
+            configuration.sessionIdleTimeout = TimeInterval(sessionMinutes * 60)
+
+            try FileManager.default.createDirectory(at: configuration.dataFolder, withIntermediateDirectories: true)
+            let store = try SQLitePortalStore(path: configuration.databasePath)
+            if demo {
+                try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
+            }
+            let scheme = configuration.usesTLS ? "https" : "http"
+            let folder = configuration.dataFolder.path
+            let app: any ApplicationProtocol
+            do {
+                app = try await buildPortal(configuration: configuration, store: store, onServerRunning: { port in
+                    say(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))
+                    say(strings("serve.data_folder", ["path": folder]))
+                })
+            } catch PortalSetupError.insecureBind(let host) {
+                throw fail(strings("serve.insecure_bind", ["host": host]))
+            }
+            try await app.runService()
+        }
+    }
+}
