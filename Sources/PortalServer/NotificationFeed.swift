@@ -67,7 +67,8 @@ actor NotificationFeed: Service {
         for continuation in all.values { continuation.resume() }
     }
 
-    private func close() {
+    /// Ends every open stream: the server's graceful shutdown waits for open responses to finish.
+    func close() {
         isClosed = true
         wakeAll()
     }

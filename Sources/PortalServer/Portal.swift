@@ -10,10 +10,37 @@ import OpenAPIRuntime
 import PortalAPI
 import PortalStore
 import PorttiModel
+import ServiceLifecycle
+import UnixSignals
 
 public enum PortalSetupError: Error, Equatable {
     /// Plain HTTP on an address other than loopback, without `allowInsecure`.
     case insecureBind(host: String)
+}
+
+/// The running portal: the HTTP application and the notification streams it must end when it shuts down.
+public struct Portal: Service {
+    let application: Hummingbird.Application<RouterResponder<BasicRequestContext>>
+    let feed: NotificationFeed
+
+    public func run() async throws {
+        // The server waits for open responses before it stops, and a notification stream never ends on its
+        // own: end the streams as soon as the shutdown begins.
+        try await withGracefulShutdownHandler {
+            try await application.run()
+        } onGracefulShutdown: {
+            Task { await feed.close() }
+        }
+    }
+
+    /// Runs the portal until one of `gracefulShutdownSignals` arrives. An embedding program that owns the
+    /// signals passes none and cancels the task instead.
+    public func runService(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [self], gracefulShutdownSignals: gracefulShutdownSignals, logger: application.logger))
+        try await group.run()
+    }
 }
 
 /// Builds the portal server from its configuration and storage: the binary and the tests run the same thing.
@@ -24,7 +51,7 @@ public func buildPortal(
     logger: Logger = Logger(label: "portti.portal"),
     clock: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) async throws -> some ApplicationProtocol {
+) async throws -> Portal {
     if !configuration.usesTLS && !configuration.allowInsecure && !PortalConfiguration.isLoopback(configuration.host) {
         throw PortalSetupError.insecureBind(host: configuration.host)
     }
@@ -56,11 +83,12 @@ public func buildPortal(
     } else {
         server = .http1()
     }
-    return Application(
+    let application = Hummingbird.Application(
         router: router,
         server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Portti"),
         services: [feed],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+    return Portal(application: application, feed: feed)
 }

@@ -22,7 +22,9 @@ extension PortalError {
         var fields = HTTPFields()
         fields[.contentType] = "application/json; charset=utf-8"
         if let retryAfterSeconds { fields[.retryAfter] = String(retryAfterSeconds) }
-        let body = (try? JSONEncoder().encode(problem)) ?? Data(#"{"code":"internal_error","message":""}"#.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // one answer, byte for byte, for one refusal
+        let body = (try? encoder.encode(problem)) ?? Data(#"{"code":"internal_error","message":""}"#.utf8)
         return (HTTPResponse(status: .init(code: code.httpStatus), headerFields: fields), body)
     }
 

@@ -213,7 +213,7 @@ public final class SQLitePortalStore: PortalStore {
             for attachmentID in message.attachmentIDs {
                 guard let row = try AttachmentRow.filter(key: attachmentID)
                     .filter(Column("applicantID") == message.applicantID).fetchOne(db)
-                else { throw PortalError(.notFound, detail: "attachment \(attachmentID)") }
+                else { throw PortalError.notFound }
                 attachmentRows.append(row)
                 files.append(Receipt.File(name: row.fileName, size: row.size, sha256: row.sha256))
             }

@@ -62,16 +62,16 @@ extension Portti {
             }
             let scheme = configuration.usesTLS ? "https" : "http"
             let folder = configuration.dataFolder.path
-            let app: any ApplicationProtocol
+            let portal: Portal
             do {
-                app = try await buildPortal(configuration: configuration, store: store, onServerRunning: { port in
+                portal = try await buildPortal(configuration: configuration, store: store, onServerRunning: { port in
                     say(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))
                     say(strings("serve.data_folder", ["path": folder]))
                 })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))
             }
-            try await app.runService()
+            try await portal.runService()
         }
     }
 }

@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Foundation
+import NIOSSL
+import OpenAPIAsyncHTTPClient
+import PortalAPI
+import PortalServer
+import PortalStore
+import Testing
+
+enum SQLitePortalStoreOpener {
+    /// A second connection to a portal's database, as the officer's CLI opens it from another process.
+    static func open(_ portal: TestPortal) throws -> SQLitePortalStore {
+        try SQLitePortalStore(path: portal.configuration.databasePath)
+    }
+}
+
+@Suite struct RestartAndTransportTests {
+    @Test func restart_betweenMessageAndReadingItsReceipt_losesNothing() async throws {
+        let first = try await TestPortal.start()
+        let world = try await Case.make(first)
+        let attachment = try await world.applicant.client.upload(Samples.pdf, name: "contract.pdf").created.body.json
+        let receipt = try await world.applicant.client.respondToRequest(
+            path: .init(requestId: world.request.id), headers: .init(idempotencyKey: "before-restart"),
+            body: .json(.init(message: "Sent before the restart.", attachmentIds: [attachment.id]))
+        ).created.body.json
+        await first.stop()
+
+        let second = try await TestPortal.start(folder: first.folder, clock: first.clock)
+        defer { second.removeData() }
+        let client = second.client(token: world.applicant.token)
+        let read = try await client.getReceipt(path: .init(receiptNumber: receipt.number)).ok.body.json
+        #expect(read == receipt)
+        // A retry after the restart still gets the same receipt.
+        let retried = try await client.respondToRequest(
+            path: .init(requestId: world.request.id), headers: .init(idempotencyKey: "before-restart"),
+            body: .json(.init(message: "Sent before the restart.", attachmentIds: [attachment.id]))
+        ).created.body.json
+        #expect(retried == receipt)
+        let stored = try Data(contentsOf: DocumentVault(folder: second.configuration.documentsFolder)
+            .location(sha256: attachment.sha256))
+        #expect(Array(stored) == Samples.pdf)
+        await second.stop()
+    }
+
+    @Test func plainHTTP_onANonLoopbackAddress_isRefusedUnlessAllowed() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = PortalConfiguration(dataFolder: folder)
+        configuration.host = "0.0.0.0"
+        configuration.bcryptCost = 4
+        let store = try SQLitePortalStore(path: configuration.databasePath)
+        await #expect(throws: PortalSetupError.insecureBind(host: "0.0.0.0")) {
+            _ = try await buildPortal(configuration: configuration, store: store)
+        }
+        configuration.allowInsecure = true
+        _ = try await buildPortal(configuration: configuration, store: store)
+    }
+
+    @Test func tls_servesHTTPS_withTheGivenCertificate() async throws {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "portti-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificate = folder.appending(path: "cert.pem").path
+        let key = folder.appending(path: "key.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0)
+
+        let portal = try await TestPortal.start(adjust: {
+            $0.tlsCertificatePath = certificate
+            $0.tlsKeyPath = key
+        })
+        defer { portal.removeData() }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(certificate)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+        let client = Client(
+            serverURL: URL(string: "https://localhost:\(portal.port)\(portalAPIBasePath)")!,
+            transport: AsyncHTTPClientTransport(configuration: .init(client: httpClient)))
+        let health = try await client.health().ok.body.plainText
+        #expect(try await String(collecting: health, upTo: 10) == "ok")
+        // Plain HTTP to the TLS port gets no answer.
+        await #expect(throws: (any Error).self) { _ = try await portal.raw(.get, "/health") }
+        try await httpClient.shutdown()
+        await portal.stop()
+    }
+}

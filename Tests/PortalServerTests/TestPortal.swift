@@ -1,0 +1,173 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
+import PortalAPI
+import PortalServer
+import PortalStore
+import PorttiModel
+import HTTPTypes
+import ServiceLifecycle
+
+/// A clock the test moves by hand, for expiring sessions and passing deadlines.
+final class TestClock: Sendable {
+    private let current = NIOLockedValueBox(Date())
+    var now: Date { current.withLockedValue { $0 } }
+    func advance(by interval: TimeInterval) { current.withLockedValue { $0 += interval } }
+}
+
+/// The real portal server on a free loopback port, with a real SQLite file in a temporary folder.
+final class TestPortal: Sendable {
+    let folder: URL
+    let configuration: PortalConfiguration
+    let store: SQLitePortalStore
+    let clock: TestClock
+    let port: Int
+    private let running: Task<Void, any Error>
+    private let services: ServiceGroup
+
+    static let password = "correct horse battery"
+
+    /// Starts a portal; `folder` reuses an earlier portal's data (a restart).
+    static func start(
+        folder: URL? = nil, clock: TestClock = TestClock(), adjust: (inout PortalConfiguration) -> Void = { _ in }
+    ) async throws -> TestPortal {
+        let folder = folder ?? FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var configuration = PortalConfiguration(dataFolder: folder)
+        configuration.port = 0
+        configuration.bcryptCost = 4
+        configuration.notificationPollInterval = .milliseconds(100)
+        adjust(&configuration)
+        let store = try SQLitePortalStore(path: configuration.databasePath)
+        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+        var logger = Logger(label: "test.portal")
+        logger.logLevel = .warning
+        let app = try await buildPortal(
+            configuration: configuration, store: store, logger: logger, clock: { clock.now },
+            onServerRunning: { port in portContinuation.yield(port) })
+        let services = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let running = Task { try await services.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return TestPortal(
+            folder: folder, configuration: configuration, store: store, clock: clock, port: port, running: running,
+            services: services)
+    }
+
+    private init(
+        folder: URL, configuration: PortalConfiguration, store: SQLitePortalStore, clock: TestClock, port: Int,
+        running: Task<Void, any Error>, services: ServiceGroup
+    ) {
+        self.services = services
+        self.folder = folder
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        self.port = port
+        self.running = running
+    }
+
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)\(portalAPIBasePath)")! }
+
+    /// Stops the portal as `portti serve` stops on SIGTERM: gracefully, finishing what is under way.
+    func stop() async {
+        await services.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+
+    func removeData() { try? FileManager.default.removeItem(at: folder) }
+
+    /// A client of the generated API, signed in with `token` when given.
+    func client(token: String? = nil) -> Client {
+        Client(
+            serverURL: baseURL,
+            transport: AsyncHTTPClientTransport(configuration: .init(client: .shared, timeout: .seconds(30))),
+            middlewares: token.map { [BearerToken(token: $0)] } ?? [])
+    }
+
+    /// Creates an applicant through the officer's side and signs them in.
+    func signedInApplicant(_ username: String) async throws -> SignedInApplicant {
+        let hash = try await Passwords.hash(Self.password, cost: 4)
+        let applicant = try await store.createApplicant(
+            username: username, displayName: username.capitalized, passwordHash: hash, now: clock.now)
+        let output = try await client().signIn(body: .json(.init(username: username, password: Self.password)))
+        let token = try output.ok.body.json.token
+        return SignedInApplicant(applicant: applicant, token: token, client: client(token: token))
+    }
+
+    /// A raw HTTP call, for what the generated client would never send.
+    func raw(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, headers: [String: String] = [:],
+        body: [UInt8]? = nil
+    ) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + path)
+        request.method = .init(rawValue: method.rawValue)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: bytes))
+    }
+}
+
+struct SignedInApplicant: Sendable {
+    let applicant: Applicant
+    let token: String
+    let client: Client
+}
+
+struct BearerToken: ClientMiddleware {
+    let token: String
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        request.headerFields[.authorization] = "Bearer \(token)"
+        return try await next(request, body, baseURL)
+    }
+}
+
+/// Runs `body` with a fresh portal and always stops it and removes its data.
+func withPortal<T>(
+    adjust: (inout PortalConfiguration) -> Void = { _ in }, _ body: (TestPortal) async throws -> T
+) async throws -> T {
+    let portal = try await TestPortal.start(adjust: adjust)
+    do {
+        let result = try await body(portal)
+        await portal.stop()
+        portal.removeData()
+        return result
+    } catch {
+        await portal.stop()
+        portal.removeData()
+        throw error
+    }
+}
+
+enum Samples {
+    static let pdf = Array(DemoData.minimalPDF(title: "Employment contract").utf8)
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 100)
+    static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 1, count: 100)
+    /// A ZIP (the start of a .docx), whatever name it is given.
+    static let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 100)
+}
+
+extension Client {
+    /// Uploads bytes as a file named `name` with a fresh idempotency key unless one is given.
+    func upload(_ bytes: [UInt8], name: String, key: String = UUID().uuidString) async throws
+        -> Operations.UploadAttachment.Output
+    {
+        try await uploadAttachment(
+            query: .init(filename: name), headers: .init(idempotencyKey: key), body: .binary(HTTPBody(bytes)))
+    }
+}
+
+extension Components.Responses.Problem {
+    var code: String? { if case .json(let problem) = body { problem.code } else { nil } }
+}
