@@ -100,6 +100,10 @@ let package = Package(
         .testTarget(name: "PorttiModelTests", dependencies: ["PorttiModel"]),
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
+            name: "PorttiCommandTests",
+            dependencies: ["portti", "PortalStore", "PorttiModel"]
+        ),
+        .testTarget(
             name: "PortalStoreTests",
             dependencies: ["PortalStore", "PorttiModel"]
         ),

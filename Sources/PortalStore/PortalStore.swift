@@ -51,6 +51,11 @@ public protocol PortalStore: Sendable {
     func openDecision(id: String, applicantID: String, now: Date) async throws -> OpenedDecision?
 }
 
+/// Refusals of the officer's side that the applicant's API never meets.
+public enum PortalStoreError: Error, Equatable {
+    case usernameTaken(String)
+}
+
 public enum SessionLookup: Sendable, Equatable {
     case live(Applicant)
     case expired

@@ -26,7 +26,11 @@ public final class SQLitePortalStore: PortalStore {
         let row = ApplicantRow(
             id: Identifier.make("applicant"), username: username, displayName: displayName,
             passwordHash: passwordHash, createdAt: now)
-        try await database.write { db in try row.insert(db) }
+        do {
+            try await database.write { db in try row.insert(db) }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+            throw PortalStoreError.usernameTaken(username)
+        }
         return row.applicant
     }
 

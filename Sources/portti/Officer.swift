@@ -85,9 +85,14 @@ extension Portti.Officer {
             }
             guard !password.isEmpty else { throw fail(strings("officer.password_empty")) }
             let store = try context.openStore()
-            let applicant = try await store.createApplicant(
-                username: username, displayName: name,
-                passwordHash: try await Passwords.hash(password, cost: bcryptCost), now: Date())
+            let applicant: Applicant
+            do {
+                applicant = try await store.createApplicant(
+                    username: username, displayName: name,
+                    passwordHash: try await Passwords.hash(password, cost: bcryptCost), now: Date())
+            } catch PortalStoreError.usernameTaken {
+                throw fail(strings("officer.username_taken", ["username": username]))
+            }
             say(strings("officer.applicant_created", ["username": username, "id": applicant.id]))
         }
 
