@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
     ],
     targets: [
         // Pure domain values shared by the server and every client. No I/O.
@@ -61,7 +62,7 @@ let package = Package(
                 "PorttiModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -87,11 +88,44 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The applicant's side of the portal API: typed results and errors, streamed uploads, retries.
+        .target(
+            name: "PortalClient",
+            dependencies: [
+                "PorttiModel", "PortalAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The applicant's local state: drafts, outbox, receipts and the offline cache, in SQLite.
+        .target(
+            name: "ApplicantStore",
+            dependencies: [
+                "PorttiModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Sending once: the outbox delivered through the client, resumable after a crash.
+        .target(
+            name: "Delivery",
+            dependencies: ["PorttiModel", "PortalClient", "ApplicantStore"],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "portti",
             dependencies: [
-                "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore",
+                "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore", "PortalClient", "ApplicantStore",
+                "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

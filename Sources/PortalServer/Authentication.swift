@@ -90,25 +90,48 @@ actor SignInThrottle {
         self.maxDelay = maxDelay
     }
 
-    /// Seconds to wait before `username` may try again, or nil when it may try now.
-    func wait(for username: String, now: Date) -> Int? {
-        guard let record = records[username.lowercased()], record.failures >= freeAttempts else { return nil }
-        let delay = delay(after: record.failures)
-        let remaining = record.lastFailure.addingTimeInterval(delay).timeIntervalSince(now)
-        if remaining > maxDelay * 2 { records[username.lowercased()] = nil }  // long forgotten
-        return remaining > 0 ? Int(remaining.rounded(.up)) : nil
-    }
-
-    func failed(_ username: String, now: Date) {
-        var record = records[username.lowercased()] ?? Record(failures: 0, lastFailure: now)
+    /// Starts an attempt for `username`: answers the seconds to wait when it may not try now; otherwise
+    /// counts the attempt as failed until `succeeded` says otherwise.
+    func begin(_ username: String, now: Date) -> Int? {
+        let key = username.lowercased()
+        if let record = records[key], record.failures >= freeAttempts {
+            let remaining = record.lastFailure.addingTimeInterval(delay(after: record.failures)).timeIntervalSince(now)
+            if remaining > 0 { return Int(remaining.rounded(.up)) }
+        }
+        if records[key] == nil, records.count >= Self.maxTracked { forgetOld(now: now) }
+        var record = records[key] ?? Record(failures: 0, lastFailure: now)
         record.failures += 1
         record.lastFailure = now
-        records[username.lowercased()] = record
+        records[key] = record
+        return nil
+    }
+
+    /// Names tracked at most; beyond it, records quiet for longer than the longest delay are forgotten.
+    static let maxTracked = 100_000
+
+    private func forgetOld(now: Date) {
+        records = records.filter { now.timeIntervalSince($0.value.lastFailure) <= maxDelay }
+        if records.count >= Self.maxTracked { records.removeAll() }  // a flood of names: start afresh
     }
 
     func succeeded(_ username: String) { records[username.lowercased()] = nil }
 
     private func delay(after failures: Int) -> TimeInterval {
         min(maxDelay, pow(2, Double(failures - freeAttempts)))
+    }
+}
+
+/// Bounds the bcrypt work strangers can queue: beyond `limit` checks under way, sign-ins are told to wait.
+actor PasswordChecks {
+    private var underWay = 0
+    private let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    func verify(_ password: String, hash: String) async throws -> Bool {
+        guard underWay < limit else { throw PortalError(.tooManyAttempts, retryAfterSeconds: 1) }
+        underWay += 1
+        defer { underWay -= 1 }
+        return try await Passwords.verify(password, hash: hash)
     }
 }

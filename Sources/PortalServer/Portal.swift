@@ -16,6 +16,8 @@ import UnixSignals
 public enum PortalSetupError: Error, Equatable {
     /// Plain HTTP on an address other than loopback, without `allowInsecure`.
     case insecureBind(host: String)
+    /// The certificate or key cannot be read, or is not PEM.
+    case unreadableTLSFile(path: String)
 }
 
 /// The running portal: the HTTP application and the notification streams it must end when it shuts down.
@@ -56,11 +58,13 @@ public func buildPortal(
         throw PortalSetupError.insecureBind(host: configuration.host)
     }
     let vault = try DocumentVault(folder: configuration.documentsFolder)
+    await vault.removeAbandoned(olderThan: 3600)
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
         configuration: configuration, store: store, vault: vault, feed: feed,
         throttle: SignInThrottle(
             freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
+        passwordChecks: PasswordChecks(limit: configuration.maxPasswordChecksUnderWay),
         clock: clock, logger: logger,
         decoyHash: try await Passwords.hash(SessionToken.make(), cost: configuration.bcryptCost))
 
@@ -76,9 +80,13 @@ public func buildPortal(
 
     let server: HTTPServerBuilder
     if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
+        for path in [certificatePath, keyPath] where !FileManager.default.isReadableFile(atPath: path) {
+            throw PortalSetupError.unreadableTLSFile(path: path)
+        }
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        let tls = TLSConfiguration.makeServerConfiguration(
+        var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+        tls.minimumTLSVersion = .tlsv12
         server = try .tls(.http1(), tlsConfiguration: tls)
     } else {
         server = .http1()

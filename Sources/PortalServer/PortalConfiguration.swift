@@ -21,6 +21,10 @@ public struct PortalConfiguration: Sendable {
     public var appealDays: Int = 30
     /// A session ends after this long without use; every use moves the end on.
     public var sessionIdleTimeout: TimeInterval = 30 * 60
+    /// A session ends this long after sign-in however busy it is.
+    public var sessionMaxLifetime: TimeInterval = 12 * 60 * 60
+    /// Password checks under way at once; more sign-ins are asked to wait a second.
+    public var maxPasswordChecksUnderWay: Int = 64
     public var bcryptCost: UInt8 = 12
     /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
     public var freeSignInAttempts: Int = 5
@@ -37,8 +41,17 @@ public struct PortalConfiguration: Sendable {
 
     public var usesTLS: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
 
+    /// Whether `host` is a loopback address: `localhost`, 127.0.0.0/8 or ::1, parsed as an address
+    /// (so a name such as `127.example.net` is not taken for one).
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.prefix(15).allSatisfy { $0 == 0 } && bytes[15] == 1 }
+        }
+        return false
     }
 }
 

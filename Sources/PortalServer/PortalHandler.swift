@@ -13,6 +13,7 @@ struct PortalHandler: APIProtocol {
     let vault: DocumentVault
     let feed: NotificationFeed
     let throttle: SignInThrottle
+    let passwordChecks: PasswordChecks
     let clock: @Sendable () -> Date
     let logger: Logger
     /// A real hash to check against when the user name is unknown, so timing does not reveal which names exist.
@@ -26,21 +27,24 @@ struct PortalHandler: APIProtocol {
 
     func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
         guard case .json(let credentials) = input.body else { throw PortalError(.malformedRequest) }
+        // No account has a name or password this long; refusing them keeps the throttle's memory bounded.
+        guard credentials.username.utf8.count <= 256, credentials.password.utf8.count <= 1024 else {
+            throw PortalError(.invalidCredentials)
+        }
         let now = clock()
-        if let wait = await throttle.wait(for: credentials.username, now: now) {
+        // The attempt counts before the password is checked, so attempts sent in parallel count too.
+        if let wait = await throttle.begin(credentials.username, now: now) {
             throw PortalError(.tooManyAttempts, retryAfterSeconds: wait)
         }
         let account = try await store.passwordHash(username: credentials.username)
-        let matches = try await Passwords.verify(credentials.password, hash: account?.1 ?? decoyHash)
-        guard let applicant = account?.0, matches else {
-            await throttle.failed(credentials.username, now: now)
-            throw PortalError(.invalidCredentials)
-        }
+        let matches = try await passwordChecks.verify(credentials.password, hash: account?.1 ?? decoyHash)
+        guard let applicant = account?.0, matches else { throw PortalError(.invalidCredentials) }
         await throttle.succeeded(credentials.username)
         let token = SessionToken.make()
         let expiresAt = now + configuration.sessionIdleTimeout
         try await store.createSession(
-            tokenHash: SessionToken.hash(token), applicantID: applicant.id, expiresAt: expiresAt, now: now)
+            tokenHash: SessionToken.hash(token), applicantID: applicant.id, expiresAt: expiresAt,
+            notAfter: now + configuration.sessionMaxLifetime, now: now)
         return .ok(.init(body: .json(.init(token: token, expiresAt: expiresAt, applicant: .init(applicant)))))
     }
 
@@ -181,6 +185,8 @@ struct PortalHandler: APIProtocol {
         -> Operations.StreamNotifications.Output
     {
         let applicant = try SignedIn.current()
+        let tokenHash = SignedIn.tokenHash ?? ""
+        let clock = self.clock
         var cursor: Int64
         if let header = input.headers.lastEventID {
             guard let value = Int64(header.trimmingCharacters(in: .whitespaces)), value >= 0 else {
@@ -193,17 +199,24 @@ struct PortalHandler: APIProtocol {
         let store = self.store
         let feed = self.feed
         let logger = self.logger
-        let (events, continuation) = AsyncStream<ServerSentEvent>.makeStream()
+        // A client that stops reading is dropped rather than buffered for without end; it resumes from its
+        // last event id when it reconnects.
+        let (events, continuation) = AsyncStream<ServerSentEvent>.makeStream(bufferingPolicy: .bufferingOldest(256))
         let producer = Task {
             // The first event tells the client the stream is open and where it stands.
             continuation.yield(ServerSentEvent(id: String(cursor), event: "open", data: nil))
             var seen = await feed.latest
-            while !Task.isCancelled, await !feed.isClosed {
+            stream: while !Task.isCancelled, await !feed.isClosed {
                 do {
+                    // A stream lasts only as long as its session: signing out or expiring ends it.
+                    let now = clock()
+                    guard case .live = try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now)
+                    else { break }
                     for notification in try await store.notifications(applicantID: applicant.id, after: cursor) {
                         let data = try String(decoding: JSONEncoder.portal.encode(
                             Components.Schemas.Notification(notification)), as: UTF8.self)
-                        continuation.yield(ServerSentEvent(id: String(notification.sequence), event: "notification", data: data))
+                        let event = ServerSentEvent(id: String(notification.sequence), event: "notification", data: data)
+                        if case .dropped = continuation.yield(event) { break stream }
                         cursor = notification.sequence
                     }
                 } catch {
@@ -212,8 +225,8 @@ struct PortalHandler: APIProtocol {
                 }
                 await feed.wait(above: seen, timeout: .seconds(15))
                 let newest = await feed.latest
-                if newest == seen {
-                    continuation.yield(ServerSentEvent(event: "keepalive", data: nil))
+                if newest == seen, case .dropped = continuation.yield(ServerSentEvent(event: "keepalive", data: nil)) {
+                    break
                 }
                 seen = newest
             }
@@ -236,11 +249,11 @@ struct PortalHandler: APIProtocol {
     {
         let opened = try await openDecision(input.path.decisionId)
         guard let sha256 = opened.documentSHA256 else { throw PortalError(.notFound, detail: "no document") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: vault.location(sha256: sha256).path)[.size])
-            as? Int64
-        let body = HTTPBody(
-            try vault.chunks(sha256: sha256), length: size.map { .known($0) } ?? .unknown, iterationBehavior: .single)
-        return .ok(.init(body: .pdf(body)))
+        guard let document = try await vault.open(sha256: sha256) else {
+            logger.error("decision \(input.path.decisionId): document \(sha256) is missing from the vault")
+            throw PortalError(.notFound, detail: "no document")
+        }
+        return .ok(.init(body: .pdf(HTTPBody(document.chunks, length: .known(document.size), iterationBehavior: .single))))
     }
 
     private func openDecision(_ id: String) async throws -> OpenedDecision {

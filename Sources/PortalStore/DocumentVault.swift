@@ -1,15 +1,18 @@
 import Crypto
 import Foundation
+import NIOPosix
 import PorttiModel
 
 /// Files kept beside the database, stored by their SHA-256: attachments and decision documents.
 /// Content streams to disk as it arrives, so memory stays flat for any size and any number of uploads.
+/// Disk calls run on NIO's thread pool, never on the cooperative pool that serves requests.
 public struct DocumentVault: Sendable {
     public let folder: URL
 
     public init(folder: URL) throws {
         self.folder = folder
-        try FileManager.default.createDirectory(at: incoming, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: incoming, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 
     private var incoming: URL { folder.appending(path: "incoming", directoryHint: .isDirectory) }
@@ -27,26 +30,37 @@ public struct DocumentVault: Sendable {
     }
 
     /// Receives one document from `chunks`: checks its type from the first bytes, refuses it as soon as it
-    /// passes `maxBytes`, hashes it as it goes and keeps it under its digest.
+    /// passes `maxBytes`, hashes it as it goes and keeps it under its digest, durably.
     public func receive<Chunks: AsyncSequence>(
         _ chunks: Chunks, maxBytes: Int64
     ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
         let temporary = incoming.appending(path: UUID().uuidString)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CocoaError(.fileWriteUnknown)
+        let handle = try await io {
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                throw CocoaError(.fileWriteUnknown)
+            }
+            return try FileHandle(forWritingTo: temporary)
         }
-        let handle = try FileHandle(forWritingTo: temporary)
-        var keep = false
+        var placed = false
         defer {
             try? handle.close()
-            if !keep { try? FileManager.default.removeItem(at: temporary) }
+            if !placed { try? FileManager.default.removeItem(at: temporary) }
         }
 
         var hasher = SHA256()
         var size: Int64 = 0
         var head: [UInt8] = []
         var type: AttachmentType?
-        for try await chunk in chunks {
+        var iterator = chunks.makeAsyncIterator()
+        while true {
+            let next: ArraySlice<UInt8>?
+            do {
+                next = try await iterator.next()
+            } catch {
+                // The sender stopped half-way (a dropped connection): nothing was received.
+                throw PortalError(.malformedRequest, detail: "upload interrupted")
+            }
+            guard let chunk = next else { break }
             size += Int64(chunk.count)
             if size > maxBytes { throw PortalError(.attachmentTooLarge, limit: maxBytes) }
             if type == nil {
@@ -59,15 +73,18 @@ public struct DocumentVault: Sendable {
                 }
             }
             hasher.update(data: chunk)
-            try handle.write(contentsOf: chunk)
+            try await io { try handle.write(contentsOf: chunk) }
         }
         if size == 0 { throw PortalError(.attachmentEmpty) }
-        // A file shorter than a signature is judged on what there is.
-        guard let type = type ?? AttachmentType.detect(prefix: head) else { throw PortalError(.attachmentTypeRefused) }
-        try handle.synchronize()
+        // Shorter than a signature: no document of an accepted type is that small.
+        guard let type else { throw PortalError(.attachmentTypeRefused) }
         let sha256 = hasher.finalize().hexString
-        try place(temporary, sha256: sha256)
-        keep = true
+        let destination = location(sha256: sha256)
+        try await io {
+            try handle.synchronize()
+            try Self.place(temporary, at: destination)
+        }
+        placed = true
         return Stored(sha256: sha256, size: size, type: type)
     }
 
@@ -78,23 +95,55 @@ public struct DocumentVault: Sendable {
         return try await receive(FileChunks(handle: handle), maxBytes: .max)
     }
 
-    /// The content with this digest, read in chunks as it is sent.
-    public func chunks(sha256: String) throws -> FileChunks {
-        FileChunks(handle: try FileHandle(forReadingFrom: location(sha256: sha256)))
+    /// The content with this digest and its size, read in chunks as it is sent; nil when it is not kept.
+    public func open(sha256: String) async throws -> (chunks: FileChunks, size: Int64)? {
+        let url = location(sha256: sha256)
+        return try await io {
+            guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            return (FileChunks(handle: handle), Int64(size))
+        }
     }
 
-    private func place(_ temporary: URL, sha256: String) throws {
-        let destination = location(sha256: sha256)
-        try FileManager.default.createDirectory(
-            at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if FileManager.default.fileExists(atPath: destination.path) { return }  // same content, kept once
-        // rename(2) is atomic: a reader sees the whole file or none.
-        if rename(temporary.path, destination.path) != 0 { throw CocoaError(.fileWriteUnknown) }
+    /// Removes uploads that never finished (the portal stopped mid-upload), once they are clearly abandoned.
+    public func removeAbandoned(olderThan age: TimeInterval, now: Date = Date()) async {
+        let incoming = self.incoming
+        _ = try? await io {
+            let names = try FileManager.default.contentsOfDirectory(atPath: incoming.path)
+            for name in names {
+                let url = incoming.appending(path: name)
+                let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
+                if let modified, now.timeIntervalSince(modified) > age { try? FileManager.default.removeItem(at: url) }
+            }
+        }
+    }
+
+    private static func place(_ temporary: URL, at destination: URL) throws {
+        let shard = destination.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
+        if FileManager.default.fileExists(atPath: destination.path) {
+            try? FileManager.default.removeItem(at: temporary)  // the same content is kept once
+            return
+        }
+        // rename(2) is atomic: a reader sees the whole file or none. Syncing the folder makes the new name
+        // survive a power loss, before the database row that points to it is committed.
+        guard rename(temporary.path, destination.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        for folder in [shard, shard.deletingLastPathComponent()] {
+            let descriptor = Foundation.open(folder.path, O_RDONLY | O_DIRECTORY)
+            if descriptor >= 0 {
+                fsync(descriptor)
+                close(descriptor)
+            }
+        }
+    }
+
+    private func io<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive(work)
     }
 }
 
-
-/// A file read in 64 KiB chunks, for streaming it out without loading it whole.
+/// A file read in 64 KiB chunks on NIO's thread pool, for streaming it out without loading it whole.
 public struct FileChunks: AsyncSequence, Sendable {
     public typealias Element = ArraySlice<UInt8>
     let handle: FileHandle
@@ -102,7 +151,9 @@ public struct FileChunks: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let handle: FileHandle
         public mutating func next() async throws -> ArraySlice<UInt8>? {
-            guard let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty else {
+            let handle = self.handle
+            let data = try await NIOThreadPool.singleton.runIfActive { try handle.read(upToCount: 64 * 1024) }
+            guard let data, !data.isEmpty else {
                 try? handle.close()
                 return nil
             }

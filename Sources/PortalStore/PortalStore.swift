@@ -10,8 +10,10 @@ public protocol PortalStore: Sendable {
         -> Applicant
     func applicant(username: String) async throws -> Applicant?
     func passwordHash(username: String) async throws -> (Applicant, String)?
-    func createSession(tokenHash: String, applicantID: String, expiresAt: Date, now: Date) async throws
-    /// The session's applicant if it is live at `now`; a live session's expiry slides to `slidingExpiry`.
+    /// A session that expires at `expiresAt` unless used, and at `notAfter` however much it is used.
+    func createSession(tokenHash: String, applicantID: String, expiresAt: Date, notAfter: Date, now: Date) async throws
+    /// The session's applicant if it is live at `now`; a live session's expiry slides to `slidingExpiry`
+    /// (never past its `notAfter`).
     func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup
     func deleteSession(tokenHash: String) async throws
 
@@ -54,6 +56,11 @@ public protocol PortalStore: Sendable {
 /// Refusals of the officer's side that the applicant's API never meets.
 public enum PortalStoreError: Error, Equatable {
     case usernameTaken(String)
+    /// A deadline can only move later, and only while the request is unanswered.
+    case deadlineNotLater
+    case requestAnswered
+    /// An application gets one decision.
+    case decisionExists
 }
 
 public enum SessionLookup: Sendable, Equatable {

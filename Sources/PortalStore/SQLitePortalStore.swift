@@ -44,12 +44,16 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
-    public func createSession(tokenHash: String, applicantID: String, expiresAt: Date, now: Date) async throws {
+    public func createSession(tokenHash: String, applicantID: String, expiresAt: Date, notAfter: Date, now: Date)
+        async throws
+    {
         try await database.write { db in
             // Expired sessions are swept here, when someone signs in, so the table never grows without bound.
             try SessionRow.filter(Column("expiresAt") < now).deleteAll(db)
-            try SessionRow(tokenHash: tokenHash, applicantID: applicantID, createdAt: now, expiresAt: expiresAt)
-                .insert(db)
+            try SessionRow(
+                tokenHash: tokenHash, applicantID: applicantID, createdAt: now, expiresAt: min(expiresAt, notAfter),
+                notAfter: notAfter
+            ).insert(db)
         }
     }
 
@@ -61,8 +65,9 @@ public final class SQLitePortalStore: PortalStore {
                 return .expired
             }
             guard let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return .unknown }
-            if slidingExpiry > session.expiresAt {
-                session.expiresAt = slidingExpiry
+            let slid = min(slidingExpiry, session.notAfter)
+            if slid > session.expiresAt {
+                session.expiresAt = slid
                 try session.update(db)
             }
             return .live(applicant.applicant)
@@ -137,6 +142,8 @@ public final class SQLitePortalStore: PortalStore {
     public func extendDeadline(requestID: String, deadline: Date, now: Date) async throws -> SupplementRequest {
         try await database.write { db in
             guard var row = try RequestRow.fetchOne(db, key: requestID) else { throw PortalError.notFound }
+            if row.answeredAt != nil { throw PortalStoreError.requestAnswered }
+            if deadline <= row.deadline { throw PortalStoreError.deadlineNotLater }
             row.deadline = deadline
             try row.update(db)
             guard let application = try ApplicationRow.fetchOne(db, key: row.applicationID) else {
@@ -222,32 +229,40 @@ public final class SQLitePortalStore: PortalStore {
                 files.append(Receipt.File(name: row.fileName, size: row.size, sha256: row.sha256))
             }
 
+            // Numbers and times rise together: a message numbered later is never received earlier.
+            let latest = try Date.fetchOne(db, sql: "SELECT MAX(receivedAt) FROM message")
+            let receivedAt = max(message.now, latest ?? message.now)
             // The number is made from the row's sequence, so it is inserted first with a placeholder.
             var row = MessageRow(
                 sequence: nil, receiptNumber: Identifier.make("pending"), applicantID: message.applicantID,
-                applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: message.now)
+                applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: receivedAt)
             try row.insert(db)
             let sequence = row.sequence ?? db.lastInsertedRowID  // set by didInsert
-            row.receiptNumber = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: message.now))
+            row.receiptNumber = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: receivedAt))
             try row.update(db)
             for (position, attachment) in attachmentRows.enumerated() {
                 try MessageFileRow(messageSequence: sequence, position: position, attachmentID: attachment.id,
                                    name: attachment.fileName, size: attachment.size, sha256: attachment.sha256)
                     .insert(db)
             }
+            var nextStatus: ApplicationStatus?
             if var answered {
-                answered.answeredAt = message.now
+                answered.answeredAt = receivedAt
                 try answered.update(db)
+                // Back in processing once nothing more is asked; a decided or closed application stays so.
+                let current = try ApplicationRow.fetchOne(db, key: applicationID)?.status
+                let stillOpen = try RequestRow.filter(Column("applicationID") == applicationID)
+                    .filter(Column("answeredAt") == nil).filter(Column("deadline") >= receivedAt).fetchCount(db)
+                if current == .waitingForInformation && stillOpen == 0 { nextStatus = .inProcessing }
             }
             let application = try Self.changeStatus(
-                db, applicationID: applicationID, to: answered == nil ? nil : .inProcessing,
-                kind: .informationReceived, now: message.now)
+                db, applicationID: applicationID, to: nextStatus, kind: .informationReceived, now: receivedAt)
             try Self.notify(db, applicantID: application.applicantID, kind: .messageReceived,
-                            applicationID: applicationID, subjectID: row.receiptNumber, now: message.now)
+                            applicationID: applicationID, subjectID: row.receiptNumber, now: receivedAt)
             try IdempotencyRow(applicantID: message.applicantID, key: message.idempotencyKey,
                                fingerprint: message.fingerprint, resultID: row.receiptNumber,
-                               createdAt: message.now).insert(db)
-            return Receipt(number: row.receiptNumber, receivedAt: message.now, applicationID: applicationID,
+                               createdAt: receivedAt).insert(db)
+            return Receipt(number: row.receiptNumber, receivedAt: receivedAt, applicationID: applicationID,
                            requestID: answered?.id, files: files)
         }
     }
@@ -316,6 +331,9 @@ public final class SQLitePortalStore: PortalStore {
         -> Decision
     {
         try await database.write { db in
+            if try DecisionRow.filter(Column("applicationID") == applicationID).fetchCount(db) > 0 {
+                throw PortalStoreError.decisionExists
+            }
             let application = try Self.changeStatus(
                 db, applicationID: applicationID, to: .decisionMade, kind: .decisionMade, now: now)
             let row = DecisionRow(

@@ -21,6 +21,7 @@ struct SessionRow: Codable, FetchableRecord, PersistableRecord {
     var applicantID: String
     var createdAt: Date
     var expiresAt: Date
+    var notAfter: Date
 }
 
 struct ApplicationRow: Codable, FetchableRecord, PersistableRecord {

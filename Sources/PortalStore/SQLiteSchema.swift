@@ -17,6 +17,7 @@ enum SQLiteSchema {
                 t.column("applicantID", .text).notNull().indexed().references("applicant", onDelete: .cascade)
                 t.column("createdAt", .datetime).notNull()
                 t.column("expiresAt", .datetime).notNull()
+                t.column("notAfter", .datetime).notNull()
             }
             try db.create(table: "application") { t in
                 t.primaryKey("id", .text)

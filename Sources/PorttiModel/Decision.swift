@@ -20,10 +20,10 @@ public struct Decision: Sendable, Codable, Hashable, Identifiable {
         self.hasDocument = hasDocument
     }
 
-    /// The last day to appeal: `appealDays` after the decision was served; nil until it is served.
+    /// The last day to appeal, `appealDays` after the decision was served, to its end; nil until it is served.
     public func appealDeadline(appealDays: Int, calendar: Calendar = .portal) -> Date? {
-        guard let servedAt else { return nil }
-        return calendar.date(byAdding: .day, value: appealDays, to: servedAt)
+        guard let servedAt, let day = calendar.date(byAdding: .day, value: appealDays, to: servedAt) else { return nil }
+        return calendar.endOfDay(day)
     }
 }
 

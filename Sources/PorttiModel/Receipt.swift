@@ -15,7 +15,7 @@ public struct Receipt: Sendable, Codable, Hashable {
         }
     }
 
-    /// Rises in the order messages arrive (for example `2026-000042`).
+    /// Rises in the order messages arrive (for example `2026-00000042`), also when compared as text.
     public var number: String
     public var receivedAt: Date
     public var applicationID: String
@@ -34,7 +34,7 @@ public struct Receipt: Sendable, Codable, Hashable {
     /// The receipt number for the `sequence`-th message the portal received, in `year`.
     public static func number(sequence: Int64, year: Int) -> String {
         let digits = String(sequence)
-        return "\(year)-" + String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+        return "\(year)-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 }
 

@@ -31,7 +31,7 @@ struct OfficerContext: ParsableArguments {
 
     func openStore() throws -> SQLitePortalStore {
         let configuration = PortalConfiguration(dataFolder: dataFolder)
-        try FileManager.default.createDirectory(at: configuration.dataFolder, withIntermediateDirectories: true)
+        try createDataFolder(configuration.dataFolder)
         return try SQLitePortalStore(path: configuration.databasePath)
     }
 
@@ -70,7 +70,13 @@ extension Portti.Officer {
         @Option(help: "The user name the applicant signs in with.") var username: String
         @Option(help: "The applicant's name as shown.") var name: String
         @Option(help: "A file whose first line is the password.") var passwordFile: String?
-        @Option(help: "bcrypt cost (work factor).") var bcryptCost: UInt8 = 12
+        @Option(help: "bcrypt cost (work factor), 4 to 31.") var bcryptCost: UInt8 = 12
+
+        func validate() throws {
+            guard (4...31).contains(bcryptCost) else {
+                throw ValidationError(context.strings("officer.bad_bcrypt_cost"))
+            }
+        }
 
         func run() async throws {
             let strings = context.strings
@@ -218,6 +224,10 @@ extension Portti.Officer {
                 say(strings("officer.deadline_extended", ["id": extended.id, "deadline": context.format(extended.deadline)]))
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_request", ["id": request]))
+            } catch PortalStoreError.deadlineNotLater {
+                throw fail(strings("officer.deadline_not_later"))
+            } catch PortalStoreError.requestAnswered {
+                throw fail(strings("officer.request_answered", ["id": request]))
             }
         }
     }
@@ -257,7 +267,9 @@ extension Portti.Officer {
             var sha256: String?
             if let document {
                 do {
-                    sha256 = try await context.openVault().keep(fileAt: URL(fileURLWithPath: document)).sha256
+                    let stored = try await context.openVault().keep(fileAt: URL(fileURLWithPath: document))
+                    guard stored.type == .pdf else { throw PortalError(.attachmentTypeRefused) }
+                    sha256 = stored.sha256
                 } catch let error as PortalError where error.code == .attachmentTypeRefused || error.code == .attachmentEmpty {
                     throw fail(strings("officer.document_not_pdf"))
                 } catch let error as PortalError {
@@ -273,6 +285,8 @@ extension Portti.Officer {
                 say(strings("officer.decision_recorded", ["id": decision.id]))
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_application", ["id": application]))
+            } catch PortalStoreError.decisionExists {
+                throw fail(strings("officer.decision_exists", ["id": application]))
             }
         }
     }

@@ -34,8 +34,11 @@ struct PortalDataOptions: ParsableArguments {
     var dataFolder: String?
 }
 
-/// A failure already explained to the user on standard error.
-struct Explained: Error {}
+/// Creates a data folder only its owner can enter: it holds personal data.
+func createDataFolder(_ folder: URL) throws {
+    try FileManager.default.createDirectory(
+        at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+}
 
 extension ParsableCommand {
     /// Prints a translated failure and ends the command with exit code 1.

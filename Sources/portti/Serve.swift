@@ -36,8 +36,16 @@ extension Portti {
         var demo = false
 
         func validate() throws {
-            if (tlsCertificate == nil) != (tlsKey == nil) {
-                throw ValidationError("--tls-certificate and --tls-key go together.")
+            let strings = common.strings
+            if (tlsCertificate == nil) != (tlsKey == nil) { throw ValidationError(strings("serve.tls_pair")) }
+            guard (1...7 * 24 * 60).contains(sessionMinutes) else {
+                throw ValidationError(strings("serve.bad_number", ["option": "--session-minutes", "range": "1–10080"]))
+            }
+            guard (1...3650).contains(appealDays) else {
+                throw ValidationError(strings("serve.bad_number", ["option": "--appeal-days", "range": "1–3650"]))
+            }
+            guard maxFileBytes > 0, maxFiles > 0 else {
+                throw ValidationError(strings("serve.bad_number", ["option": "--max-file-bytes/--max-files", "range": "≥ 1"]))
             }
         }
 
@@ -55,7 +63,7 @@ extension Portti {
             configuration.appealDays = appealDays
             configuration.sessionIdleTimeout = TimeInterval(sessionMinutes * 60)
 
-            try FileManager.default.createDirectory(at: configuration.dataFolder, withIntermediateDirectories: true)
+            try createDataFolder(configuration.dataFolder)
             let store = try SQLitePortalStore(path: configuration.databasePath)
             if demo {
                 try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
@@ -70,6 +78,10 @@ extension Portti {
                 })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))
+            } catch PortalSetupError.unreadableTLSFile(let path) {
+                throw fail(strings("serve.tls_unreadable", ["path": path]))
+            } catch let error where tlsCertificate != nil {
+                throw fail(strings("serve.tls_unreadable", ["path": "\(tlsCertificate ?? "") / \(tlsKey ?? "")"]) + " (\(error))")
             }
             try await portal.runService()
         }

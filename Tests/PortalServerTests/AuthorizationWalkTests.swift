@@ -44,7 +44,7 @@ import Testing
                                  nil)),
             ]
             for (index, walk) in walks.enumerated() {
-                let ghost = walk.theirs.hasPrefix("20") ? "2026-999999" : "\(walk.theirs.prefix { $0 != "_" })_00000000000000000000000000000000"
+                let ghost = walk.theirs.hasPrefix("20") ? "2026-99999999" : "\(walk.theirs.prefix { $0 != "_" })_00000000000000000000000000000000"
                 func send(_ id: String) async throws -> (status: Int, body: String) {
                     let body = walk.call.body ?? Array(#"{"message":"hi","attachmentIds":["\#(id)"]}"#.utf8)
                     return try await portal.raw(

@@ -48,7 +48,10 @@ struct Case {
     }
 
     @Test func requests_listAndRead_showItemsDeadlineAndState() async throws {
-        try await withPortal(adjust: { $0.sessionIdleTimeout = 90 * 86_400 }) { portal in
+        try await withPortal(adjust: {
+            $0.sessionIdleTimeout = 90 * 86_400
+            $0.sessionMaxLifetime = 90 * 86_400
+        }) { portal in
             let world = try await Case.make(portal)
             let client = world.applicant.client
             let requests = try await client.listRequests(path: .init(applicationId: world.application.id)).ok.body.json
@@ -169,6 +172,7 @@ struct Case {
         try await withPortal(adjust: {
             $0.appealDays = 21
             $0.sessionIdleTimeout = 90 * 86_400
+            $0.sessionMaxLifetime = 90 * 86_400
         }) { portal in
             let world = try await Case.make(portal)
             let vault = try DocumentVault(folder: portal.configuration.documentsFolder)

@@ -96,3 +96,80 @@ import Testing
         await second.stop()
     }
 }
+
+@Suite struct HardeningTests {
+    @Test func parallelFailedSignIns_allCount() async throws {
+        try await withPortal(adjust: { $0.freeSignInAttempts = 3 }) { portal in
+            _ = try await portal.signedInApplicant("aino")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        try await portal.raw(.post, "/session", headers: ["Content-Type": "application/json"],
+                                             body: Array(#"{"username":"aino","password":"wrong"}"#.utf8)).status
+                    }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            // Only the free attempts reach the password check; the rest are told to wait.
+            #expect(statuses.filter { $0 == 401 }.count <= 3)
+            #expect(statuses.filter { $0 == 429 }.count >= 9)
+        }
+    }
+
+    @Test func overlongCredentials_areRefusedWithoutWork() async throws {
+        try await withPortal { portal in
+            let name = String(repeating: "n", count: 10_000)
+            let answer = try await portal.raw(.post, "/session", headers: ["Content-Type": "application/json"],
+                                              body: Array(#"{"username":"\#(name)","password":"x"}"#.utf8))
+            #expect(answer.status == 401)
+        }
+    }
+
+    @Test func loopback_isParsedAsAnAddress() {
+        for host in ["127.0.0.1", "127.1.2.3", "::1", "localhost"] { #expect(PortalConfiguration.isLoopback(host), "\(host)") }
+        for host in ["127.example.net", "0.0.0.0", "::", "10.0.0.1", "::2", "example.com"] {
+            #expect(!PortalConfiguration.isLoopback(host), "\(host)")
+        }
+    }
+
+    @Test func notificationStream_endsWhenTheSessionEnds() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let body = try await world.applicant.client.streamNotifications(headers: .init()).ok.body.textEventStream
+            var events = body.asDecodedServerSentEvents().makeAsyncIterator()
+            #expect(try await events.next()?.event == "open")
+            _ = try await world.applicant.client.signOut().noContent
+            // Something new wakes the stream; it finds the session gone and ends instead of delivering it.
+            _ = try await portal.store.issueRequest(
+                applicationID: world.application.id, text: "x", items: [], deadline: portal.clock.now + 86_400,
+                now: portal.clock.now)
+            var delivered: [String] = []
+            while let event = try await events.next() { if event.event == "notification" { delivered.append(event.id ?? "") } }
+            #expect(delivered.isEmpty)
+        }
+    }
+
+    @Test func duplicateUploads_leaveNoTemporaryFiles() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            for index in 0..<3 { _ = try await world.applicant.client.upload(Samples.pdf, name: "\(index).pdf").created }
+            _ = try await portal.raw(.post, "/attachments?filename=x.pdf", token: world.applicant.token,
+                                     headers: ["Idempotency-Key": "z", "Content-Type": "application/octet-stream"],
+                                     body: Samples.zip)
+            let incoming = portal.configuration.documentsFolder.appending(path: "incoming").path
+            #expect(try FileManager.default.contentsOfDirectory(atPath: incoming).isEmpty)
+        }
+    }
+
+    @Test func tinyFiles_withOnlyAPartialSignature_areRefused() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            for bytes: [UInt8] in [[0xFF, 0xD8, 0xFF], Array("%PDF-".utf8)] {
+                let answer = try await portal.raw(
+                    .post, "/attachments?filename=x.pdf", token: world.applicant.token,
+                    headers: ["Idempotency-Key": UUID().uuidString, "Content-Type": "application/octet-stream"], body: bytes)
+                #expect(answer.status == 415)
+            }
+        }
+    }
+}

@@ -57,13 +57,15 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
     func sessions_liveExpiredUnknown_andSliding(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
             let (aino, _) = try await applicantWithApplication(store, "aino")
-            try await store.createSession(tokenHash: "t1", applicantID: aino.id, expiresAt: start + 60, now: start)
+            try await store.createSession(tokenHash: "t1", applicantID: aino.id, expiresAt: start + 60, notAfter: start + 95, now: start)
             #expect(try await store.useSession(tokenHash: "t1", now: start + 30, slidingExpiry: start + 90) == .live(aino))
             // Slid to start + 90 by the use above.
             #expect(try await store.useSession(tokenHash: "t1", now: start + 80, slidingExpiry: start + 80) == .live(aino))
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 91, slidingExpiry: start + 200) == .expired)
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 92, slidingExpiry: start + 200) == .unknown)
-            try await store.createSession(tokenHash: "t2", applicantID: aino.id, expiresAt: start + 60, now: start)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 89, slidingExpiry: start + 200) == .live(aino))
+            // However busy, it ends at its notAfter.
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 96, slidingExpiry: start + 300) == .expired)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 97, slidingExpiry: start + 300) == .unknown)
+            try await store.createSession(tokenHash: "t2", applicantID: aino.id, expiresAt: start + 60, notAfter: start + 60, now: start)
             try await store.deleteSession(tokenHash: "t2")
             #expect(try await store.useSession(tokenHash: "t2", now: start, slidingExpiry: start) == .unknown)
         }
@@ -112,6 +114,66 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
                     applicantID: aino.id, idempotencyKey: "k2", target: .request(request.id), text: "Again",
                     attachmentIDs: [], now: start + 2 * day))
             }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func answering_movesStatusOnlyFromWaiting_andOnlyWhenNothingIsLeftOpen(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let first = try await store.issueRequest(applicationID: application.id, text: "1", items: [], deadline: start + day, now: start)
+            let second = try await store.issueRequest(applicationID: application.id, text: "2", items: [], deadline: start + day, now: start)
+            func answer(_ request: SupplementRequest) async throws {
+                _ = try await store.receiveMessage(NewMessage(
+                    applicantID: aino.id, idempotencyKey: request.id, target: .request(request.id), text: "a",
+                    attachmentIDs: [], now: start + 1))
+            }
+            try await answer(first)
+            #expect(try await store.application(id: application.id, applicantID: aino.id)?.application.status == .waitingForInformation)
+            try await answer(second)
+            #expect(try await store.application(id: application.id, applicantID: aino.id)?.application.status == .inProcessing)
+
+            // A decided application stays decided when a late answer arrives.
+            let third = try await store.issueRequest(applicationID: application.id, text: "3", items: [], deadline: start + day, now: start + 2)
+            _ = try await store.recordDecision(applicationID: application.id, text: "d", documentSHA256: nil, now: start + 3)
+            try await answer(third)
+            #expect(try await store.application(id: application.id, applicantID: aino.id)?.application.status == .decisionMade)
+            await #expect(throws: PortalStoreError.decisionExists) {
+                _ = try await store.recordDecision(applicationID: application.id, text: "again", documentSHA256: nil, now: start + 4)
+            }
+            await #expect(throws: PortalStoreError.requestAnswered) {
+                _ = try await store.extendDeadline(requestID: first.id, deadline: start + 9 * day, now: start + 5)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func deadlines_onlyMoveLater(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (_, application) = try await applicantWithApplication(store, "aino")
+            let request = try await store.issueRequest(applicationID: application.id, text: "1", items: [], deadline: start + day, now: start)
+            await #expect(throws: PortalStoreError.deadlineNotLater) {
+                _ = try await store.extendDeadline(requestID: request.id, deadline: start + day, now: start)
+            }
+            await #expect(throws: PortalError.notFound) {
+                _ = try await store.extendDeadline(requestID: "request_none", deadline: start + 2 * day, now: start)
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func receipts_timesNeverFallBehindNumbers(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            // The second send was stamped earlier (its clock read first) but arrives later.
+            let first = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "1", target: .application(application.id), text: "1", attachmentIDs: [],
+                now: start + 10))
+            let second = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "2", target: .application(application.id), text: "2", attachmentIDs: [],
+                now: start + 5))
+            #expect(first.number < second.number)
+            #expect(first.receivedAt <= second.receivedAt)
         }
     }
 

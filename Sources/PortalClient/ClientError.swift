@@ -1,0 +1,88 @@
+import PorttiModel
+
+/// What can go wrong talking to the portal, in terms the applicant can act on. Each case has a string table
+/// key (`messageKey`) and the values for its placeholders.
+public enum ClientError: Error, Sendable, Equatable {
+    /// No connection to the portal (down, wrong address, no network).
+    case portalUnreachable
+    /// The portal did not answer in time.
+    case timeout
+    /// The session ended; sign in again (what was written is kept).
+    case sessionExpired
+    /// Not signed in, or the portal does not know this session.
+    case notSignedIn
+    case invalidCredentials
+    case tooManyAttempts(retryAfterSeconds: Int)
+    /// The portal refused an attachment: its type, size or emptiness, or too many in one message.
+    case attachmentRefused(PortalErrorCode, limit: Int64?)
+    case requestAlreadyAnswered
+    case requestOverdue
+    /// The object does not exist, or is not the applicant's.
+    case notFound
+    /// Another refusal by the portal, with its code.
+    case refused(PortalErrorCode, limit: Int64?)
+    /// The portal failed on its side.
+    case serverError
+    /// The portal's answer could not be understood (not the contract's JSON, or far too large).
+    case malformedReply
+    /// A file changed or vanished between being attached and being sent.
+    case fileChanged(path: String)
+    /// A file could not be read.
+    case fileUnreadable(path: String)
+
+    /// The string table key that explains this error.
+    public var messageKey: String {
+        switch self {
+        case .portalUnreachable: "client.error.unreachable"
+        case .timeout: "client.error.timeout"
+        case .sessionExpired: "error.session_expired"
+        case .notSignedIn: "client.error.not_signed_in"
+        case .invalidCredentials: "error.invalid_credentials"
+        case .tooManyAttempts: "error.too_many_attempts"
+        case .attachmentRefused(let code, _), .refused(let code, _): "error.\(code.rawValue)"
+        case .requestAlreadyAnswered: "error.request_already_answered"
+        case .requestOverdue: "error.request_overdue"
+        case .notFound: "error.not_found"
+        case .serverError: "error.internal_error"
+        case .malformedReply: "client.error.malformed_reply"
+        case .fileChanged: "client.error.file_changed"
+        case .fileUnreadable: "client.error.file_unreadable"
+        }
+    }
+
+    /// Values for the placeholders of `messageKey`; sizes are left to the caller to format (`limitBytes`).
+    public var messageArguments: [String: String] {
+        switch self {
+        case .tooManyAttempts(let seconds): ["seconds": String(seconds)]
+        case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
+        case .fileChanged(let path), .fileUnreadable(let path): ["path": path]
+        default: [:]
+        }
+    }
+
+    /// Whether trying again later, unchanged, may succeed.
+    public var isTransient: Bool {
+        switch self {
+        case .portalUnreachable, .timeout, .serverError: true
+        default: false
+        }
+    }
+
+    /// The error for a portal refusal with `code`.
+    public init(code: PortalErrorCode, limit: Int64? = nil, retryAfterSeconds: Int? = nil) {
+        switch code {
+        case .invalidCredentials: self = .invalidCredentials
+        case .tooManyAttempts: self = .tooManyAttempts(retryAfterSeconds: retryAfterSeconds ?? 60)
+        case .unauthenticated: self = .notSignedIn
+        case .sessionExpired: self = .sessionExpired
+        case .notFound: self = .notFound
+        case .requestAlreadyAnswered: self = .requestAlreadyAnswered
+        case .requestOverdue: self = .requestOverdue
+        case .attachmentTypeRefused, .attachmentTooLarge, .attachmentEmpty, .tooManyAttachments:
+            self = .attachmentRefused(code, limit: limit)
+        case .internalError: self = .serverError
+        case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused:
+            self = .refused(code, limit: limit)
+        }
+    }
+}

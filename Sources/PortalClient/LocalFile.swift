@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import OpenAPIRuntime
+
+/// A file on the applicant's disk, measured and hashed in constant memory.
+public enum LocalFile {
+    public struct Digest: Sendable, Hashable {
+        public var size: Int64
+        public var sha256: String
+    }
+
+    /// Size and SHA-256 of a regular file, read in chunks. Throws for anything that is not a readable regular file.
+    public static func digest(path: String) throws -> Digest {
+        let handle = try openRegularFile(path)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while let data = try handle.read(upToCount: 256 * 1024), !data.isEmpty {
+            hasher.update(data: data)
+            size += Int64(data.count)
+        }
+        return Digest(size: size, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Opens `path` for reading only if it is a regular file; a FIFO or device is never opened (it could block).
+    static func openRegularFile(_ path: String) throws -> FileHandle {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw CocoaError(.fileReadNoPermission) }
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CocoaError(.fileReadNoPermission) }
+        // Checked again on the open file: the path may have been swapped in between.
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw CocoaError(.fileReadNoPermission)
+        }
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+    }
+}
+
+/// A file streamed from disk in 64 KiB chunks, reporting bytes sent of the total as it goes.
+struct FileChunkSequence: AsyncSequence, Sendable {
+    typealias Element = ArraySlice<UInt8>
+    let path: String
+    let total: Int64
+    let progress: @Sendable (Int64, Int64) -> Void
+
+    init(path: String, progress: @escaping @Sendable (Int64, Int64) -> Void) throws {
+        self.path = path
+        self.progress = progress
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw CocoaError(.fileReadNoSuchFile) }
+        total = Int64(info.st_size)
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let handle: FileHandle?
+        let total: Int64
+        let progress: @Sendable (Int64, Int64) -> Void
+        var sent: Int64 = 0
+
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            guard let handle, let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty else {
+                try? handle?.close()
+                return nil
+            }
+            sent += Int64(data.count)
+            progress(sent, total)
+            return ArraySlice(data)
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress)
+    }
+}
+
+/// Thrown when an answer is larger than any answer of the contract can be.
+struct ReplyTooLarge: Error {}
+
+/// Refuses answers beyond a size, so a hostile or broken portal cannot fill the applicant's memory.
+struct ReplySizeLimit: ClientMiddleware {
+    let maxBytes: Int
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let (response, responseBody) = try await next(request, body, baseURL)
+        // Streams (notifications, documents) are read piece by piece by their callers.
+        guard let responseBody, operationID != "streamNotifications", operationID != "downloadDecisionDocument" else {
+            return (response, responseBody)
+        }
+        if case .known(let length) = responseBody.length, length > maxBytes { throw ReplyTooLarge() }
+        let guarded = HTTPBody(
+            LimitedChunks(base: responseBody, limit: maxBytes), length: responseBody.length, iterationBehavior: .single)
+        return (response, guarded)
+    }
+}
+
+/// Passes chunks on until more than `limit` bytes were seen, then throws.
+struct LimitedChunks<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ArraySlice<UInt8> {
+    typealias Element = ArraySlice<UInt8>
+    let base: Base
+    let limit: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let limit: Int
+        var seen = 0
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            guard let chunk = try await base.next() else { return nil }
+            seen += chunk.count
+            if seen > limit { throw ReplyTooLarge() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
+}

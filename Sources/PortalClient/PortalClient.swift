@@ -1,0 +1,419 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOSSL
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
+import PortalAPI
+import PorttiModel
+import Synchronization
+
+/// The applicant's connection to a portal: every operation of the contract with domain values in and out,
+/// and `ClientError` for everything that can go wrong. Safe to share; one instance per portal.
+public final class PortalClient: Sendable {
+    public let portalURL: URL
+    public let settings: ClientSettings
+    private let httpClient: HTTPClient
+    private let session: SessionTokenBox
+    private let client: Client
+
+    /// - Parameters:
+    ///   - portalURL: the portal's address (`http://host:port` or `https://...`), without the API path.
+    ///   - caFile: a PEM file of certificate authorities to trust instead of the system's.
+    public init(portalURL: URL, caFile: String? = nil, token: String? = nil, settings: ClientSettings = .init()) throws {
+        self.portalURL = portalURL
+        self.settings = settings
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .init(settings.connectTimeout), read: nil)
+        configuration.redirectConfiguration = .disallow
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw ClientError.fileUnreadable(path: caFile) }
+            tls.trustRoots = .file(caFile)
+        }
+        configuration.tlsConfiguration = tls
+        httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        session = SessionTokenBox(token)
+        client = Self.makeClient(portalURL, httpClient, session, timeout: settings.requestTimeout, maxBody: settings.maxReplyBytes)
+    }
+
+    /// Closes the connections. Call once, when the client is no longer used.
+    public func shutdown() async {
+        try? await httpClient.shutdown()
+    }
+
+    public var token: String? { session.token }
+
+    private static func makeClient(
+        _ portalURL: URL, _ httpClient: HTTPClient, _ session: SessionTokenBox, timeout: Duration, maxBody: Int
+    ) -> Client {
+        Client(
+            serverURL: portalURL.appending(path: portalAPIBasePath),
+            transport: AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .init(timeout))),
+            middlewares: [BearerMiddleware(session: session), ReplySizeLimit(maxBytes: maxBody)])
+    }
+
+    // MARK: Session
+
+    /// Signs in; the token is kept in this client (and returned, for the caller to keep).
+    public func signIn(username: String, password: String) async throws(ClientError) -> SignedInSession {
+        let output = try await attempt(retrying: false) {
+            try await $0.signIn(body: .json(.init(username: username, password: password)))
+        }
+        switch output {
+        case .ok(let ok):
+            let session = try Self.decode { try ok.body.json }
+            self.session.token = session.token
+            return SignedInSession(
+                token: session.token, expiresAt: session.expiresAt,
+                applicant: Applicant(id: session.applicant.id, username: session.applicant.username,
+                                     displayName: session.applicant.displayName))
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Signs out at the portal (the token stops working there) and forgets the token here.
+    public func signOut() async throws(ClientError) {
+        defer { session.token = nil }
+        let output = try await attempt { try await $0.signOut() }
+        if case .default(let status, let problem) = output {
+            let error = Self.error(status, problem)
+            if error != .notSignedIn && error != .sessionExpired { throw error }
+        }
+    }
+
+    /// Uses a token kept from an earlier sign-in.
+    public func use(token: String?) { session.token = token }
+
+    // MARK: Applications and requests
+
+    public func applications() async throws(ClientError) -> [Application] {
+        switch try await attempt({ try await $0.listApplications() }) {
+        case .ok(let ok): return try Self.decode { try ok.body.json.applications.map(Application.init) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    public func application(id: String) async throws(ClientError) -> ApplicationOverview {
+        switch try await attempt({ try await $0.getApplication(path: .init(applicationId: id)) }) {
+        case .ok(let ok):
+            return try Self.decode {
+                let detail = try ok.body.json
+                return ApplicationOverview(
+                    application: Application(detail.application), timeline: detail.timeline.map(TimelineEvent.init),
+                    decisionID: detail.decisionId)
+            }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    public func requests(applicationID: String) async throws(ClientError) -> [SupplementRequest] {
+        switch try await attempt({ try await $0.listRequests(path: .init(applicationId: applicationID)) }) {
+        case .ok(let ok): return try Self.decode { try ok.body.json.requests.map(SupplementRequest.init) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    public func request(id: String) async throws(ClientError) -> SupplementRequest {
+        switch try await attempt({ try await $0.getRequest(path: .init(requestId: id)) }) {
+        case .ok(let ok): return try Self.decode { try SupplementRequest(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    // MARK: Sending
+
+    /// Uploads a file from disk in constant memory, reporting bytes sent of the total. When `expectedSHA256` is
+    /// given (the digest when the file was attached), a file that changed or vanished since is refused with
+    /// `fileChanged` before and after the upload. Repeats with the same key are recorded once by the portal.
+    public func upload(
+        fileAt path: String, name: String, expectedSHA256: String?, idempotencyKey: String,
+        progress: @escaping @Sendable (_ sent: Int64, _ total: Int64) -> Void = { _, _ in }
+    ) async throws(ClientError) -> Attachment {
+        let size: Int64
+        do {
+            let digest = try LocalFile.digest(path: path)
+            if let expectedSHA256, digest.sha256 != expectedSHA256 { throw ClientError.fileChanged(path: path) }
+            size = digest.size
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw expectedSHA256 == nil ? .fileUnreadable(path: path) : .fileChanged(path: path)
+        }
+        // The transport's timeout covers the whole request: give a slow link time for the whole file.
+        let timeout = settings.requestTimeout + .seconds(Double(size) / Double(settings.slowestUploadBytesPerSecond))
+        let uploader = Self.makeClient(portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes)
+        let output = try await attempt(using: uploader) { client in
+            let chunks = try FileChunkSequence(path: path, progress: progress)
+            return try await client.uploadAttachment(
+                query: .init(filename: name), headers: .init(idempotencyKey: idempotencyKey),
+                body: .binary(HTTPBody(chunks, length: .known(size), iterationBehavior: .single)))
+        }
+        switch output {
+        case .created(let created):
+            let attachment = try Self.decode { try Attachment(created.body.json) }
+            if let expectedSHA256, attachment.sha256 != expectedSHA256 { throw .fileChanged(path: path) }
+            return attachment
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Responds to a request for additional information. Repeats with the same key answer the first receipt.
+    public func respond(
+        toRequest requestID: String, message: String, attachmentIDs: [String], idempotencyKey: String
+    ) async throws(ClientError) -> Receipt {
+        let output = try await attempt { client in
+            try await client.respondToRequest(
+                path: .init(requestId: requestID), headers: .init(idempotencyKey: idempotencyKey),
+                body: .json(.init(message: message, attachmentIds: attachmentIDs)))
+        }
+        switch output {
+        case .created(let created): return try Self.decode { try Receipt(created.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Sends additional information about an application without a request.
+    public func sendAdditionalInformation(
+        applicationID: String, message: String, attachmentIDs: [String], idempotencyKey: String
+    ) async throws(ClientError) -> Receipt {
+        let output = try await attempt { client in
+            try await client.sendAdditionalInformation(
+                path: .init(applicationId: applicationID), headers: .init(idempotencyKey: idempotencyKey),
+                body: .json(.init(message: message, attachmentIds: attachmentIDs)))
+        }
+        switch output {
+        case .created(let created): return try Self.decode { try Receipt(created.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    public func receipts() async throws(ClientError) -> [Receipt] {
+        switch try await attempt({ try await $0.listReceipts() }) {
+        case .ok(let ok): return try Self.decode { try ok.body.json.receipts.map(Receipt.init) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    public func receipt(number: String) async throws(ClientError) -> Receipt {
+        switch try await attempt({ try await $0.getReceipt(path: .init(receiptNumber: number)) }) {
+        case .ok(let ok): return try Self.decode { try Receipt(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    // MARK: Notifications and decisions
+
+    public func notifications() async throws(ClientError) -> (notifications: [PortalNotification], unread: Int) {
+        switch try await attempt({ try await $0.listNotifications() }) {
+        case .ok(let ok):
+            return try Self.decode {
+                let list = try ok.body.json
+                return (list.notifications.map(PortalNotification.init), list.unreadCount)
+            }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    @discardableResult
+    public func markRead(notificationID: String) async throws(ClientError) -> PortalNotification {
+        switch try await attempt({ try await $0.markNotificationRead(path: .init(notificationId: notificationID)) }) {
+        case .ok(let ok): return try Self.decode { try PortalNotification(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Reads a decision; the first read is the date it was served.
+    public func decision(id: String) async throws(ClientError) -> ServedDecision {
+        switch try await attempt({ try await $0.getDecision(path: .init(decisionId: id)) }) {
+        case .ok(let ok): return try Self.decode { try ServedDecision(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Saves a decision's document to `path`: streamed to a temporary file beside it and renamed into place,
+    /// so a failed download never leaves half a document under the chosen name.
+    public func saveDecisionDocument(id: String, to path: String) async throws(ClientError) -> Int64 {
+        let destination = URL(fileURLWithPath: path)
+        let temporary = destination.deletingLastPathComponent().appending(path: ".\(destination.lastPathComponent).part")
+        do {
+            return try await attempt { client -> Int64 in
+                switch try await client.downloadDecisionDocument(path: .init(decisionId: id)) {
+                case .ok(let ok):
+                    let body = try ok.body.pdf
+                    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+                        throw ClientError.fileUnreadable(path: path)
+                    }
+                    let handle = try FileHandle(forWritingTo: temporary)
+                    defer { try? handle.close() }
+                    var written: Int64 = 0
+                    for try await chunk in body {
+                        written += Int64(chunk.count)
+                        try handle.write(contentsOf: chunk)
+                    }
+                    try handle.synchronize()
+                    guard rename(temporary.path, destination.path) == 0 else { throw ClientError.fileUnreadable(path: path) }
+                    return written
+                case .default(let status, let problem): throw Self.error(status, problem)
+                }
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    // MARK: Calls, retries and errors
+
+    /// Runs `call`, retrying with backoff while the failure is transient (a dropped connection, a timeout, a
+    /// portal restarting). Every operation here is safe to repeat: reads, and creations with a fixed key.
+    private func attempt<T>(
+        using client: Client? = nil, retrying: Bool = true, _ call: (Client) async throws -> T
+    ) async throws(ClientError) -> T {
+        let client = client ?? self.client
+        var attempt = 0
+        while true {
+            do {
+                return try await call(client)
+            } catch {
+                let failure = Self.classify(error)
+                attempt += 1
+                guard retrying, failure.isTransient, attempt < settings.retry.attempts, !Task.isCancelled else {
+                    throw failure
+                }
+                try? await Task.sleep(for: settings.retry.delay(beforeRetry: attempt))
+            }
+        }
+    }
+
+    static func classify(_ error: any Error) -> ClientError {
+        if let error = error as? ClientError { return error }
+        if let error = error as? OpenAPIRuntime.ClientError {
+            if let inner = error.underlyingError as? ClientError { return inner }
+            // An answer arrived but was not the contract's: nothing a retry would mend.
+            if error.response != nil || error.underlyingError is DecodingError || error.underlyingError is ReplyTooLarge {
+                return .malformedReply
+            }
+            return classifyTransport(error.underlyingError)
+        }
+        if error is DecodingError || error is ReplyTooLarge { return .malformedReply }
+        return classifyTransport(error)
+    }
+
+    private static func classifyTransport(_ error: any Error) -> ClientError {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: return .timeout
+            default: return .portalUnreachable
+            }
+        }
+        if error is DecodingError || error is ReplyTooLarge { return .malformedReply }
+        if error is CancellationError { return .timeout }
+        return .portalUnreachable
+    }
+
+    static func error(_ status: Int, _ problem: Components.Responses.Problem) -> ClientError {
+        if case .json(let body) = problem.body, let code = PortalErrorCode(rawValue: body.code) {
+            return ClientError(code: code, limit: body.limit, retryAfterSeconds: body.retryAfterSeconds)
+        }
+        // A code this client does not know: judge by the status alone.
+        switch status {
+        case 401: return .notSignedIn
+        case 404: return .notFound
+        case 500...: return .serverError
+        default: return .refused(.malformedRequest, limit: nil)
+        }
+    }
+
+    private static func decode<T>(_ body: () throws -> T) throws(ClientError) -> T {
+        do { return try body() } catch { throw .malformedReply }
+    }
+}
+
+/// How the client behaves on a slow or failing link.
+public struct ClientSettings: Sendable {
+    public var connectTimeout: Duration = .seconds(10)
+    /// For one whole request and its answer (uploads add time for their size).
+    public var requestTimeout: Duration = .seconds(30)
+    /// The slowest upload speed to allow time for: a 4 MiB file at 16 KiB/s gets over four minutes.
+    public var slowestUploadBytesPerSecond: Int = 16 * 1024
+    /// Answers larger than this are refused as malformed (the contract's answers are far smaller).
+    public var maxReplyBytes: Int = 16 * 1024 * 1024
+    public var retry = RetryPolicy()
+
+    public init() {}
+}
+
+/// Exponential backoff with jitter between attempts.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int = 5
+    public var firstDelay: Duration = .milliseconds(250)
+    public var maxDelay: Duration = .seconds(4)
+
+    public init(attempts: Int = 5, firstDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(4)) {
+        self.attempts = attempts
+        self.firstDelay = firstDelay
+        self.maxDelay = maxDelay
+    }
+
+    public func delay(beforeRetry attempt: Int) -> Duration {
+        let doubled = firstDelay * (1 << min(attempt - 1, 16))
+        let capped = min(doubled, maxDelay)
+        return capped * Double.random(in: 0.75...1.25)
+    }
+}
+
+public struct SignedInSession: Sendable, Hashable {
+    public var token: String
+    public var expiresAt: Date
+    public var applicant: Applicant
+}
+
+/// An application with its processing timeline, as the applicant follows it.
+public struct ApplicationOverview: Sendable, Hashable, Codable {
+    public var application: Application
+    public var timeline: [TimelineEvent]
+    public var decisionID: String?
+
+    public init(application: Application, timeline: [TimelineEvent], decisionID: String?) {
+        self.application = application
+        self.timeline = timeline
+        self.decisionID = decisionID
+    }
+}
+
+/// A decision as served to the applicant, with the last day to appeal.
+public struct ServedDecision: Sendable, Hashable, Codable {
+    public var decision: Decision
+    public var appealDeadline: Date?
+
+    public init(decision: Decision, appealDeadline: Date?) {
+        self.decision = decision
+        self.appealDeadline = appealDeadline
+    }
+}
+
+/// The token of the signed-in session, read by every request.
+final class SessionTokenBox: Sendable {
+    private let value: Mutex<String?>
+    init(_ token: String?) { value = Mutex(token) }
+    var token: String? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+struct BearerMiddleware: ClientMiddleware {
+    let session: SessionTokenBox
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        var request = request
+        if let token = session.token { request.headerFields[.authorization] = "Bearer \(token)" }
+        return try await next(request, body, baseURL)
+    }
+}
