@@ -1,1 +1,176 @@
+import Foundation
 import GRDB
+import PorttiModel
+
+/// The applicant's own records for one portal and account: drafts, the outbox, kept receipts and a cache of
+/// what the portal showed last, readable offline. One SQLite file in WAL mode; every write is durable
+/// before it returns, so a `kill -9` loses nothing that was saved.
+public final class ApplicantStore: Sendable {
+    private let database: DatabasePool
+
+    public init(path: String) throws {
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    /// `$XDG_DATA_HOME/portti/accounts/<portal>/<username>/applicant.sqlite`: one store per portal and account.
+    public static func path(portal: URL, username: String, environment: [String: String]) -> String {
+        XDG.dataHome(environment).appending(path: "portti/accounts", directoryHint: .isDirectory)
+            .appending(path: XDG.safeName(portal.host.map { "\($0)-\(portal.port ?? 0)" } ?? "portal"))
+            .appending(path: XDG.safeName(username)).appending(path: "applicant.sqlite").path
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: drafts, outbox, receipts, cache") { db in
+            try db.create(table: "draft") { t in
+                t.primaryKey("target", .text)
+                t.column("content", .jsonText).notNull()
+            }
+            try db.create(table: "outbox") { t in
+                t.primaryKey("id", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("content", .jsonText).notNull()
+            }
+            try db.create(table: "keptReceipt") { t in
+                t.primaryKey("number", .text)
+                t.column("receivedAt", .datetime).notNull()
+                t.column("content", .jsonText).notNull()
+            }
+            try db.create(table: "cache") { t in
+                t.primaryKey("key", .text)
+                t.column("fetchedAt", .datetime).notNull()
+                t.column("content", .blob).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Drafts
+
+    public func save(_ draft: Draft) throws {
+        let content = try Self.encode(draft)
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO draft (target, content) VALUES (?, ?)",
+                           arguments: [draft.target.key, content])
+        }
+    }
+
+    public func draft(for target: MessageTarget) throws -> Draft? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?", arguments: [target.key])
+        }.map { try Self.decode(Draft.self, $0) }
+    }
+
+    public func drafts() throws -> [Draft] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM draft") }
+            .map { try Self.decode(Draft.self, $0) }
+    }
+
+    public func discardDraft(for target: MessageTarget) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [target.key]) }
+    }
+
+    // MARK: Outbox
+
+    public func put(_ item: OutboxItem) throws {
+        let content = try Self.encode(item)
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
+                           arguments: [item.id, item.createdAt, content])
+        }
+    }
+
+    /// Every item, oldest first.
+    public func outbox() throws -> [OutboxItem] {
+        try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id") }
+            .map { try Self.decode(OutboxItem.self, $0) }
+    }
+
+    public func removeFromOutbox(id: String) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+    }
+
+    /// Records a delivery in one step: the receipt is kept, the item marked delivered and the draft it came
+    /// from removed, so no crash can leave the message both sent and still looking unsent.
+    public func delivered(_ item: OutboxItem, receipt: Receipt) throws {
+        var item = item
+        item.state = .delivered(receiptNumber: receipt.number)
+        let itemContent = try Self.encode(item)
+        let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
+                           arguments: [item.id, item.createdAt, itemContent])
+            try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
+                           arguments: [receipt.number, receipt.receivedAt, kept])
+            if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
+                                                      arguments: [item.target.key]),
+                let draft = try? Self.decode(Draft.self, draftContent), item.carries(draft)
+            {
+                try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
+            }
+        }
+    }
+
+    // MARK: Receipts
+
+    /// Every receipt kept, newest first.
+    public func receipts() throws -> [KeptReceipt] {
+        try database.read { db in
+            try String.fetchAll(db, sql: "SELECT content FROM keptReceipt ORDER BY receivedAt DESC, number DESC")
+        }.map { try Self.decode(KeptReceipt.self, $0) }
+    }
+
+    // MARK: Cache
+
+    /// Something the portal showed, and when.
+    public struct Cached<Value: Sendable>: Sendable {
+        public var value: Value
+        public var fetchedAt: Date
+    }
+
+    public func cache<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) throws {
+        let content = try Self.encoder.encode(value)
+        try database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cache (key, fetchedAt, content) VALUES (?, ?, ?)",
+                           arguments: [key, now, content])
+        }
+    }
+
+    public func cached<Value: Decodable & Sendable>(_ type: Value.Type, _ key: String) throws -> Cached<Value>? {
+        let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT fetchedAt, content FROM cache WHERE key = ?", arguments: [key]) }
+        guard let row, let fetchedAt: Date = row["fetchedAt"], let content: Data = row["content"] else { return nil }
+        // A cache written by another version that no longer decodes is simply not there.
+        guard let value = try? Self.decoder.decode(Value.self, from: content) else { return nil }
+        return Cached(value: value, fetchedAt: fetchedAt)
+    }
+
+    // MARK: Coding
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }()
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+
+    private static func encode<Value: Encodable>(_ value: Value) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<Value: Decodable>(_ type: Value.Type, _ text: String) throws -> Value {
+        try decoder.decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,1 +1,120 @@
+import ApplicantStore
+import Foundation
 import PortalClient
+import PorttiModel
+
+/// Sends messages once. A message is written to the outbox, with its idempotency key, before anything goes
+/// out; each attachment is uploaded with a key derived from it; only the portal's receipt marks it delivered.
+/// Whatever stops a send half-way (a crash, a kill, a dropped link, an expired session), delivering the
+/// outbox again repeats the same keys, and the portal records the message once.
+public actor Courier {
+    private let client: PortalClient
+    private let store: ApplicantStore
+    private var underWay: [String: Task<Receipt, any Error>] = [:]
+
+    public init(client: PortalClient, store: ApplicantStore) {
+        self.client = client
+        self.store = store
+    }
+
+    /// What a send reports while it runs.
+    public enum Progress: Sendable, Equatable {
+        /// Uploading file `index` of `count`: bytes sent of its total.
+        case uploading(index: Int, count: Int, sent: Int64, total: Int64)
+        case sending
+    }
+
+    /// Sends `draft`: the same message pressed twice, or still in the outbox from before, is sent once and
+    /// both callers get the one receipt.
+    public func send(
+        _ draft: Draft, progress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async throws(ClientError) -> Receipt {
+        let item: OutboxItem
+        do {
+            if let waiting = try store.outbox().first(where: { $0.state == .pending && $0.carries(draft) }) {
+                item = waiting
+            } else {
+                item = OutboxItem(draft: draft)
+                try store.put(item)
+            }
+        } catch {
+            throw .fileUnreadable(path: "outbox")
+        }
+        return try await deliver(item, progress: progress)
+    }
+
+    /// Delivers everything still pending in the outbox, oldest first (on start, and after a failure passed).
+    /// Answers what happened to each.
+    public func deliverPending(
+        progress: @escaping @Sendable (OutboxItem, Progress) -> Void = { _, _ in }
+    ) async -> [(item: OutboxItem, outcome: Result<Receipt, ClientError>)] {
+        let pending = ((try? store.outbox()) ?? []).filter { $0.state == .pending }
+        var outcomes: [(OutboxItem, Result<Receipt, ClientError>)] = []
+        for item in pending {
+            do {
+                let receipt = try await deliver(item) { progress(item, $0) }
+                outcomes.append((item, .success(receipt)))
+            } catch {
+                outcomes.append((item, .failure(error)))
+                // Without a connection or a session the rest would fail the same way.
+                if error.isTransient || error == .sessionExpired || error == .notSignedIn { break }
+            }
+        }
+        return outcomes
+    }
+
+    private func deliver(
+        _ item: OutboxItem, progress: @escaping @Sendable (Progress) -> Void
+    ) async throws(ClientError) -> Receipt {
+        if let running = underWay[item.id] { return try await Self.wait(running) }
+        let client = self.client
+        let store = self.store
+        let task = Task { try await Self.run(item, client: client, store: store, progress: progress) }
+        underWay[item.id] = task
+        defer { underWay[item.id] = nil }
+        return try await Self.wait(task)
+    }
+
+    private static func wait(_ task: Task<Receipt, any Error>) async throws(ClientError) -> Receipt {
+        do { return try await task.value } catch let error as ClientError { throw error } catch { throw .serverError }
+    }
+
+    private static func run(
+        _ original: OutboxItem, client: PortalClient, store: ApplicantStore, progress: @escaping @Sendable (Progress) -> Void
+    ) async throws -> Receipt {
+        var item = original
+        do {
+            let count = item.files.count
+            for (index, file) in item.files.enumerated() where item.uploadedIDs[index] == nil {
+                let attachment = try await client.upload(
+                    fileAt: file.path, name: file.name, expectedSHA256: file.sha256,
+                    idempotencyKey: item.uploadKey(index)
+                ) { sent, total in
+                    progress(.uploading(index: index, count: count, sent: sent, total: total))
+                }
+                item.uploadedIDs[index] = attachment.id
+                try store.put(item)
+            }
+            progress(.sending)
+            let ids = item.uploadedIDs.compactMap { $0 }
+            let receipt: Receipt
+            switch item.target {
+            case .request(let id):
+                receipt = try await client.respond(
+                    toRequest: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
+            case .application(let id):
+                receipt = try await client.sendAdditionalInformation(
+                    applicationID: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
+            }
+            try store.delivered(item, receipt: receipt)
+            return receipt
+        } catch let error as ClientError {
+            // A failure that may pass leaves the item pending; a refusal ends it, and the draft keeps the text.
+            if !(error.isTransient || error == .sessionExpired || error == .notSignedIn) {
+                item.state = .refused(reason: error.messageKey)
+                try? store.put(item)
+            }
+            throw error
+        }
+    }
+}

@@ -87,6 +87,11 @@ public final class PortalClient: Sendable {
     /// Uses a token kept from an earlier sign-in.
     public func use(token: String?) { session.token = token }
 
+    /// A client for long streams: its transport timeout is a day, and an idle watchdog replaces it.
+    func makeStreamClient() -> Client {
+        Self.makeClient(portalURL, httpClient, session, timeout: .seconds(86_400), maxBody: settings.maxReplyBytes)
+    }
+
     // MARK: Applications and requests
 
     public func applications() async throws(ClientError) -> [Application] {

@@ -57,11 +57,5 @@ public struct PortalConfiguration: Sendable {
 
 /// The data folder when none is given: `$XDG_DATA_HOME/portti/portal`, or `~/.local/share/portti/portal`.
 public func defaultPortalDataFolder(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-    let base: URL
-    if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-        base = URL(fileURLWithPath: xdg, isDirectory: true)
-    } else {
-        base = FileManager.default.homeDirectoryForCurrentUser.appending(path: ".local/share", directoryHint: .isDirectory)
-    }
-    return base.appending(path: "portti/portal", directoryHint: .isDirectory)
+    XDG.dataHome(environment).appending(path: "portti/portal", directoryHint: .isDirectory)
 }

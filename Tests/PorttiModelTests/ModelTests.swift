@@ -53,3 +53,25 @@ import Testing
             .appealDeadline(appealDays: 30) == nil)
     }
 }
+
+@Suite struct UntrustedTextTests {
+    @Test func escapeSequencesAndControlsAreRemoved() {
+        #expect(UntrustedText.sanitized("a\u{1B}[31mred\u{1B}[0m") == "ared")
+        #expect(UntrustedText.sanitized("x\u{1B}]0;owned title\u{07}y") == "xy")
+        #expect(UntrustedText.sanitized("x\u{1B}]8;;http://evil\u{1B}\\link\u{1B}]8;;\u{1B}\\y") == "xlinky")
+        #expect(UntrustedText.sanitized("a\u{9B}2Jb") == "ab")
+        #expect(UntrustedText.sanitized("bell\u{07}\u{08}\u{7F}") == "bell")
+        #expect(UntrustedText.sanitized("evil\u{202E}fdp.exe") == "evilfdp.exe")
+        #expect(UntrustedText.sanitized("tab\there") == "tab here")
+    }
+
+    @Test func lineBreaksStayOnlyWhenAsked() {
+        #expect(UntrustedText.sanitized("one\r\ntwo") == "one  two")
+        #expect(UntrustedText.sanitized("one\r\ntwo", keepingLineBreaks: true) == "one\ntwo")
+    }
+
+    @Test func lettersOfAnyScriptStay() {
+        let text = "Päätös 決定 e\u{301} 👩‍👩‍👧"
+        #expect(UntrustedText.sanitized(text) == text)
+    }
+}

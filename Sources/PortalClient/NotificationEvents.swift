@@ -1,0 +1,118 @@
+import Foundation
+import OpenAPIAsyncHTTPClient
+import OpenAPIRuntime
+import PortalAPI
+import PorttiModel
+import Synchronization
+
+/// What the notification stream reports.
+public enum NotificationEvent: Sendable, Equatable {
+    /// Connected (again); `after` is the last notification sequence already delivered.
+    case connected(after: Int64)
+    case notification(PortalNotification)
+    /// The connection dropped or could not be made; the stream reconnects by itself unless the session ended.
+    case disconnected(ClientError)
+}
+
+extension PortalClient {
+    /// New notifications as they are created, for as long as the returned stream is iterated. Reconnects by
+    /// itself with backoff and resumes after the last notification delivered, so none is missed or repeated.
+    /// Pass the last sequence already known (from a list or the cache) as `after`; nil means "from now on".
+    /// Ends when the session ends (`disconnected(.sessionExpired)` or `.notSignedIn` comes last).
+    public func notificationEvents(after sequence: Int64?, idleTimeout: Duration = .seconds(45)) -> AsyncStream<NotificationEvent> {
+        let (events, continuation) = AsyncStream<NotificationEvent>.makeStream(bufferingPolicy: .bufferingOldest(1024))
+        let streamClient = makeStreamClient()
+        let retry = settings.retry
+        let task = Task {
+            // Shared with the reading task; only one reader runs at a time.
+            let position = Shared<Int64?>(sequence)
+            var failures = 0
+            while !Task.isCancelled {
+                do {
+                    let output = try await streamClient.streamNotifications(
+                        headers: .init(lastEventID: position.withLock { $0 }.map(String.init)))
+                    switch output {
+                    case .ok(let ok):
+                        let body = try ok.body.textEventStream
+                        failures = 0
+                        try await Self.read(body, idleTimeout: idleTimeout) { event in
+                            switch event.event {
+                            case "open":
+                                let after = position.withLock { cursor in
+                                    if cursor == nil { cursor = event.id.flatMap { Int64($0) } }
+                                    return cursor ?? 0
+                                }
+                                continuation.yield(.connected(after: after))
+                            case "notification":
+                                guard let data = event.data,
+                                    let value = try? Self.eventDecoder.decode(
+                                        Components.Schemas.Notification.self, from: Data(data.utf8))
+                                else { throw ClientError.malformedReply }
+                                // Never the same twice, even if a portal sent it again.
+                                let isNew = position.withLock { cursor in
+                                    guard value.sequence > (cursor ?? -1) else { return false }
+                                    cursor = value.sequence
+                                    return true
+                                }
+                                if isNew { continuation.yield(.notification(PortalNotification(value))) }
+                            default:
+                                break  // keep-alives and events of later versions
+                            }
+                        }
+                        continuation.yield(.disconnected(.portalUnreachable))
+                    case .default(let status, let problem):
+                        let error = Self.error(status, problem)
+                        continuation.yield(.disconnected(error))
+                        if error == .sessionExpired || error == .notSignedIn { break }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    continuation.yield(.disconnected(Self.classify(error)))
+                }
+                failures += 1
+                try? await Task.sleep(for: retry.delay(beforeRetry: min(failures, 8)))
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return events
+    }
+
+    /// Reads events until the stream ends, throwing when nothing (not even a keep-alive) came for `idleTimeout`:
+    /// a connection that died without a word is noticed and replaced.
+    private static func read(
+        _ body: HTTPBody, idleTimeout: Duration, _ handle: @escaping @Sendable (ServerSentEvent) throws -> Void
+    ) async throws {
+        let lastActivity = Shared(ContinuousClock.now)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in body.asDecodedServerSentEvents() {
+                    lastActivity.withLock { $0 = .now }
+                    try handle(event)
+                }
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: idleTimeout / 3)
+                    if ContinuousClock.now - lastActivity.withLock({ $0 }) > idleTimeout { throw ClientError.timeout }
+                }
+            }
+            // The first to finish decides: the stream ended, failed, or went quiet.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    static let eventDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}
+
+/// A value shared between tasks behind a lock.
+final class Shared<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { value.withLock { body(&$0) } }
+}

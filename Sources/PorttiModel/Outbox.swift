@@ -1,0 +1,100 @@
+import Foundation
+
+/// Where a message goes: an answer to a request, or additional information about an application.
+public enum MessageTarget: Sendable, Codable, Hashable {
+    case request(String)
+    case application(String)
+
+    /// A stable text form, for keys in local storage.
+    public var key: String {
+        switch self {
+        case .request(let id): "request:\(id)"
+        case .application(let id): "application:\(id)"
+        }
+    }
+}
+
+/// A file the applicant attached from their disk, as it was when attached: a changed file is caught by its digest.
+public struct AttachedFile: Sendable, Codable, Hashable {
+    public var path: String
+    /// The name the portal is given (the file's own name unless the applicant renamed it).
+    public var name: String
+    public var size: Int64
+    public var sha256: String
+
+    public init(path: String, name: String, size: Int64, sha256: String) {
+        self.path = path
+        self.name = name
+        self.size = size
+        self.sha256 = sha256
+    }
+}
+
+/// A message being written. Saved as it is typed, offered again until it is sent.
+public struct Draft: Sendable, Codable, Hashable {
+    public var target: MessageTarget
+    public var text: String
+    public var files: [AttachedFile]
+    public var updatedAt: Date
+
+    public init(target: MessageTarget, text: String, files: [AttachedFile] = [], updatedAt: Date = Date()) {
+        self.target = target
+        self.text = text
+        self.files = files
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A message on its way: written to the outbox before anything is sent, with the key that makes every
+/// retry the same send, and the attachments uploaded so far.
+public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
+    public enum State: Sendable, Codable, Hashable {
+        /// Still to be delivered (again after a failure that may pass: no connection, session expired).
+        case pending
+        case delivered(receiptNumber: String)
+        /// The portal refused it for good, or a file changed; the text stays in the draft to fix and resend.
+        case refused(reason: String)
+    }
+
+    public var id: String
+    public var idempotencyKey: String
+    public var target: MessageTarget
+    public var text: String
+    public var files: [AttachedFile]
+    /// The portal's attachment id for each file, once uploaded (nil until then).
+    public var uploadedIDs: [String?]
+    public var state: State
+    public var createdAt: Date
+
+    public init(draft: Draft, now: Date = Date()) {
+        id = UUID().uuidString.lowercased()
+        idempotencyKey = UUID().uuidString.lowercased()
+        target = draft.target
+        text = draft.text
+        files = draft.files
+        uploadedIDs = Array(repeating: nil, count: draft.files.count)
+        state = .pending
+        createdAt = now
+    }
+
+    /// The key of the i-th file's upload: derived from the message's key, so a retry uploads it once.
+    public func uploadKey(_ index: Int) -> String { "\(idempotencyKey)-file-\(index)" }
+
+    /// Whether `draft` is this same message (a second press of Send, or a restart before it went out).
+    public func carries(_ draft: Draft) -> Bool {
+        target == draft.target && text == draft.text && files == draft.files
+    }
+}
+
+/// A receipt the applicant keeps as proof of delivery, with what was sent.
+public struct KeptReceipt: Sendable, Codable, Hashable {
+    public var receipt: Receipt
+    public var target: MessageTarget
+    public var message: String
+
+    public init(receipt: Receipt, target: MessageTarget, message: String) {
+        self.receipt = receipt
+        self.target = target
+        self.message = message
+    }
+}
