@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
         // Pure domain values shared by the server and every client. No I/O.
@@ -135,22 +136,41 @@ let package = Package(
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
             name: "PorttiCommandTests",
-            dependencies: ["portti", "PortalStore", "PorttiModel"]
+            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel"]
         ),
         .testTarget(
             name: "PortalStoreTests",
             dependencies: ["PortalStore", "PorttiModel"]
         ),
-        .testTarget(
-            name: "PortalServerTests",
+        // The real portal on a free loopback port over SQLite in a temporary folder, for the tests.
+        .target(
+            name: "PortalTestSupport",
             dependencies: [
                 "PortalServer", "PortalStore", "PortalAPI", "PorttiModel",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/PortalTestSupport"
+        ),
+        .testTarget(
+            name: "PortalServerTests",
+            dependencies: [
+                "PortalTestSupport", "PortalServer", "PortalStore", "PortalAPI", "PorttiModel",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .testTarget(
+            name: "PortalClientTests",
+            dependencies: [
+                "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery", "PortalServer", "PortalStore",
+                "PorttiModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]
         ),
     ]

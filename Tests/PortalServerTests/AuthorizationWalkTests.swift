@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import PortalAPI
+import PortalTestSupport
 import PortalStore
 import PorttiModel
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PortalAPI
+import PortalTestSupport
 import PorttiModel
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import OpenAPIRuntime
 import PortalAPI
+import PortalTestSupport
 import PorttiModel
 import Testing
 

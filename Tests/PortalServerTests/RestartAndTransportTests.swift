@@ -3,6 +3,7 @@ import Foundation
 import NIOSSL
 import OpenAPIAsyncHTTPClient
 import PortalAPI
+import PortalTestSupport
 import PortalServer
 import PortalStore
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PortalAPI
+import PortalTestSupport
 import PortalServer
 import Testing
 

@@ -5,7 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
-import PortalAPI
+@_exported import PortalAPI
 import PortalServer
 import PortalStore
 import PorttiModel
@@ -13,32 +13,33 @@ import HTTPTypes
 import ServiceLifecycle
 
 /// A clock the test moves by hand, for expiring sessions and passing deadlines.
-final class TestClock: Sendable {
+public final class TestClock: Sendable {
+    public init() {}
     private let current = NIOLockedValueBox(Date())
-    var now: Date { current.withLockedValue { $0 } }
-    func advance(by interval: TimeInterval) { current.withLockedValue { $0 += interval } }
+    public var now: Date { current.withLockedValue { $0 } }
+    public func advance(by interval: TimeInterval) { current.withLockedValue { $0 += interval } }
 }
 
 /// The real portal server on a free loopback port, with a real SQLite file in a temporary folder.
-final class TestPortal: Sendable {
-    let folder: URL
-    let configuration: PortalConfiguration
-    let store: SQLitePortalStore
-    let clock: TestClock
-    let port: Int
+public final class TestPortal: Sendable {
+    public let folder: URL
+    public let configuration: PortalConfiguration
+    public let store: SQLitePortalStore
+    public let clock: TestClock
+    public let port: Int
     private let running: Task<Void, any Error>
     private let services: ServiceGroup
 
-    static let password = "correct horse battery"
+    public static let password = "correct horse battery"
 
     /// Starts a portal; `folder` reuses an earlier portal's data (a restart).
-    static func start(
-        folder: URL? = nil, clock: TestClock = TestClock(), adjust: (inout PortalConfiguration) -> Void = { _ in }
+    public static func start(
+        folder: URL? = nil, clock: TestClock = TestClock(), port: Int = 0, adjust: (inout PortalConfiguration) -> Void = { _ in }
     ) async throws -> TestPortal {
         let folder = folder ?? FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = PortalConfiguration(dataFolder: folder)
-        configuration.port = 0
+        configuration.port = port
         configuration.bcryptCost = 4
         configuration.notificationPollInterval = .milliseconds(100)
         adjust(&configuration)
@@ -71,18 +72,21 @@ final class TestPortal: Sendable {
         self.running = running
     }
 
-    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)\(portalAPIBasePath)")! }
+    /// The portal's address, as an applicant configures it.
+    public var portalURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)\(portalAPIBasePath)")! }
 
     /// Stops the portal as `portti serve` stops on SIGTERM: gracefully, finishing what is under way.
-    func stop() async {
+    public func stop() async {
         await services.triggerGracefulShutdown()
         _ = try? await running.value
     }
 
-    func removeData() { try? FileManager.default.removeItem(at: folder) }
+    public func removeData() { try? FileManager.default.removeItem(at: folder) }
 
     /// A client of the generated API, signed in with `token` when given.
-    func client(token: String? = nil) -> Client {
+    public func client(token: String? = nil) -> Client {
         Client(
             serverURL: baseURL,
             transport: AsyncHTTPClientTransport(configuration: .init(client: .shared, timeout: .seconds(30))),
@@ -90,7 +94,7 @@ final class TestPortal: Sendable {
     }
 
     /// Creates an applicant through the officer's side and signs them in.
-    func signedInApplicant(_ username: String) async throws -> SignedInApplicant {
+    public func signedInApplicant(_ username: String) async throws -> SignedInApplicant {
         let hash = try await Passwords.hash(Self.password, cost: 4)
         let applicant = try await store.createApplicant(
             username: username, displayName: username.capitalized, passwordHash: hash, now: clock.now)
@@ -100,7 +104,7 @@ final class TestPortal: Sendable {
     }
 
     /// A raw HTTP call, for what the generated client would never send.
-    func raw(
+    public func raw(
         _ method: HTTPRequest.Method, _ path: String, token: String? = nil, headers: [String: String] = [:],
         body: [UInt8]? = nil
     ) async throws -> (status: Int, body: String) {
@@ -115,15 +119,15 @@ final class TestPortal: Sendable {
     }
 }
 
-struct SignedInApplicant: Sendable {
-    let applicant: Applicant
-    let token: String
-    let client: Client
+public struct SignedInApplicant: Sendable {
+    public let applicant: Applicant
+    public let token: String
+    public let client: Client
 }
 
-struct BearerToken: ClientMiddleware {
-    let token: String
-    func intercept(
+public struct BearerToken: ClientMiddleware {
+    public let token: String
+    public func intercept(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
@@ -134,7 +138,7 @@ struct BearerToken: ClientMiddleware {
 }
 
 /// Runs `body` with a fresh portal and always stops it and removes its data.
-func withPortal<T>(
+public func withPortal<T>(
     adjust: (inout PortalConfiguration) -> Void = { _ in }, _ body: (TestPortal) async throws -> T
 ) async throws -> T {
     let portal = try await TestPortal.start(adjust: adjust)
@@ -150,17 +154,17 @@ func withPortal<T>(
     }
 }
 
-enum Samples {
-    static let pdf = Array(DemoData.minimalPDF(title: "Employment contract").utf8)
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 100)
-    static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 1, count: 100)
+public enum Samples {
+    public static let pdf = Array(DemoData.minimalPDF(title: "Employment contract").utf8)
+    public static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 7, count: 100)
+    public static let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 1, count: 100)
     /// A ZIP (the start of a .docx), whatever name it is given.
-    static let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 100)
+    public static let zip: [UInt8] = [0x50, 0x4B, 0x03, 0x04] + Array(repeating: 0, count: 100)
 }
 
 extension Client {
     /// Uploads bytes as a file named `name` with a fresh idempotency key unless one is given.
-    func upload(_ bytes: [UInt8], name: String, key: String = UUID().uuidString) async throws
+    public func upload(_ bytes: [UInt8], name: String, key: String = UUID().uuidString) async throws
         -> Operations.UploadAttachment.Output
     {
         try await uploadAttachment(
@@ -169,5 +173,5 @@ extension Client {
 }
 
 extension Components.Responses.Problem {
-    var code: String? { if case .json(let problem) = body { problem.code } else { nil } }
+    public var code: String? { if case .json(let problem) = body { problem.code } else { nil } }
 }

@@ -1,0 +1,162 @@
+import ApplicantStore
+import ArgumentParser
+import Delivery
+import Foundation
+import PortalClient
+import PorttiLocalization
+import PorttiModel
+
+/// Options of every applicant command.
+struct ApplicantOptions: ParsableArguments {
+    @Option(name: .customLong("portal"), help: "The portal's address. Default: PORTTI_URL, then the config file.")
+    var portal: String?
+    @Option(name: .customLong("ca-file"), help: "Trust these certificate authorities (PEM) instead of the system's.")
+    var caFile: String?
+    @Option(help: "Language: fi, sv or en. Default: PORTTI_LANG, the config file, then LC_ALL/LC_MESSAGES/LANG.")
+    var lang: String?
+    @Flag(help: "Print JSON for scripts instead of text.")
+    var json = false
+}
+
+/// Exit codes of the applicant commands, as `--help` documents them.
+enum ExitStatus {
+    static let refused: Int32 = 1
+    static let usage: Int32 = 64
+    static let unreachable: Int32 = 3
+    static let signInNeeded: Int32 = 4
+
+    static func of(_ error: ClientError) -> Int32 {
+        switch error {
+        case .portalUnreachable, .timeout, .serverError: unreachable
+        case .sessionExpired, .notSignedIn, .invalidCredentials, .tooManyAttempts: signInNeeded
+        default: refused
+        }
+    }
+}
+
+/// What an applicant command works with: the settings, words, the client signed in from the session file,
+/// the account's local store and the courier that sends once.
+struct ApplicantContext {
+    let options: ApplicantOptions
+    let settings: ApplicantSettings
+    let strings: StringTable
+    let formats: Formats
+    let client: PortalClient
+    let sessionFile: SessionFile
+    let session: SessionFile.Content?
+
+    static func open(_ options: ApplicantOptions) async throws -> ApplicantContext {
+        let settings: ApplicantSettings
+        do {
+            settings = try await ApplicantSettings.resolve(portal: options.portal, lang: options.lang, caFile: options.caFile)
+        } catch {
+            let strings = StringTable(Language.fromEnvironment(ProcessInfo.processInfo.environment))
+            throw Failure(strings("cli.config_unreadable", ["path": ApplicantSettings.configFile(ProcessInfo.processInfo.environment)]), ExitStatus.usage)
+        }
+        let strings = StringTable(settings.language)
+        guard let url = settings.portalURL, let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else { throw Failure(strings("cli.no_portal"), ExitStatus.usage) }
+        let sessionFile = SessionFile(portal: url)
+        let session = sessionFile.read()
+        let client: PortalClient
+        do {
+            client = try PortalClient(portalURL: url, caFile: settings.caFile, token: session?.token)
+        } catch let error as ClientError {
+            throw Failure(strings(error.messageKey, error.messageArguments), ExitStatus.usage)
+        }
+        return ApplicantContext(
+            options: options, settings: settings, strings: strings, formats: Formats(settings.language), client: client,
+            sessionFile: sessionFile, session: session)
+    }
+
+    /// The account's local store; nil when nobody is signed in to this portal.
+    func store() throws -> ApplicantStore? {
+        guard let session, let url = settings.portalURL else { return nil }
+        return try ApplicantStore(path: ApplicantStore.path(
+            portal: url, username: session.username, environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// The local store of the signed-in account, or the translated "sign in first".
+    func requireStore() throws -> ApplicantStore {
+        guard let store = try store() else { throw failure(.notSignedIn) }
+        return store
+    }
+
+    /// Sends what an earlier run left in the outbox (a crash, a lost connection), and says so on standard error.
+    func deliverOutbox(_ store: ApplicantStore) async {
+        let courier = Courier(client: client, store: store)
+        for (item, outcome) in await courier.deliverPending() {
+            if case .success(let receipt) = outcome {
+                note(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))
+            }
+        }
+    }
+
+    func finish() async { await client.shutdown() }
+
+    func failure(_ error: ClientError) -> Failure {
+        var arguments = error.messageArguments
+        if case .attachmentRefused(.attachmentTooLarge, let limit?) = error {
+            arguments["limit"] = formats.size(limit, strings: strings)
+        }
+        return Failure(strings(error.messageKey, arguments), ExitStatus.of(error))
+    }
+
+    func describe(_ target: MessageTarget) -> String {
+        switch target {
+        case .request(let id): strings("cli.target_request", ["id": id])
+        case .application(let id): strings("cli.target_application", ["id": id])
+        }
+    }
+
+    /// A line of text from the portal or a file, made safe for the terminal.
+    func clean(_ text: String, lines: Bool = false) -> String { UntrustedText.sanitized(text, keepingLineBreaks: lines) }
+
+    func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        say(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// A translated failure and the exit code it ends the command with.
+struct Failure: Error {
+    let message: String
+    let status: Int32
+    init(_ message: String, _ status: Int32) {
+        self.message = message
+        self.status = status
+    }
+}
+
+extension AsyncParsableCommand {
+    /// Runs an applicant command: opens the context, turns failures into their message and exit code.
+    func withApplicant(_ options: ApplicantOptions, _ body: (ApplicantContext) async throws -> Void) async throws {
+        let context: ApplicantContext
+        do {
+            context = try await ApplicantContext.open(options)
+        } catch let failure as Failure {
+            FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+            throw ExitCode(failure.status)
+        }
+        do {
+            try await body(context)
+            await context.finish()
+        } catch let failure as Failure {
+            await context.finish()
+            context.note(failure.message)
+            throw ExitCode(failure.status)
+        } catch let error as ClientError {
+            await context.finish()
+            let failure = context.failure(error)
+            context.note(failure.message)
+            throw ExitCode(failure.status)
+        } catch {
+            await context.finish()
+            throw error
+        }
+    }
+}

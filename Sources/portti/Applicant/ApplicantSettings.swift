@@ -1,0 +1,43 @@
+import Configuration
+import Foundation
+import PorttiLocalization
+import PorttiModel
+import SystemPackage
+
+/// Where the applicant's portal is and which language to use: from the command line first, then the
+/// environment (`PORTTI_URL`, `PORTTI_LANG`, `PORTTI_CA_FILE`), then `$XDG_CONFIG_HOME/portti/config.json`
+/// (`{"url": "...", "lang": "fi", "ca": {"file": "..."}}`); the language last from the locale variables.
+struct ApplicantSettings: Sendable {
+    var portalURL: URL?
+    var language: Language
+    var caFile: String?
+
+    static func configFile(_ environment: [String: String]) -> String {
+        XDG.configHome(environment).appending(path: "portti/config.json").path
+    }
+
+    static func resolve(
+        portal: String?, lang: String?, caFile: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ApplicantSettings {
+        var parsed: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let portal { parsed["url"] = .init(.string(portal), isSecret: false) }
+        if let lang { parsed["lang"] = .init(.string(lang), isSecret: false) }
+        if let caFile { parsed["ca.file"] = .init(.string(caFile), isSecret: false) }
+        let variables = KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: environment)) {
+            $0.prepending(["portti"])
+        }
+        let file = try await FileProvider<JSONSnapshot>(
+            filePath: FilePath(configFile(environment)), allowMissing: true)
+        let reader = ConfigReader(providers: [
+            InMemoryProvider(name: "command line", values: parsed), variables, file,
+        ])
+        var localeVariables = environment
+        localeVariables["PORTTI_LANG"] = nil
+        let language = reader.string(forKey: "lang").flatMap(Language.init(localeIdentifier:))
+            ?? Language.fromEnvironment(localeVariables)
+        return ApplicantSettings(
+            portalURL: reader.string(forKey: "url").flatMap(URL.init(string:)), language: language,
+            caFile: reader.string(forKey: "ca.file"))
+    }
+}

@@ -1,0 +1,131 @@
+import ApplicantStore
+import ArgumentParser
+import Foundation
+import PortalClient
+import PorttiModel
+
+extension Portti {
+    /// Lists the applications with their status.
+    struct Applications: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List your applications and their status.")
+
+        @OptionGroup var options: ApplicantOptions
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                await context.deliverOutbox(store)
+                let applications = try await context.fresh(store, key: "applications") { try await $0.applications() }
+                if options.json { return try context.printJSON(applications) }
+                for application in applications {
+                    say([
+                        application.id, context.clean(application.referenceNumber),
+                        context.strings("application.type.\(application.type.rawValue)"),
+                        context.strings("application.status.\(application.status.rawValue)"),
+                        context.formats.date(application.updatedAt),
+                    ].joined(separator: "\t"))
+                }
+            }
+        }
+    }
+
+    /// One application: its processing timeline and its requests for additional information.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "application", abstract: "Show an application: status, processing timeline, requests.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Argument(help: "The application's id (see `portti applications`).") var application: String
+
+        struct Answer: Encodable {
+            var overview: ApplicationOverview
+            var requests: [SupplementRequest]
+        }
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                let overview = try await context.fresh(store, key: "application:\(application)") {
+                    try await $0.application(id: application)
+                }
+                let requests = try await context.fresh(store, key: "requests:\(application)") {
+                    try await $0.requests(applicationID: application)
+                }
+                if options.json { return try context.printJSON(Answer(overview: overview, requests: requests)) }
+                let strings = context.strings
+                let app = overview.application
+                say("\(context.clean(app.referenceNumber))  \(strings("application.type.\(app.type.rawValue)"))")
+                say(strings("cli.status", ["status": strings("application.status.\(app.status.rawValue)")]))
+                say("")
+                say(strings("cli.timeline"))
+                for event in overview.timeline {
+                    var line = "  \(context.formats.dateTime(event.at))  \(strings("timeline.\(event.kind.rawValue)"))"
+                    if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
+                    say(line)
+                }
+                if !requests.isEmpty {
+                    say("")
+                    say(strings("cli.requests"))
+                    for request in requests { say("  " + context.requestLine(request)) }
+                }
+                if let decisionID = overview.decisionID { say(""); say(strings("cli.decision_line", ["id": decisionID])) }
+            }
+        }
+    }
+
+    /// The requests for additional information of an application.
+    struct Requests: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the requests for additional information of an application, with their deadlines.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Argument(help: "The application's id.") var application: String
+        @Flag(help: "Print each request's full text and the items asked for.") var full = false
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                let requests = try await context.fresh(store, key: "requests:\(application)") {
+                    try await $0.requests(applicationID: application)
+                }
+                if options.json { return try context.printJSON(requests) }
+                for request in requests {
+                    say(context.requestLine(request))
+                    guard full else { continue }
+                    say(context.clean(request.text, lines: true).split(separator: "\n", omittingEmptySubsequences: false)
+                        .map { "    " + $0 }.joined(separator: "\n"))
+                    for item in request.items { say("    • " + context.clean(item)) }
+                }
+            }
+        }
+    }
+}
+
+extension ApplicantContext {
+    /// The answer from the portal, kept in the cache; when the portal cannot be reached, the cached answer
+    /// with a note of its age (marked offline), or the error when nothing is cached.
+    func fresh<Value: Codable & Sendable>(
+        _ store: ApplicantStore, key: String, _ fetch: (PortalClient) async throws -> Value
+    ) async throws -> Value {
+        do {
+            let value = try await fetch(client)
+            try? store.cache(value, as: key)
+            return value
+        } catch let error as ClientError where error.isTransient {
+            guard let cached = try store.cached(Value.self, key) else { throw error }
+            note(strings("cli.offline", ["time": formats.dateTime(cached.fetchedAt)]))
+            return cached.value
+        }
+    }
+
+    func requestLine(_ request: SupplementRequest) -> String {
+        let now = Date()
+        let state = request.state(at: now)
+        var line = "\(request.id)\t\(strings("request.state.\(state.rawValue)"))\t"
+            + strings("cli.deadline", ["date": formats.date(request.deadline)])
+        if state == .open {
+            line += "\t" + strings("cli.days_left", ["days": String(formats.daysLeft(until: request.deadline, now: now))])
+        }
+        return line
+    }
+}

@@ -1,0 +1,137 @@
+import ApplicantStore
+import ArgumentParser
+import Delivery
+import Foundation
+import PortalClient
+import PorttiModel
+
+/// What `reply` and `send` share: the message and the files to attach.
+struct MessageOptions: ParsableArguments {
+    @Option(help: "A file with the message text; - reads standard input.") var messageFile: String
+    @Option(name: .customLong("attach"), parsing: .upToNextOption, help: "Files to attach (PDF, JPEG or PNG).")
+    var attachments: [String] = []
+}
+
+extension ApplicantContext {
+    /// Writes the message as a draft first (nothing is lost whatever happens next), checks the files as the
+    /// portal will, then sends it once through the courier and keeps the receipt.
+    func compose(_ target: MessageTarget, _ message: MessageOptions) async throws -> Receipt {
+        let store = try requireStore()
+        await deliverOutbox(store)
+        let text: String
+        if message.messageFile == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: message.messageFile) else {
+                throw failure(.fileUnreadable(path: message.messageFile))
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        var files: [AttachedFile] = []
+        for path in message.attachments {
+            files.append(try attach(path))
+        }
+        let draft = Draft(target: target, text: text, files: files)
+        try store.save(draft)
+        let courier = Courier(client: client, store: store)
+        let interactive = isatty(STDERR_FILENO) == 1
+        do {
+            return try await courier.send(draft) { progress in
+                guard interactive, case .uploading(let index, let count, let sent, let total) = progress else { return }
+                let percent = total > 0 ? Int(sent * 100 / total) : 100
+                FileHandle.standardError.write(Data("\r\(strings("cli.uploading", ["index": String(index + 1), "count": String(count), "percent": String(percent)]))".utf8))
+                if sent == total { FileHandle.standardError.write(Data("\n".utf8)) }
+            }
+        } catch {
+            if error.isTransient || error == .sessionExpired || error == .notSignedIn { note(strings("cli.kept_in_outbox")) }
+            throw error
+        }
+    }
+
+    /// A file as attached now, refused before any upload when the portal would refuse it.
+    private func attach(_ path: String) throws -> AttachedFile {
+        let digest: LocalFile.Digest
+        do { digest = try LocalFile.digest(path: path) } catch { throw failure(.fileUnreadable(path: path)) }
+        let limits = AttachmentLimits()
+        if digest.size > limits.maxFileBytes {
+            throw failure(.attachmentRefused(.attachmentTooLarge, limit: limits.maxFileBytes))
+        }
+        if digest.size == 0 { throw failure(.attachmentRefused(.attachmentEmpty, limit: nil)) }
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: AttachmentType.signatureLength)) ?? nil
+        guard let head, AttachmentType.detect(prefix: Array(head)) != nil else {
+            throw Failure(strings("cli.attachment_type", ["path": clean(path)]), ExitStatus.refused)
+        }
+        let name = FileName.sanitized(URL(fileURLWithPath: path).lastPathComponent)
+        return AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256)
+    }
+
+    func printReceipt(_ receipt: Receipt) throws {
+        if options.json { return try printJSON(receipt) }
+        say(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))
+        for file in receipt.files {
+            say("  \(clean(file.name))  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
+        }
+    }
+}
+
+extension Portti {
+    /// Responds to a request for additional information.
+    struct Reply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Respond to a request for additional information: a message and attachments; prints the receipt.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Argument(help: "The request's id (see `portti requests APPLICATION`).") var request: String
+        @OptionGroup var message: MessageOptions
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                try context.printReceipt(try await context.compose(.request(request), message))
+            }
+        }
+    }
+
+    /// Sends additional information about an application without a request.
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send additional information about an application without a request; prints the receipt.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Argument(help: "The application's id.") var application: String
+        @OptionGroup var message: MessageOptions
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                try context.printReceipt(try await context.compose(.application(application), message))
+            }
+        }
+    }
+
+    /// What was sent and not yet confirmed by the portal.
+    struct Outbox: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show messages not yet confirmed by the portal, and send them (--send).")
+
+        @OptionGroup var options: ApplicantOptions
+        @Flag(help: "Send what is pending now.") var send = false
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                if send { await context.deliverOutbox(store) }
+                let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
+                if options.json { return try context.printJSON(items) }
+                if items.isEmpty { return say(context.strings("cli.outbox_empty")) }
+                for item in items {
+                    let state: String
+                    switch item.state {
+                    case .pending: state = context.strings("cli.outbox_pending")
+                    case .refused(let reason): state = context.strings(reason)
+                    case .delivered: continue
+                    }
+                    say("\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
+                }
+            }
+        }
+    }
+}

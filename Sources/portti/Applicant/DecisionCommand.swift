@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import PortalClient
+import PorttiModel
+
+extension Portti {
+    /// Reads a decision, and saves its document.
+    struct DecisionCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "decision",
+            abstract: "Read a decision: its text, the date it was served and the last day to appeal; --save keeps its document.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Argument(help: "The decision's id (from the application or the notification).") var decision: String
+        @Option(help: "Save the decision document (PDF) to this path.") var save: String?
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                let served = try await context.fresh(store, key: "decision:\(decision)") { try await $0.decision(id: decision) }
+                var saved: Int64?
+                if let save {
+                    guard served.decision.hasDocument else { throw Failure(context.strings("cli.no_document"), ExitStatus.refused) }
+                    saved = try await context.client.saveDecisionDocument(id: decision, to: save)
+                }
+                if options.json { return try context.printJSON(served) }
+                let strings = context.strings
+                say(strings("cli.decision_made", ["date": context.formats.date(served.decision.madeAt)]))
+                if let servedAt = served.decision.servedAt {
+                    say(strings("cli.decision_served", ["date": context.formats.date(servedAt)]))
+                }
+                if let appeal = served.appealDeadline {
+                    say(strings("cli.appeal_deadline", ["date": context.formats.date(appeal)]))
+                }
+                say("")
+                say(context.clean(served.decision.text, lines: true))
+                if let saved, let save {
+                    say("")
+                    say(strings("cli.document_saved", ["path": save, "size": context.formats.size(saved, strings: strings)]))
+                }
+            }
+        }
+    }
+
+    /// The receipts kept on this machine: the proof of what was sent and when.
+    struct Receipts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the confirmations of receipt kept for everything you sent; --export writes them to a file.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Option(help: "Write the receipts as text to this file.") var export: String?
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                let kept = try store.receipts()
+                if options.json && export == nil { return try context.printJSON(kept) }
+                var lines: [String] = []
+                for entry in kept {
+                    let receipt = entry.receipt
+                    lines.append(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))
+                    lines.append("  " + context.describe(entry.target))
+                    for file in receipt.files {
+                        lines.append("  \(context.clean(file.name))  \(file.size)  SHA-256 \(file.sha256)")
+                    }
+                }
+                let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+                if let export {
+                    guard FileManager.default.createFile(atPath: export, contents: Data(text.utf8)) else {
+                        throw context.failure(.fileUnreadable(path: export))
+                    }
+                    return say(context.strings("cli.exported", ["count": String(kept.count), "path": export]))
+                }
+                if kept.isEmpty { return say(context.strings("cli.no_receipts")) }
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+}
