@@ -18,12 +18,23 @@ public final class PortalClient: Sendable {
     private let httpClient: HTTPClient
     private let session: SessionTokenBox
     private let client: Client
+    /// Extra middlewares, innermost; tests use them to cut connections at chosen moments.
+    private let faults: [any ClientMiddleware]
 
     /// - Parameters:
     ///   - portalURL: the portal's address (`http://host:port` or `https://...`), without the API path.
     ///   - caFile: a PEM file of certificate authorities to trust instead of the system's.
-    public init(portalURL: URL, caFile: String? = nil, token: String? = nil, settings: ClientSettings = .init()) throws {
+    public convenience init(
+        portalURL: URL, caFile: String? = nil, token: String? = nil, settings: ClientSettings = .init()
+    ) throws {
+        try self.init(portalURL: portalURL, caFile: caFile, token: token, settings: settings, faults: [])
+    }
+
+    init(
+        portalURL: URL, caFile: String?, token: String?, settings: ClientSettings, faults: [any ClientMiddleware]
+    ) throws {
         self.portalURL = portalURL
+        self.faults = faults
         self.settings = settings
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .init(settings.connectTimeout), read: nil)
@@ -36,7 +47,8 @@ public final class PortalClient: Sendable {
         configuration.tlsConfiguration = tls
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         session = SessionTokenBox(token)
-        client = Self.makeClient(portalURL, httpClient, session, timeout: settings.requestTimeout, maxBody: settings.maxReplyBytes)
+        client = Self.makeClient(
+            portalURL, httpClient, session, timeout: settings.requestTimeout, maxBody: settings.maxReplyBytes, faults: faults)
     }
 
     /// Closes the connections. Call once, when the client is no longer used.
@@ -47,12 +59,13 @@ public final class PortalClient: Sendable {
     public var token: String? { session.token }
 
     private static func makeClient(
-        _ portalURL: URL, _ httpClient: HTTPClient, _ session: SessionTokenBox, timeout: Duration, maxBody: Int
+        _ portalURL: URL, _ httpClient: HTTPClient, _ session: SessionTokenBox, timeout: Duration, maxBody: Int,
+        faults: [any ClientMiddleware]
     ) -> Client {
         Client(
             serverURL: portalURL.appending(path: portalAPIBasePath),
             transport: AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .init(timeout))),
-            middlewares: [BearerMiddleware(session: session), ReplySizeLimit(maxBytes: maxBody)])
+            middlewares: [BearerMiddleware(session: session), ReplySizeLimit(maxBytes: maxBody)] + faults)
     }
 
     // MARK: Session
@@ -89,7 +102,8 @@ public final class PortalClient: Sendable {
 
     /// A client for long streams: its transport timeout is a day, and an idle watchdog replaces it.
     func makeStreamClient() -> Client {
-        Self.makeClient(portalURL, httpClient, session, timeout: .seconds(86_400), maxBody: settings.maxReplyBytes)
+        Self.makeClient(
+            portalURL, httpClient, session, timeout: .seconds(86_400), maxBody: settings.maxReplyBytes, faults: faults)
     }
 
     // MARK: Applications and requests
@@ -149,7 +163,8 @@ public final class PortalClient: Sendable {
         }
         // The transport's timeout covers the whole request: give a slow link time for the whole file.
         let timeout = settings.requestTimeout + .seconds(Double(size) / Double(settings.slowestUploadBytesPerSecond))
-        let uploader = Self.makeClient(portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes)
+        let uploader = Self.makeClient(
+            portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes, faults: faults)
         let output = try await attempt(using: uploader) { client in
             let chunks = try FileChunkSequence(path: path, progress: progress)
             return try await client.uploadAttachment(

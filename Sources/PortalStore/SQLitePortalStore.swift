@@ -48,8 +48,9 @@ public final class SQLitePortalStore: PortalStore {
         async throws
     {
         try await database.write { db in
-            // Expired sessions are swept here, when someone signs in, so the table never grows without bound.
-            try SessionRow.filter(Column("expiresAt") < now).deleteAll(db)
+            // Sessions expired a day ago are swept here, when someone signs in, so the table stays small;
+            // until then an expired token keeps answering "expired", not "unknown".
+            try SessionRow.filter(Column("expiresAt") < now - 86_400).deleteAll(db)
             try SessionRow(
                 tokenHash: tokenHash, applicantID: applicantID, createdAt: now, expiresAt: min(expiresAt, notAfter),
                 notAfter: notAfter
@@ -60,10 +61,7 @@ public final class SQLitePortalStore: PortalStore {
     public func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup {
         try await database.write { db in
             guard var session = try SessionRow.fetchOne(db, key: tokenHash) else { return .unknown }
-            guard session.expiresAt > now else {
-                try session.delete(db)
-                return .expired
-            }
+            guard session.expiresAt > now else { return .expired }
             guard let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return .unknown }
             let slid = min(slidingExpiry, session.notAfter)
             if slid > session.expiresAt {

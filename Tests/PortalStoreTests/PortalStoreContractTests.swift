@@ -64,7 +64,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(try await store.useSession(tokenHash: "t1", now: start + 89, slidingExpiry: start + 200) == .live(aino))
             // However busy, it ends at its notAfter.
             #expect(try await store.useSession(tokenHash: "t1", now: start + 96, slidingExpiry: start + 300) == .expired)
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 97, slidingExpiry: start + 300) == .unknown)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 97, slidingExpiry: start + 300) == .expired)
             try await store.createSession(tokenHash: "t2", applicantID: aino.id, expiresAt: start + 60, notAfter: start + 60, now: start)
             try await store.deleteSession(tokenHash: "t2")
             #expect(try await store.useSession(tokenHash: "t2", now: start, slidingExpiry: start) == .unknown)
