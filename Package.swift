@@ -168,7 +168,7 @@ let package = Package(
             name: "PortalClientTests",
             dependencies: [
                 "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery", "PortalServer", "PortalStore",
-                "PorttiModel",
+                "PorttiModel", "portti",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]

@@ -39,6 +39,9 @@ public final class PortalClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .init(settings.connectTimeout), read: nil)
         configuration.redirectConfiguration = .disallow
+        // A refused connection fails at once; our own retries with backoff decide how long to keep trying
+        // (the pool would otherwise retry silently until the request's whole timeout).
+        configuration.connectionPool.retryConnectionEstablishment = false
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else { throw ClientError.fileUnreadable(path: caFile) }
@@ -312,6 +315,8 @@ public final class PortalClient: Sendable {
         if let error = error as? ClientError { return error }
         if let error = error as? OpenAPIRuntime.ClientError {
             if let inner = error.underlyingError as? ClientError { return inner }
+            // The portal failed and said so in a way the contract does not describe.
+            if let status = error.response?.status.code, status >= 500 { return .serverError }
             // An answer arrived but was not the contract's: nothing a retry would mend.
             if error.response != nil || error.underlyingError is DecodingError || error.underlyingError is ReplyTooLarge {
                 return .malformedReply

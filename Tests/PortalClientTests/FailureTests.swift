@@ -1,0 +1,298 @@
+import ApplicantStore
+import AsyncHTTPClient
+import Delivery
+import Foundation
+import HTTPTypes
+import Hummingbird
+import OpenAPIRuntime
+import PortalServer
+import PortalStore
+import PortalTestSupport
+import PorttiModel
+import Testing
+
+@testable import PortalClient
+
+/// Lets the request reach the portal, then drops the answer, the first `times` times: the portal stored the
+/// message but the applicant never heard.
+final class LoseAnswers: ClientMiddleware, @unchecked Sendable {
+    let operation: String
+    private let remaining: Shared<Int>
+    init(of operation: String, times: Int) {
+        self.operation = operation
+        remaining = Shared(times)
+    }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let answer = try await next(request, body, baseURL)
+        let lose = operationID == operation && remaining.withLock { count in
+            guard count > 0 else { return false }
+            count -= 1
+            return true
+        }
+        if lose { throw HTTPClientError.remoteConnectionClosed }
+        return answer
+    }
+}
+
+/// Counts the calls of one operation.
+final class CountCalls: ClientMiddleware, Sendable {
+    let operation: String
+    private let calls = Shared(0)
+    init(of operation: String) { self.operation = operation }
+    var count: Int { calls.withLock { $0 } }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        if operationID == operation { calls.withLock { $0 += 1 } }
+        return try await next(request, body, baseURL)
+    }
+}
+
+@Suite struct FailureTests {
+    @Test func sendInterruptedAfterThePortalStoredIt_thenReplayed_isOneMessageAndOneReceipt() async throws {
+        try await withPortal { portal in
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            // Every attempt of this client loses the answer: as if the link died each time, or the app crashed.
+            var settings = ClientSettings.fast
+            settings.retry.attempts = 2
+            let world = try await ClientCase.make(portal, settings: settings, faults: [LoseAnswers(of: "respondToRequest", times: 2)])
+            let store = try ApplicantStore(path: scratch.folder.appending(path: "applicant.sqlite").path)
+            let pdf = try scratch.file("contract.pdf", Samples.pdf)
+            let digest = try LocalFile.digest(path: pdf)
+            let draft = Draft(
+                target: .request(world.request.id), text: "The contract.",
+                files: [AttachedFile(path: pdf, name: "contract.pdf", size: digest.size, sha256: digest.sha256)])
+            try store.save(draft)
+            await #expect(throws: ClientError.portalUnreachable) {
+                _ = try await Courier(client: world.client, store: store).send(draft)
+            }
+            // The portal has it; the applicant does not know yet.
+            #expect(try await portal.store.incomingMessages().count == 1)
+            #expect(try store.outbox().map(\.state) == [.pending])
+            await world.client.shutdown()
+
+            // Next start: a new client replays the outbox with the same keys.
+            let restarted = try PortalClient(portalURL: portal.portalURL, token: world.client.token, settings: .fast)
+            defer { Task { await restarted.shutdown() } }
+            let outcomes = await Courier(client: restarted, store: store).deliverPending()
+            let receipt = try #require(try outcomes.first?.outcome.get())
+            let incoming = try await portal.store.incomingMessages()
+            #expect(incoming.count == 1)
+            #expect(incoming.first?.receipt.number == receipt.number)
+            #expect(incoming.first?.receipt.files.count == 1, "the attachment was uploaded once and attached once")
+            #expect(try store.receipts().map(\.receipt.number) == [receipt.number])
+            #expect(try store.outbox().map(\.state) == [.delivered(receiptNumber: receipt.number)])
+        }
+    }
+
+    @Test func doublePressOnSend_sendsOnce() async throws {
+        try await withPortal { portal in
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let world = try await ClientCase.make(portal)
+            defer { Task { await world.client.shutdown() } }
+            let store = try ApplicantStore(path: scratch.folder.appending(path: "applicant.sqlite").path)
+            let courier = Courier(client: world.client, store: store)
+            let draft = Draft(target: .application(world.application.id), text: "Once.")
+            async let first = courier.send(draft)
+            async let second = courier.send(draft)
+            let receipts = try await [first, second]
+            #expect(receipts[0] == receipts[1])
+            #expect(try await portal.store.incomingMessages().count == 1)
+            #expect(try store.outbox().count == 1)
+        }
+    }
+
+    @Test func portalDown_thenUp_deliversTheOutboxOnce() async throws {
+        let portal = try await TestPortal.start()
+        let scratch = try Scratch()
+        defer { scratch.remove(); portal.removeData() }
+        let world = try await ClientCase.make(portal)
+        let store = try ApplicantStore(path: scratch.folder.appending(path: "applicant.sqlite").path)
+        let courier = Courier(client: world.client, store: store)
+        await portal.stop()
+
+        let draft = Draft(target: .application(world.application.id), text: "Sent while the portal was down.")
+        try store.save(draft)
+        await #expect(throws: ClientError.portalUnreachable) { _ = try await world.client.applications() }
+        await #expect(throws: ClientError.portalUnreachable) { _ = try await courier.send(draft) }
+        #expect(try store.outbox().map(\.state) == [.pending])
+
+        let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
+        let outcomes = await courier.deliverPending()
+        #expect(outcomes.count == 1)
+        #expect(try await again.store.incomingMessages().map(\.text) == [draft.text])
+        #expect(await courier.deliverPending().isEmpty, "nothing left to send")
+        await world.client.shutdown()
+        await again.stop()
+    }
+
+    @Test func portalKilledInTheMiddleOfAnUpload_andRestarted_theUploadCompletesOnce() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let data = scratch.folder.appending(path: "portal")
+        let password = try scratch.file("password", Array("secret words\n".utf8))
+        let officer = Process()
+        officer.executableURL = PortalProcess.binary
+        officer.arguments = ["officer", "create-applicant", "--username", "aino", "--name", "Aino", "--password-file",
+                             password, "--bcrypt-cost", "4", "--data", data.path]
+        try officer.run()
+        officer.waitUntilExit()
+        let portal = try PortalProcess(dataFolder: data)
+        var settings = ClientSettings.fast
+        settings.retry = RetryPolicy(attempts: 40, firstDelay: .milliseconds(50), maxDelay: .milliseconds(200))
+        let attempts = CountCalls(of: "uploadAttachment")
+        let client = try PortalClient(portalURL: portal.url, caFile: nil, token: nil, settings: settings, faults: [attempts])
+        defer { Task { await client.shutdown() } }
+        _ = try await client.signIn(username: "aino", password: "secret words")
+
+        let big = Samples.pdf + Array(repeating: 0x20, count: 3 * 1024 * 1024)
+        let path = try scratch.file("scan.pdf", big)
+        let digest = try LocalFile.digest(path: path)
+        let killed = Shared(false)
+        let attachment = try await client.upload(
+            fileAt: path, name: "scan.pdf", expectedSHA256: digest.sha256, idempotencyKey: "scan"
+        ) { sent, total in
+            guard sent > total / 4, killed.withLock({ let first = !$0; $0 = true; return first }) else { return }
+            // Killed while bytes still flow; back on the same port a moment later.
+            portal.kill()
+            Task.detached { try portal.start() }
+        }
+        #expect(killed.withLock { $0 })
+        #expect(attempts.count >= 2, "the kill interrupted the first attempt")
+        #expect(attachment.sha256 == digest.sha256)
+        #expect(attachment.size == Int64(big.count))
+        let stored = try Data(contentsOf: DocumentVault(folder: data.appending(path: "documents")).location(sha256: digest.sha256))
+        #expect(stored.count == big.count)
+        portal.terminate()
+    }
+
+    @Test func fileChangedAfterAttaching_isCaught_andTheDraftStays() async throws {
+        try await withPortal { portal in
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            let world = try await ClientCase.make(portal)
+            defer { Task { await world.client.shutdown() } }
+            let store = try ApplicantStore(path: scratch.folder.appending(path: "applicant.sqlite").path)
+            let path = try scratch.file("contract.pdf", Samples.pdf)
+            let digest = try LocalFile.digest(path: path)
+            let draft = Draft(
+                target: .request(world.request.id), text: "Every word of this stays.",
+                files: [AttachedFile(path: path, name: "contract.pdf", size: digest.size, sha256: digest.sha256)])
+            try store.save(draft)
+            try Data(Samples.pdf + Array("edited".utf8)).write(to: URL(fileURLWithPath: path))
+            await #expect(throws: ClientError.fileChanged(path: path)) {
+                _ = try await Courier(client: world.client, store: store).send(draft)
+            }
+            try FileManager.default.removeItem(atPath: path)
+            await #expect(throws: ClientError.fileChanged(path: path)) {
+                _ = try await Courier(client: world.client, store: store).send(Draft(
+                    target: draft.target, text: draft.text + " ", files: draft.files))
+            }
+            #expect(try store.draft(for: draft.target) == draft)
+            #expect(try await portal.store.incomingMessages().isEmpty)
+            #expect(try store.outbox().allSatisfy { if case .refused = $0.state { true } else { false } })
+        }
+    }
+
+    @Test func notificationStream_reconnectsAfterARestart_withoutMissingOrRepeating() async throws {
+        let portal = try await TestPortal.start(adjust: { $0.notificationPollInterval = .milliseconds(50) })
+        defer { portal.removeData() }
+        var settings = ClientSettings.fast
+        settings.retry = RetryPolicy(attempts: 3, firstDelay: .milliseconds(50), maxDelay: .milliseconds(200))
+        let world = try await ClientCase.make(portal, settings: settings)
+        defer { Task { await world.client.shutdown() } }
+        let known = try await world.client.notifications().notifications.map(\.sequence).max()
+        var events = world.client.notificationEvents(after: known).makeAsyncIterator()
+
+        func nextNotification() async -> PortalNotification? {
+            while let event = await events.next() {
+                if case .notification(let notification) = event { return notification }
+            }
+            return nil
+        }
+        guard case .connected = await events.next() else { Issue.record("no connection"); return }
+        let first = try await world.client.sendAdditionalInformation(
+            applicationID: world.application.id, message: "one", attachmentIDs: [], idempotencyKey: "1")
+        #expect(await nextNotification()?.subjectID == first.number)
+
+        await portal.stop()
+        // Created while the stream is down, by the officer's side.
+        let request = try await portal.store.issueRequest(
+            applicationID: world.application.id, text: "More", items: [], deadline: portal.clock.now + 86_400,
+            now: portal.clock.now)
+        let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port,
+                                               adjust: { $0.notificationPollInterval = .milliseconds(50) })
+        #expect(await nextNotification()?.subjectID == request.id)
+        let second = try await world.client.sendAdditionalInformation(
+            applicationID: world.application.id, message: "two", attachmentIDs: [], idempotencyKey: "2")
+        #expect(await nextNotification()?.subjectID == second.number, "the next one, not a repeat")
+        await again.stop()
+    }
+}
+
+/// A portal that answers wrongly, to prove the client never crashes on what it receives.
+@Suite struct HostilePortalTests {
+    private func withHostilePortal(_ body: (URL) async throws -> Void) async throws {
+        let router = Router()
+        router.get("/api/v1/applications") { request, _ -> Response in
+            switch request.headers[.authorization] ?? "" {
+            case "Bearer wrong-json":
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"applications": [{"id": 42}]}"#)))
+            case "Bearer html":
+                return Response(status: .ok, headers: [.contentType: "text/html"],
+                                body: .init(byteBuffer: ByteBuffer(string: "<html>proxy login</html>")))
+            case "Bearer huge":
+                // An endless answer: the client must stop reading, not fill its memory.
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init { writer in
+                    try await writer.write(ByteBuffer(string: #"{"applications": ["#))
+                    let chunk = ByteBuffer(repeating: 0x20, count: 1 << 16)
+                    while true { try await writer.write(chunk) }
+                })
+            case "Bearer broken-500":
+                return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "oops")))
+            default:
+                let hostile = #"{"applications":[{"id":"a","type":"citizenship","referenceNumber":"MIG\u001b]0;owned\u0007-1\u001b[2J","status":"received","submittedAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}]}"#
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: hostile)))
+            }
+        }
+        let ports = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { ports.continuation.yield($0.localAddress?.port ?? 0) })
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.stream.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        defer { task.cancel() }
+        try await body(URL(string: "http://127.0.0.1:\(port)")!)
+    }
+
+    @Test func malformedOrHostileReplies_giveClearErrors_neverACrash() async throws {
+        try await withHostilePortal { url in
+            var settings = ClientSettings.fast
+            settings.maxReplyBytes = 1 << 20
+            for (token, expected) in [
+                ("wrong-json", ClientError.malformedReply), ("html", .malformedReply), ("huge", .malformedReply),
+                ("broken-500", .serverError),
+            ] {
+                let client = try PortalClient(portalURL: url, token: token, settings: settings)
+                await #expect(throws: expected, "\(token)") { _ = try await client.applications() }
+                await client.shutdown()
+            }
+            // Control characters arrive as data; what is shown is cleaned.
+            let client = try PortalClient(portalURL: url, token: "hostile", settings: settings)
+            let reference = try #require(try await client.applications().first?.referenceNumber)
+            #expect(reference.contains("\u{1B}"))
+            #expect(UntrustedText.sanitized(reference) == "MIG-1")
+            await client.shutdown()
+        }
+    }
+}
