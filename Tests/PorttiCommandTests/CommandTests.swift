@@ -3,17 +3,13 @@ import Foundation
 import FoundationNetworking
 #endif
 import PortalStore
+import PortalTestSupport
 import PorttiModel
 import Testing
 
 /// Runs the real `portti` binary that `swift build` put beside the test bundle.
 struct Portti {
-    static var binary: URL {
-        let beside = Bundle.main.executableURL?.deletingLastPathComponent() ?? URL(fileURLWithPath: ".")
-        let candidates = [beside, beside.deletingLastPathComponent()]
-        return candidates.map { $0.appending(path: "portti") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? beside.appending(path: "portti")
-    }
+    static var binary: URL { PortalProcess.binary }
 
     let folder: URL
 
@@ -28,7 +24,15 @@ struct Portti {
 
     /// Runs `portti` with the data folder set, and answers its exit status and output.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, out: String, err: String)
+    {
+        try await offThePool { try self.runBlocking(arguments, environment: environment) }
+    }
+
+    private func runBlocking(_ arguments: [String], environment: [String: String]) throws
+        -> (status: Int32, out: String, err: String)
+    {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments + ["--data", dataFolder]
@@ -64,26 +68,26 @@ struct Portti {
         let portti = try Portti()
         defer { portti.remove() }
         let password = try portti.file("password", "s3cret words\n")
-        let created = try portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino Virtanen",
+        let created = try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino Virtanen",
                                       "--password-file", password, "--bcrypt-cost", "4"])
         #expect(created.status == 0, "\(created.err)")
         #expect(created.out.contains("aino"))
-        let taken = try portti.run(["officer", "create-applicant", "--username", "aino", "--name", "X",
+        let taken = try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "X",
                                     "--password-file", password, "--bcrypt-cost", "4", "--lang", "fi"])
         #expect(taken.status == 1)
         #expect(taken.err.contains("on jo käytössä"))
 
-        #expect(try portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"]).status == 0)
-        let badType = try portti.run(["officer", "create-application", "--username", "aino", "--type", "visa"])
+        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"]).status == 0)
+        let badType = try await portti.run(["officer", "create-application", "--username", "aino", "--type", "visa"])
         #expect(badType.status == 1)
         #expect(badType.err.contains("residence_permit_work"))
 
-        let listed = try portti.run(["officer", "applications", "--username", "aino", "--json"])
+        let listed = try await portti.run(["officer", "applications", "--username", "aino", "--json"])
         let applications = try JSONDecoder.iso8601.decode([Application].self, from: Data(listed.out.utf8))
         let application = try #require(applications.first)
         #expect(application.status == .received)
 
-        let issued = try portti.run(["officer", "request", application.id, "--text", "Send your passport.",
+        let issued = try await portti.run(["officer", "request", application.id, "--text", "Send your passport.",
                                      "--item", "Passport, all pages", "--item", "Photo", "--deadline", "2030-01-31"])
         #expect(issued.status == 0, "\(issued.err)")
         let applicant = try #require(try await portti.store().applicant(username: "aino"))
@@ -93,29 +97,29 @@ struct Portti {
         let end = Calendar.portal.dateComponents([.year, .month, .day, .hour, .minute], from: request.deadline)
         #expect([end.year, end.month, end.day, end.hour, end.minute] == [2030, 1, 31, 23, 59])
 
-        let badDate = try portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-30"])
+        let badDate = try await portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-30"])
         #expect(badDate.status == 64)
-        #expect(try portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-28"]).status == 0)
-        let earlier = try portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-01"])
+        #expect(try await portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-28"]).status == 0)
+        let earlier = try await portti.run(["officer", "extend-deadline", request.id, "--deadline", "2030-02-01"])
         #expect(earlier.status == 1)
         #expect(earlier.err.contains("later"))
-        #expect(try portti.run(["officer", "extend-deadline", "request_none", "--deadline", "2030-02-28"]).status == 1)
+        #expect(try await portti.run(["officer", "extend-deadline", "request_none", "--deadline", "2030-02-28"]).status == 1)
 
-        #expect(try portti.run(["officer", "set-status", application.id, "in_processing"]).status == 0)
-        #expect(try portti.run(["officer", "set-status", application.id, "approved"]).status == 1)
+        #expect(try await portti.run(["officer", "set-status", application.id, "in_processing"]).status == 0)
+        #expect(try await portti.run(["officer", "set-status", application.id, "approved"]).status == 1)
 
         let notPDF = try portti.file("decision.txt", "not a pdf")
-        let refused = try portti.run(["officer", "decide", application.id, "--text", "Granted.", "--document", notPDF,
+        let refused = try await portti.run(["officer", "decide", application.id, "--text", "Granted.", "--document", notPDF,
                                       "--lang", "sv"])
         #expect(refused.status == 1)
         #expect(refused.err.contains("PDF-fil"))
         let png = portti.folder.appending(path: "decision.png")
         try Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]).write(to: png)
-        #expect(try portti.run(["officer", "decide", application.id, "--text", "x", "--document", png.path]).status == 1)
+        #expect(try await portti.run(["officer", "decide", application.id, "--text", "x", "--document", png.path]).status == 1)
         let pdf = try portti.file("decision.pdf", "%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n")
-        let decided = try portti.run(["officer", "decide", application.id, "--text", "Granted.", "--document", pdf])
+        let decided = try await portti.run(["officer", "decide", application.id, "--text", "Granted.", "--document", pdf])
         #expect(decided.status == 0, "\(decided.err)")
-        let twice = try portti.run(["officer", "decide", application.id, "--text", "Again."])
+        let twice = try await portti.run(["officer", "decide", application.id, "--text", "Again."])
         #expect(twice.status == 1)
         #expect(twice.err.contains("already has a decision"))
         let detail = try await portti.store().application(id: application.id, applicantID: applicant.id)
@@ -128,8 +132,8 @@ struct Portti {
     @Test func officer_listsIncomingMessagesOldestFirst() async throws {
         let portti = try Portti()
         defer { portti.remove() }
-        #expect(try portti.run(["officer", "messages"]).out.contains("No incoming messages"))
-        #expect(try portti.run(["demo"]).status == 0)
+        #expect(try await portti.run(["officer", "messages"]).out.contains("No incoming messages"))
+        #expect(try await portti.run(["demo"]).status == 0)
         let store = try portti.store()
         let applicant = try #require(try await store.applicant(username: "demo"))
         let application = try #require(try await store.applications(applicantID: applicant.id).first)
@@ -138,11 +142,11 @@ struct Portti {
                 applicantID: applicant.id, idempotencyKey: text, target: .application(application.id), text: text,
                 attachmentIDs: [], now: Date()))
         }
-        let listed = try portti.run(["officer", "messages", "--json"])
+        let listed = try await portti.run(["officer", "messages", "--json"])
         let messages = try JSONDecoder.iso8601.decode([IncomingMessage].self, from: Data(listed.out.utf8))
         #expect(messages.map(\.text).suffix(2) == ["second", "third"])
         #expect(messages.map(\.receipt.number) == messages.map(\.receipt.number).sorted())
-        let text = try portti.run(["officer", "messages"]).out
+        let text = try await portti.run(["officer", "messages"]).out
         let second = try #require(text.range(of: "second")), third = try #require(text.range(of: "third"))
         #expect(second.lowerBound < third.lowerBound)
     }
@@ -150,10 +154,10 @@ struct Portti {
     @Test func demo_hasEveryStateOnce_andIsNotDuplicated() async throws {
         let portti = try Portti()
         defer { portti.remove() }
-        let first = try portti.run(["demo"])
+        let first = try await portti.run(["demo"])
         #expect(first.status == 0)
         #expect(first.out.contains("demo-portti"))
-        #expect(try portti.run(["demo"]).out.contains("already"))
+        #expect(try await portti.run(["demo"]).out.contains("already"))
         let store = try portti.store()
         let applicant = try #require(try await store.applicant(username: "demo"))
         let applications = try await store.applications(applicantID: applicant.id)
@@ -174,37 +178,18 @@ struct Portti {
     @Test func serve_listensOnLoopback_andStopsOnSIGTERM() async throws {
         let portti = try Portti()
         defer { portti.remove() }
-        let process = Process()
-        process.executableURL = Portti.binary
-        process.arguments = ["serve", "--port", "0", "--data", portti.dataFolder, "--demo"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Wait for the line that names the address, however long the start takes.
-        var text = ""
-        while !text.contains("\n"), process.isRunning {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-            if text.contains("Portal listening on") && text.hasSuffix("\n") { break }
-        }
-        let line = try #require(text.split(separator: "\n").first { $0.contains("Portal listening on") })
-        let url = try #require(URL(string: String(line.split(separator: " ").last ?? "")))
-        #expect(url.host == "127.0.0.1")
-        let (data, response) = try await URLSession.shared.data(from: url.appending(path: "api/v1/health"))
+        let folder = URL(fileURLWithPath: portti.dataFolder)
+        let portal = try await offThePool { try PortalProcess(dataFolder: folder, arguments: ["--demo"]) }
+        let (data, response) = try await URLSession.shared.data(from: portal.url.appending(path: "api/v1/health"))
         #expect((response as? HTTPURLResponse)?.statusCode == 200)
         #expect(String(decoding: data, as: UTF8.self) == "ok")
-        process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0)
+        #expect(try await offThePool { portal.terminate() } == 0)
     }
 
-    @Test func serve_refusesPlainHTTPBeyondLoopback() throws {
+    @Test func serve_refusesPlainHTTPBeyondLoopback() async throws {
         let portti = try Portti()
         defer { portti.remove() }
-        let refused = try portti.run(["serve", "--host", "0.0.0.0", "--port", "0"], environment: ["LANG": "fi_FI.UTF-8"])
+        let refused = try await portti.run(["serve", "--host", "0.0.0.0", "--port", "0"], environment: ["LANG": "fi_FI.UTF-8"])
         #expect(refused.status == 1)
         #expect(refused.err.contains("TLS"))
         #expect(refused.err.contains("ei kuunnella"))

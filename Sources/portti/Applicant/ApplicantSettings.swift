@@ -24,7 +24,9 @@ struct ApplicantSettings: Sendable {
         if let portal { parsed["url"] = .init(.string(portal), isSecret: false) }
         if let lang { parsed["lang"] = .init(.string(lang), isSecret: false) }
         if let caFile { parsed["ca.file"] = .init(.string(caFile), isSecret: false) }
-        let variables = KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: environment)) {
+        // An empty variable counts as unset, as POSIX tools treat it.
+        let set = environment.filter { !$0.value.isEmpty }
+        let variables = KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: set)) {
             $0.prepending(["portti"])
         }
         let file = try await FileProvider<JSONSnapshot>(

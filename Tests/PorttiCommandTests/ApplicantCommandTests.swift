@@ -1,0 +1,268 @@
+import Foundation
+import PortalServer
+import PortalStore
+import PortalTestSupport
+import PorttiModel
+import Testing
+
+/// The applicant's commands, run as the real binary against a real portal: every job of the terminal UI can
+/// be done with them, by a script or a screen-reader user.
+struct Applicant {
+    let home: URL
+    let portal: TestPortal
+
+    init(_ portal: TestPortal) throws {
+        self.portal = portal
+        home = FileManager.default.temporaryDirectory.appending(path: "portti-applicant-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: home) }
+
+    var environment: [String: String] {
+        [
+            "XDG_DATA_HOME": home.appending(path: "data").path, "XDG_STATE_HOME": home.appending(path: "state").path,
+            "XDG_CONFIG_HOME": home.appending(path: "config").path, "HOME": home.path, "LANG": "C.UTF-8",
+            "PORTTI_URL": portal.portalURL.absoluteString,
+        ]
+    }
+
+    /// Runs `portti` on a thread of its own: waiting for a process must not hold a thread of the cooperative
+    /// pool, which the portal under test needs to answer.
+    @discardableResult
+    func run(_ arguments: [String], environment extra: [String: String] = [:], input: String? = nil) async throws
+        -> (status: Int32, out: String, err: String)
+    {
+        try await offThePool { try self.runBlocking(arguments, environment: extra, input: input) }
+    }
+
+    private func runBlocking(_ arguments: [String], environment extra: [String: String], input: String?) throws
+        -> (status: Int32, out: String, err: String)
+    {
+        let process = Process()
+        process.executableURL = PortalProcess.binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTTI_") && !$0.key.hasPrefix("LC_") }
+        env.merge(environment) { $1 }
+        env.merge(extra) { $1 }
+        process.environment = env
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let url = home.appending(path: name)
+        try Data(bytes).write(to: url)
+        return url.path
+    }
+
+    func signIn() async throws {
+        let hash = try await Passwords.hash(TestPortal.password, cost: 4)
+        _ = try await portal.store.createApplicant(username: "aino", displayName: "Aino Virtanen", passwordHash: hash, now: portal.clock.now)
+        let result = try await run(["sign-in", "--username", "aino"], input: TestPortal.password + "\n")
+        #expect(result.status == 0, "\(result.err)")
+    }
+
+    func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
+        let result = try await run(arguments + ["--json"])
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(type, from: Data(result.out.utf8))
+    }
+}
+
+/// Runs blocking work on a thread outside the cooperative pool.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+@Suite struct ApplicantCommandTests {
+    @Test func respondToARequest_andSendAdditionalInformation_fromTheCommandLine() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            try await applicant.signIn()
+            let aino = try #require(try await portal.store.applicant(username: "aino"))
+            let application = try await portal.store.createApplication(applicantID: aino.id, type: .residencePermitWork, now: portal.clock.now)
+            let request = try await portal.store.issueRequest(
+                applicationID: application.id, text: "Send your contract.\u{1B}]0;owned\u{07}", items: ["Contract"],
+                deadline: portal.clock.now + 10 * 86_400, now: portal.clock.now)
+
+            let applications = try await applicant.json([Application].self, ["applications"])
+            #expect(applications.map(\.id) == [application.id])
+            let listed = try await applicant.run(["requests", application.id, "--full", "--lang", "fi"])
+            #expect(listed.out.contains("Avoin"))
+            #expect(listed.out.contains("Send your contract."))
+            #expect(!listed.out.contains("\u{1B}"), "control sequences from the portal never reach the terminal")
+            let shown = try await applicant.run(["application", application.id, "--lang", "sv"])
+            #expect(shown.out.contains("Väntar på tilläggsuppgifter"))
+            #expect(shown.out.contains("Begäran om komplettering skickad"))
+
+            let message = try applicant.file("message.txt", Array("Here is the contract.".utf8))
+            let pdf = try applicant.file("contract.pdf", Samples.pdf)
+            let reply = try await applicant.run(["reply", request.id, "--message-file", message, "--attach", pdf])
+            #expect(reply.status == 0, "\(reply.err)")
+            #expect(reply.out.contains("Confirmation of receipt"))
+            #expect(reply.out.contains("contract.pdf"))
+
+            let again = try await applicant.run(["reply", request.id, "--message-file", message])
+            #expect(again.status == 1)
+            #expect(again.err.contains("already been answered"))
+
+            let sent = try await applicant.run(["send", application.id, "--message-file", "-", "--json"], input: "My new e-mail: aino@example.fi")
+            #expect(sent.status == 0, "\(sent.err)")
+            let receipt = try JSONDecoder.iso8601.decode(Receipt.self, from: Data(sent.out.utf8))
+            #expect(receipt.requestID == nil)
+
+            let kept = try await applicant.json([KeptReceipt].self, ["receipts"])
+            #expect(kept.count == 2)
+            #expect(kept.first?.receipt.number == receipt.number)
+            let export = applicant.home.appending(path: "receipts.txt").path
+            #expect(try await applicant.run(["receipts", "--export", export]).status == 0)
+            let exported = try String(contentsOfFile: export, encoding: .utf8)
+            #expect(exported.contains(receipt.number))
+            #expect(exported.contains(try #require(kept.last?.receipt.files.first?.sha256)))
+            #expect(try await portal.store.incomingMessages().map(\.text) == ["Here is the contract.", "My new e-mail: aino@example.fi"])
+        }
+    }
+
+    @Test func decisionsAndNotifications_fromTheCommandLine() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            try await applicant.signIn()
+            let aino = try #require(try await portal.store.applicant(username: "aino"))
+            let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+            let vault = try DocumentVault(folder: portal.configuration.documentsFolder)
+            let pdf = try applicant.file("source.pdf", Samples.pdf)
+            let document = try await vault.keep(fileAt: URL(fileURLWithPath: pdf))
+            let decision = try await portal.store.recordDecision(
+                applicationID: application.id, text: "You have been granted citizenship.", documentSHA256: document.sha256,
+                now: portal.clock.now)
+
+            struct List: Decodable { var notifications: [PortalNotification]; var unread: Int }
+            let list = try await applicant.json(List.self, ["notifications"])
+            #expect(list.unread == 1)
+            #expect(list.notifications.first?.kind == .decisionReady)
+            let saved = applicant.home.appending(path: "decision.pdf").path
+            let read = try await applicant.run(["decision", decision.id, "--save", saved, "--lang", "fi"])
+            #expect(read.status == 0, "\(read.err)")
+            #expect(read.out.contains("Valituksen viimeinen päivä"))
+            #expect(read.out.contains("You have been granted citizenship."))
+            #expect(FileManager.default.contents(atPath: saved) == Data(Samples.pdf))
+            let marked = try await applicant.run(["notifications", "--read", try #require(list.notifications.first?.id)])
+            #expect(marked.status == 0)
+            #expect(try await applicant.json(List.self, ["notifications"]).unread == 0)
+        }
+    }
+
+    @Test func portalDown_exitsThree_keepsTheMessage_andTheNextCommandSendsIt() async throws {
+        let portal = try await TestPortal.start()
+        defer { portal.removeData() }
+        let applicant = try Applicant(portal)
+        defer { applicant.remove() }
+        try await applicant.signIn()
+        let aino = try #require(try await portal.store.applicant(username: "aino"))
+        let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+        #expect(try await applicant.run(["applications"]).status == 0)  // fills the cache
+        await portal.stop()
+
+        let offline = try await applicant.run(["applications"])
+        #expect(offline.status == 0)
+        #expect(offline.err.contains("Offline"))
+        #expect(offline.out.contains(application.id))
+        let message = try applicant.file("m.txt", Array("Written while offline.".utf8))
+        let send = try await applicant.run(["send", application.id, "--message-file", message])
+        #expect(send.status == 3)
+        #expect(send.err.contains("outbox"))
+        #expect(try await applicant.run(["outbox"]).out.contains("waiting to be sent"))
+
+        let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
+        let next = try await applicant.run(["applications"])
+        #expect(next.status == 0)
+        #expect(next.err.contains("Sent from the outbox"))
+        #expect(try await again.store.incomingMessages().map(\.text) == ["Written while offline."])
+        #expect(try await applicant.run(["outbox"]).out.contains("empty"))
+        await again.stop()
+    }
+
+    @Test func signIn_isNeeded_andTheSessionFileIsPrivate() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            let before = try await applicant.run(["applications"])
+            #expect(before.status == 4)
+            #expect(before.err.contains("Sign in first"))
+            try await applicant.signIn()
+            let sessions = applicant.home.appending(path: "state/portti/sessions")
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: sessions.path).first)
+            let attributes = try FileManager.default.attributesOfItem(atPath: sessions.appending(path: name).path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            let content = try String(contentsOf: sessions.appending(path: name), encoding: .utf8)
+            #expect(!content.contains(TestPortal.password))
+
+            portal.clock.advance(by: 31 * 60)
+            let expired = try await applicant.run(["applications", "--lang", "fi"])
+            #expect(expired.status == 4)
+            #expect(expired.err.contains("Istuntosi on vanhentunut"))
+            #expect(try await applicant.run(["sign-out"]).status == 0)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: sessions.path).isEmpty)
+        }
+    }
+
+    @Test func settings_comeFromFlagsThenEnvironmentThenTheConfigFile() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            try await applicant.signIn()
+            // The config file names the portal and Swedish; the environment says Finnish; the flag says English.
+            let config = applicant.home.appending(path: "config/portti")
+            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+            try Data(#"{"url": "\#(portal.portalURL.absoluteString)", "lang": "sv"}"#.utf8).write(to: config.appending(path: "config.json"))
+            let withoutURL = ["PORTTI_URL": ""]
+            #expect(try await applicant.run(["outbox"], environment: withoutURL).out.contains("Utkorgen är tom"))
+            #expect(try await applicant.run(["outbox"], environment: withoutURL.merging(["PORTTI_LANG": "fi"]) { $1 }).out.contains("Lähtevät on tyhjä"))
+            #expect(try await applicant.run(["outbox", "--lang", "en"], environment: ["PORTTI_LANG": "fi"]).out.contains("The outbox is empty"))
+            // Without a language anywhere, the locale variables decide, from their text alone.
+            try Data(#"{"url": "\#(portal.portalURL.absoluteString)"}"#.utf8).write(to: config.appending(path: "config.json"))
+            #expect(try await applicant.run(["outbox"], environment: ["LANG": "fi_FI.UTF-8"]).out.contains("Lähtevät on tyhjä"))
+            // No portal anywhere: a clear error and the usage exit code.
+            try FileManager.default.removeItem(at: config.appending(path: "config.json"))
+            let none = try await applicant.run(["applications"], environment: ["PORTTI_URL": ""])
+            #expect(none.status == 64)
+            #expect(none.err.contains("No portal is configured"))
+        }
+    }
+
+    @Test func refusedAttachments_areExplainedBeforeAnyUpload() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            try await applicant.signIn()
+            let aino = try #require(try await portal.store.applicant(username: "aino"))
+            let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+            let message = try applicant.file("m.txt", Array("See attached.".utf8))
+            let docx = try applicant.file("letter.pdf", Samples.zip)
+            let wrongType = try await applicant.run(["send", application.id, "--message-file", message, "--attach", docx])
+            #expect(wrongType.status == 1)
+            #expect(wrongType.err.contains("not a PDF, JPEG or PNG"))
+            let big = try applicant.file("big.pdf", Samples.pdf + Array(repeating: 0x20, count: 4 * 1024 * 1024))
+            let tooLarge = try await applicant.run(["send", application.id, "--message-file", message, "--attach", big, "--lang", "fi"])
+            #expect(tooLarge.status == 1)
+            #expect(tooLarge.err.contains("liian suuri"))
+            #expect(tooLarge.err.contains("4,0 Mt"))
+            #expect(try await portal.store.incomingMessages().isEmpty)
+        }
+    }
+}
