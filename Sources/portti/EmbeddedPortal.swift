@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PortalServer
+import PortalStore
+import PorttiModel
+import Synchronization
+
+/// The portal started inside `portti` when none is configured: on 127.0.0.1 at a free port, over demo data in
+/// its own folder, so a newcomer sees every flow at once. It never takes the terminal's signals and logs to a
+/// file, because the screen belongs to the terminal UI.
+struct EmbeddedPortal: Sendable {
+    let url: URL
+    let folder: URL
+    private let running: Task<Void, any Error>
+
+    static func folder(_ environment: [String: String]) -> URL {
+        XDG.dataHome(environment).appending(path: "portti/demo-portal", directoryHint: .isDirectory)
+    }
+
+    static func start(environment: [String: String], logFile: URL) async throws -> EmbeddedPortal {
+        let folder = folder(environment)
+        try createDataFolder(folder)
+        var configuration = PortalConfiguration(dataFolder: folder)
+        configuration.port = 0
+        let store = try SQLitePortalStore(path: configuration.databasePath)
+        try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
+        let logger = Logger(label: "portti.embedded-portal") { label in FileLogHandler(label: label, file: logFile) }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let portal = try await buildPortal(
+            configuration: configuration, store: store, logger: logger,
+            onServerRunning: { continuation.yield($0) })
+        let running = Task { try await portal.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return EmbeddedPortal(url: URL(string: "http://127.0.0.1:\(port)")!, folder: folder, running: running)
+    }
+
+    func stop() async {
+        running.cancel()
+        _ = try? await running.value
+    }
+}
+
+/// swift-log lines appended to a file (under `$XDG_STATE_HOME/portti/`), never to the screen.
+struct FileLogHandler: LogHandler {
+    let label: String
+    private let sink: Sink
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    final class Sink: Sendable {
+        private let handle: Mutex<FileHandle?>
+        init(_ file: URL) {
+            try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: file.path) {
+                FileManager.default.createFile(atPath: file.path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            let handle = try? FileHandle(forWritingTo: file)
+            _ = try? handle?.seekToEnd()
+            self.handle = Mutex(handle)
+        }
+        func write(_ line: String) { handle.withLock { try? $0?.write(contentsOf: Data(line.utf8)) } }
+    }
+
+    init(label: String, file: URL) {
+        self.label = label
+        sink = Sink(file)
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let time = Date().formatted(.iso8601)
+        sink.write("\(time) \(event.level) \(label): \(event.message)\n")
+    }
+}
