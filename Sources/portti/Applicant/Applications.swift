@@ -1,5 +1,6 @@
 import ApplicantStore
 import ArgumentParser
+import Delivery
 import Foundation
 import PortalClient
 import PorttiModel
@@ -107,15 +108,9 @@ extension ApplicantContext {
     func fresh<Value: Codable & Sendable>(
         _ store: ApplicantStore, key: String, _ fetch: (PortalClient) async throws -> Value
     ) async throws -> Value {
-        do {
-            let value = try await fetch(client)
-            try? store.cache(value, as: key)
-            return value
-        } catch let error as ClientError where error.isTransient {
-            guard let cached = try store.cached(Value.self, key) else { throw error }
-            note(strings("cli.offline", ["time": formats.dateTime(cached.fetchedAt)]))
-            return cached.value
-        }
+        let answer = try await readThroughCache(store, key: key) { try await fetch(client) }
+        if let offlineSince = answer.offlineSince { note(strings("cli.offline", ["time": formats.dateTime(offlineSince)])) }
+        return answer.value
     }
 
     func requestLine(_ request: SupplementRequest) -> String {

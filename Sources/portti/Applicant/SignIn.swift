@@ -1,3 +1,4 @@
+import ApplicantStore
 import ArgumentParser
 import Foundation
 import PortalClient

@@ -3,21 +3,27 @@ import PorttiModel
 
 /// The signed-in session for one portal, kept between commands in a file only the user can read (0600).
 /// The password is never written anywhere.
-struct SessionFile: Sendable {
-    struct Content: Codable, Sendable {
-        var username: String
-        var token: String
-        var expiresAt: Date
+public struct SessionFile: Sendable {
+    public struct Content: Codable, Sendable {
+        public var username: String
+        public var token: String
+        public var expiresAt: Date
+
+        public init(username: String, token: String, expiresAt: Date) {
+            self.username = username
+            self.token = token
+            self.expiresAt = expiresAt
+        }
     }
 
-    let path: String
+    public let path: String
 
-    init(portal: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(portal: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let name = XDG.safeName(portal.host.map { "\($0)-\(portal.port ?? 0)" } ?? "portal")
         path = XDG.stateHome(environment).appending(path: "portti/sessions/\(name).json").path
     }
 
-    func read() -> Content? {
+    public func read() -> Content? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -25,7 +31,7 @@ struct SessionFile: Sendable {
     }
 
     /// Written to a private temporary file and renamed, so the token is never readable by others, even briefly.
-    func write(_ content: Content) throws {
+    public func write(_ content: Content) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let encoder = JSONEncoder()
@@ -41,5 +47,5 @@ struct SessionFile: Sendable {
         guard rename(temporary, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -1,0 +1,120 @@
+import Foundation
+import PortalClient
+import PorttiModel
+import TerminalUI
+
+/// One application: status, processing timeline, its requests (deadline, days left, overdue marked) and,
+/// once made, the decision.
+struct ApplicationScreen: AppScreen {
+    struct Content: Sendable, Equatable {
+        var overview: ApplicationOverview
+        var requests: [SupplementRequest]
+    }
+
+    let applicationID: String
+    var content: Loadable<Content> = .loading
+    /// Rows that can be chosen: each request, then the decision.
+    var choices = ListSelection()
+
+    init(applicationID: String) { self.applicationID = applicationID }
+
+    mutating func show(_ content: Loadable<Content>) {
+        self.content = content
+        choices.setVisible(Array(0..<choiceCount))
+    }
+
+    private var choiceCount: Int {
+        guard let value = content.value else { return 0 }
+        return value.requests.count + (value.overview.decisionID == nil ? 0 : 1) + 1
+    }
+
+    mutating func handle(_ event: InputEvent) -> ScreenAction? {
+        guard case .key(let key) = event else { return nil }
+        switch key {
+        case .escape, .character("q"): return .back
+        case .character("r"), .function(5): return .reload
+        case .character("s"):
+            guard let value = content.value else { return nil }
+            return .open(.compose(.application(applicationID),
+                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+        default:
+            guard case .activated(let index) = choices.handle(key), let value = content.value else { return nil }
+            if index < value.requests.count {
+                return .open(.request(id: value.requests[index].id, applicationID: applicationID))
+            }
+            if let decisionID = value.overview.decisionID, index == value.requests.count { return .open(.decision(id: decisionID)) }
+            return .open(.compose(.application(applicationID),
+                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+        }
+    }
+
+    func view(into canvas: inout Canvas, context: ViewContext) {
+        let strings = context.strings
+        let layout = Layout(canvas: canvas.bounds)
+        guard case .loaded(let value, let offline) = content else {
+            canvas.heading(strings("start.applications"), context: context)
+            if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
+            else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
+            return
+        }
+        let application = value.overview.application
+        canvas.heading(context.clean(application.referenceNumber), context: context)
+        var row = 2
+        _ = canvas.put(strings("application.type.\(application.type.rawValue)"), column: 2, row: row, maxWidth: canvas.width - 4, style: .title)
+        row += 1
+        _ = canvas.put(strings("application.status_line", ["status": strings("application.status.\(application.status.rawValue)")]),
+                       column: 2, row: row, maxWidth: canvas.width - 4)
+        row += 2
+        _ = canvas.put(strings("application.timeline"), column: 2, row: row, style: .title)
+        row += 1
+        // The newest steps matter most; older ones give way on a short terminal.
+        let room = max(canvas.height - row - value.requests.count - 7, 2)
+        for event in value.overview.timeline.suffix(room) {
+            var line = context.formats.dateTime(event.at) + "  " + strings("timeline.\(event.kind.rawValue)")
+            if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
+            _ = canvas.put(line, column: 4, row: row, maxWidth: canvas.width - 6)
+            row += 1
+        }
+        row += 1
+        _ = canvas.put(strings("application.actions"), column: 2, row: row, style: .title)
+        row += 1
+        let area = Rect(column: 2, row: row, width: canvas.width - 4, height: max(canvas.height - row - 2, 1))
+        choices.draw(into: &canvas, area: area) { index in
+            if index < value.requests.count {
+                let request = value.requests[index]
+                return (requestLine(request, context: context), request.state(at: context.now) == .overdue ? .error : .plain)
+            }
+            if value.overview.decisionID != nil && index == value.requests.count {
+                return (strings("application.read_decision"), .title)
+            }
+            return (strings("start.send_additional_information"), .plain)
+        }
+        if let offline {
+            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), layout: layout, style: .muted)
+        }
+    }
+
+    func keyHints(_ context: ViewContext) -> [KeyHint] {
+        let strings = context.strings
+        return [KeyHint("Enter", strings("key.open")), KeyHint("s", strings("start.send_additional_information")),
+                KeyHint("r", strings("key.reload")), KeyHint("Esc", strings("key.back"))]
+    }
+}
+
+/// A request in one line: what it is, its state, its deadline and the days left (or that it is overdue).
+func requestLine(_ request: SupplementRequest, context: ViewContext) -> String {
+    let strings = context.strings
+    let state = request.state(at: context.now)
+    var line = strings("request.read") + " · " + strings("request.state.\(state.rawValue)") + " · "
+        + strings("request.deadline", ["date": context.formats.date(request.deadline)])
+    switch state {
+    case .open:
+        let days = context.formats.daysLeft(until: request.deadline, now: context.now)
+        line += " · " + (days == 0 ? strings("request.due_today") : strings("request.days_left", ["days": String(days)]))
+    case .overdue:
+        line += " · " + strings("request.overdue_mark")
+    case .answered:
+        break
+    }
+    return line
+}
