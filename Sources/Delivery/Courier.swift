@@ -38,7 +38,7 @@ public actor Courier {
                 try store.put(item)
             }
         } catch {
-            throw .fileUnreadable(path: "outbox")
+            throw .localStorageFailed
         }
         return try await deliver(item, progress: progress)
     }
@@ -57,7 +57,9 @@ public actor Courier {
             } catch {
                 outcomes.append((item, .failure(error)))
                 // Without a connection or a session the rest would fail the same way.
-                if error.isTransient || error == .sessionExpired || error == .notSignedIn { break }
+                if error.isTransient || error == .sessionExpired || error == .notSignedIn || error == .untrustedPortal {
+                    break
+                }
             }
         }
         return outcomes
@@ -76,7 +78,7 @@ public actor Courier {
     }
 
     private static func wait(_ task: Task<Receipt, any Error>) async throws(ClientError) -> Receipt {
-        do { return try await task.value } catch let error as ClientError { throw error } catch { throw .serverError }
+        do { return try await task.value } catch let error as ClientError { throw error } catch { throw .localStorageFailed }
     }
 
     private static func run(
@@ -109,12 +111,17 @@ public actor Courier {
             try store.delivered(item, receipt: receipt)
             return receipt
         } catch let error as ClientError {
-            // A failure that may pass leaves the item pending; a refusal ends it, and the draft keeps the text.
-            if !(error.isTransient || error == .sessionExpired || error == .notSignedIn) {
-                item.state = .refused(reason: error.messageKey)
-                try? store.put(item)
+            // Only a definite refusal ends the item (the draft keeps the text, to fix and send anew). Any other
+            // failure leaves the outcome unknown, so the item stays, to be repeated with the same key; one that
+            // keeps failing with the portal's own errors is given up after a while, and said so.
+            item.failedAttempts += 1
+            if error.isDefiniteRefusal || (error == .serverError && item.failedAttempts >= OutboxItem.maxServerFailures) {
+                item.state = .refused(reasonKey: error.messageKey, arguments: error.messageArguments)
             }
+            try? store.put(item)
             throw error
+        } catch {
+            throw ClientError.localStorageFailed
         }
     }
 }

@@ -29,6 +29,10 @@ public enum ClientError: Error, Sendable, Equatable {
     case fileChanged(path: String)
     /// A file could not be read.
     case fileUnreadable(path: String)
+    /// The portal's certificate is not trusted (not by the system, nor by the CA file named).
+    case untrustedPortal
+    /// The applicant's own records on this machine could not be read or written (disk full, permissions).
+    case localStorageFailed
 
     /// The string table key that explains this error.
     public var messageKey: String {
@@ -47,6 +51,8 @@ public enum ClientError: Error, Sendable, Equatable {
         case .malformedReply: "client.error.malformed_reply"
         case .fileChanged: "client.error.file_changed"
         case .fileUnreadable: "client.error.file_unreadable"
+        case .untrustedPortal: "client.error.untrusted"
+        case .localStorageFailed: "client.error.local_storage"
         }
     }
 
@@ -57,6 +63,17 @@ public enum ClientError: Error, Sendable, Equatable {
         case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
         case .fileChanged(let path), .fileUnreadable(let path): ["path": path]
         default: [:]
+        }
+    }
+
+    /// Whether the portal definitely did not take what was sent: a send failing so may be changed and sent
+    /// anew. Any other failure leaves the outcome unknown, and only a repeat with the same key is safe.
+    public var isDefiniteRefusal: Bool {
+        switch self {
+        case .attachmentRefused, .requestAlreadyAnswered, .requestOverdue, .notFound, .refused, .fileChanged,
+            .fileUnreadable, .invalidCredentials:
+            true
+        default: false
         }
     }
 

@@ -60,18 +60,26 @@ struct FileChunkSequence: AsyncSequence, Sendable {
         var sent: Int64 = 0
 
         mutating func next() async throws -> ArraySlice<UInt8>? {
-            guard let handle, let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty else {
-                try? handle?.close()
+            // The file vanished, grew or shrank since it was measured: what was attached is not what would go.
+            guard let handle else { throw ClientError.fileChanged(path: path) }
+            let wanted = Int(Swift.min(64 * 1024, total - sent))
+            guard wanted > 0 else {
+                if let extra = try handle.read(upToCount: 1), !extra.isEmpty { throw ClientError.fileChanged(path: path) }
+                try? handle.close()
                 return nil
+            }
+            guard let data = try handle.read(upToCount: wanted), !data.isEmpty else {
+                throw ClientError.fileChanged(path: path)
             }
             sent += Int64(data.count)
             progress(sent, total)
             return ArraySlice(data)
         }
+        let path: String
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress)
+        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress, path: path)
     }
 }
 
@@ -87,10 +95,10 @@ struct ReplySizeLimit: ClientMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         let (response, responseBody) = try await next(request, body, baseURL)
-        // Streams (notifications, documents) are read piece by piece by their callers.
-        guard let responseBody, operationID != "streamNotifications", operationID != "downloadDecisionDocument" else {
-            return (response, responseBody)
-        }
+        // A stream's or a document's successful answer is read piece by piece, and limited, by its caller;
+        // everything else (errors of those too) is held to the limit.
+        let isStreamed = operationID == "streamNotifications" || operationID == "downloadDecisionDocument"
+        guard let responseBody, !(isStreamed && response.status == .ok) else { return (response, responseBody) }
         if case .known(let length) = responseBody.length, length > maxBytes { throw ReplyTooLarge() }
         let guarded = HTTPBody(
             LimitedChunks(base: responseBody, limit: maxBytes), length: responseBody.length, iterationBehavior: .single)

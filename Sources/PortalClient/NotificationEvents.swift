@@ -27,14 +27,14 @@ extension PortalClient {
             // Shared with the reading task; only one reader runs at a time.
             let position = Shared<Int64?>(sequence)
             var failures = 0
-            while !Task.isCancelled {
+            reconnect: while !Task.isCancelled {
+                let delivered = Shared(false)
                 do {
                     let output = try await streamClient.streamNotifications(
                         headers: .init(lastEventID: position.withLock { $0 }.map(String.init)))
                     switch output {
                     case .ok(let ok):
                         let body = try ok.body.textEventStream
-                        failures = 0
                         try await Self.read(body, idleTimeout: idleTimeout) { event in
                             switch event.event {
                             case "open":
@@ -44,17 +44,21 @@ extension PortalClient {
                                 }
                                 continuation.yield(.connected(after: after))
                             case "notification":
-                                guard let data = event.data,
-                                    let value = try? Self.eventDecoder.decode(
-                                        Components.Schemas.Notification.self, from: Data(data.utf8))
-                                else { throw ClientError.malformedReply }
-                                // Never the same twice, even if a portal sent it again.
-                                let isNew = position.withLock { cursor in
-                                    guard value.sequence > (cursor ?? -1) else { return false }
-                                    cursor = value.sequence
-                                    return true
+                                guard let id = event.id.flatMap({ Int64($0) }) else { throw ClientError.malformedReply }
+                                guard id > (position.withLock { $0 } ?? -1) else { return }  // never the same twice
+                                // One this client cannot read (a kind added later) is passed over, not retried
+                                // for ever: the stream goes on after it.
+                                if let data = event.data,
+                                    let value = try? Self.eventDecoder.decode(Components.Schemas.Notification.self, from: Data(data.utf8)),
+                                    let notification = try? PortalNotification(value)
+                                {
+                                    // A full buffer means the reader is far behind: reconnect from here rather than lose it.
+                                    if case .dropped = continuation.yield(.notification(notification)) {
+                                        throw ClientError.timeout
+                                    }
+                                    delivered.withLock { $0 = true }
                                 }
-                                if isNew { continuation.yield(.notification(PortalNotification(value))) }
+                                position.withLock { $0 = id }
                             default:
                                 break  // keep-alives and events of later versions
                             }
@@ -63,13 +67,15 @@ extension PortalClient {
                     case .default(let status, let problem):
                         let error = Self.error(status, problem)
                         continuation.yield(.disconnected(error))
-                        if error == .sessionExpired || error == .notSignedIn { break }
+                        if error == .sessionExpired || error == .notSignedIn { break reconnect }
                     }
                 } catch {
                     if Task.isCancelled { break }
                     continuation.yield(.disconnected(Self.classify(error)))
                 }
-                failures += 1
+                // Back off, unless the connection was worth something: a portal that answers and drops at
+                // once must not be hammered.
+                failures = delivered.withLock { $0 } ? 1 : failures + 1
                 try? await Task.sleep(for: retry.delay(beforeRetry: min(failures, 8)))
             }
             continuation.finish()
@@ -86,7 +92,9 @@ extension PortalClient {
         let lastActivity = Shared(ContinuousClock.now)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for try await event in body.asDecodedServerSentEvents() {
+                // An event is a few hundred bytes: a line that never ends is refused, not buffered for ever.
+                let lines = HTTPBody(LineLengthLimit(base: body, limit: 256 * 1024), length: .unknown, iterationBehavior: .single)
+                for try await event in lines.asDecodedServerSentEvents() {
                     lastActivity.withLock { $0 = .now }
                     try handle(event)
                 }
@@ -115,4 +123,29 @@ final class Shared<Value: Sendable>: Sendable {
     private let value: Mutex<Value>
     init(_ value: Value) { self.value = Mutex(value) }
     func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { value.withLock { body(&$0) } }
+}
+
+/// Passes chunks on, throwing once a line grows past `limit` bytes without ending.
+struct LineLengthLimit<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ArraySlice<UInt8> {
+    typealias Element = ArraySlice<UInt8>
+    let base: Base
+    let limit: Int
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let limit: Int
+        var sinceNewline = 0
+        mutating func next() async throws -> ArraySlice<UInt8>? {
+            guard let chunk = try await base.next() else { return nil }
+            if let last = chunk.lastIndex(where: { $0 == 0x0A || $0 == 0x0D }) {
+                sinceNewline = chunk.distance(from: last, to: chunk.endIndex) - 1
+            } else {
+                sinceNewline += chunk.count
+            }
+            if sinceNewline > limit { throw ReplyTooLarge() }
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
 }

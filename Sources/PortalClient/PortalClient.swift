@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOSSL
+import NIOPosix
 import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import PortalAPI
@@ -113,7 +114,7 @@ public final class PortalClient: Sendable {
 
     public func applications() async throws(ClientError) -> [Application] {
         switch try await attempt({ try await $0.listApplications() }) {
-        case .ok(let ok): return try Self.decode { try ok.body.json.applications.map(Application.init) }
+        case .ok(let ok): return try Self.decode { try ok.body.json.applications.map { try Application($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
@@ -124,8 +125,8 @@ public final class PortalClient: Sendable {
             return try Self.decode {
                 let detail = try ok.body.json
                 return ApplicationOverview(
-                    application: Application(detail.application), timeline: detail.timeline.map(TimelineEvent.init),
-                    decisionID: detail.decisionId)
+                    application: try Application(detail.application), timeline: detail.timeline.map(TimelineEvent.init),
+                    decisionID: try detail.decisionId.map(Checked.id))
             }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
@@ -133,7 +134,7 @@ public final class PortalClient: Sendable {
 
     public func requests(applicationID: String) async throws(ClientError) -> [SupplementRequest] {
         switch try await attempt({ try await $0.listRequests(path: .init(applicationId: applicationID)) }) {
-        case .ok(let ok): return try Self.decode { try ok.body.json.requests.map(SupplementRequest.init) }
+        case .ok(let ok): return try Self.decode { try ok.body.json.requests.map { try SupplementRequest($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
@@ -215,7 +216,7 @@ public final class PortalClient: Sendable {
 
     public func receipts() async throws(ClientError) -> [Receipt] {
         switch try await attempt({ try await $0.listReceipts() }) {
-        case .ok(let ok): return try Self.decode { try ok.body.json.receipts.map(Receipt.init) }
+        case .ok(let ok): return try Self.decode { try ok.body.json.receipts.map { try Receipt($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
@@ -234,7 +235,7 @@ public final class PortalClient: Sendable {
         case .ok(let ok):
             return try Self.decode {
                 let list = try ok.body.json
-                return (list.notifications.map(PortalNotification.init), list.unreadCount)
+                return (try list.notifications.map { try PortalNotification($0) }, list.unreadCount)
             }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
@@ -266,15 +267,17 @@ public final class PortalClient: Sendable {
                 switch try await client.downloadDecisionDocument(path: .init(decisionId: id)) {
                 case .ok(let ok):
                     let body = try ok.body.pdf
-                    guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                        throw ClientError.fileUnreadable(path: path)
-                    }
+                    // Private until the applicant moves it: a decision is personal data.
+                    guard FileManager.default.createFile(
+                        atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                    else { throw ClientError.fileUnreadable(path: path) }
                     let handle = try FileHandle(forWritingTo: temporary)
                     defer { try? handle.close() }
                     var written: Int64 = 0
                     for try await chunk in body {
                         written += Int64(chunk.count)
-                        try handle.write(contentsOf: chunk)
+                        if written > settings.maxDocumentBytes { throw ReplyTooLarge() }
+                        do { try handle.write(contentsOf: chunk) } catch { throw ClientError.fileUnreadable(path: path) }
                     }
                     try handle.synchronize()
                     guard rename(temporary.path, destination.path) == 0 else { throw ClientError.fileUnreadable(path: path) }
@@ -314,17 +317,26 @@ public final class PortalClient: Sendable {
     static func classify(_ error: any Error) -> ClientError {
         if let error = error as? ClientError { return error }
         if let error = error as? OpenAPIRuntime.ClientError {
-            if let inner = error.underlyingError as? ClientError { return inner }
+            let inner = error.underlyingError
+            if let inner = inner as? ClientError { return inner }
+            // The connection failed, also half-way through an answer: what the portal did is not known.
+            if isTransport(inner) { return classifyTransport(inner) }
             // The portal failed and said so in a way the contract does not describe.
             if let status = error.response?.status.code, status >= 500 { return .serverError }
-            // An answer arrived but was not the contract's: nothing a retry would mend.
-            if error.response != nil || error.underlyingError is DecodingError || error.underlyingError is ReplyTooLarge {
-                return .malformedReply
-            }
-            return classifyTransport(error.underlyingError)
+            if inner is DecodingError || inner is ReplyTooLarge { return .malformedReply }
+            // An answer arrived but was not the contract's.
+            if error.response != nil { return .malformedReply }
+            return classifyTransport(inner)
         }
         if error is DecodingError || error is ReplyTooLarge { return .malformedReply }
         return classifyTransport(error)
+    }
+
+    /// Errors of the network and TLS layers (AsyncHTTPClient, SwiftNIO, NIOSSL).
+    private static func isTransport(_ error: any Error) -> Bool {
+        if error is HTTPClientError || error is NIOSSLError || error is IOError || error is ChannelError { return true }
+        let module = String(reflecting: type(of: error))
+        return module.hasPrefix("NIO") || module.hasPrefix("AsyncHTTPClient")
     }
 
     private static func classifyTransport(_ error: any Error) -> ClientError {
@@ -334,6 +346,8 @@ public final class PortalClient: Sendable {
             default: return .portalUnreachable
             }
         }
+        // A certificate nobody here trusts will not become trusted by trying again.
+        if error is NIOSSLError || String(reflecting: type(of: error)).contains("NIOSSL") { return .untrustedPortal }
         if error is DecodingError || error is ReplyTooLarge { return .malformedReply }
         if error is CancellationError { return .timeout }
         return .portalUnreachable
@@ -366,6 +380,8 @@ public struct ClientSettings: Sendable {
     public var slowestUploadBytesPerSecond: Int = 16 * 1024
     /// Answers larger than this are refused as malformed (the contract's answers are far smaller).
     public var maxReplyBytes: Int = 16 * 1024 * 1024
+    /// A decision document larger than this is refused (they are a few hundred kilobytes).
+    public var maxDocumentBytes: Int64 = 256 * 1024 * 1024
     public var retry = RetryPolicy()
 
     public init() {}

@@ -206,6 +206,9 @@ struct PortalHandler: APIProtocol {
             // The first event tells the client the stream is open and where it stands.
             continuation.yield(ServerSentEvent(id: String(cursor), event: "open", data: nil))
             var seen = await feed.latest
+            // Keep-alives follow this stream's own silence, however busy the portal is for others.
+            var lastWrite = ContinuousClock.now
+            let keepAliveEvery = Duration.seconds(15)
             stream: while !Task.isCancelled, await !feed.isClosed {
                 do {
                     // A stream lasts only as long as its session: signing out or expiring ends it.
@@ -218,17 +221,19 @@ struct PortalHandler: APIProtocol {
                         let event = ServerSentEvent(id: String(notification.sequence), event: "notification", data: data)
                         if case .dropped = continuation.yield(event) { break stream }
                         cursor = notification.sequence
+                        lastWrite = .now
                     }
                 } catch {
                     logger.warning("notification stream failed: \(error)")
                     break
                 }
-                await feed.wait(above: seen, timeout: .seconds(15))
-                let newest = await feed.latest
-                if newest == seen, case .dropped = continuation.yield(ServerSentEvent(event: "keepalive", data: nil)) {
-                    break
+                let quietFor = ContinuousClock.now - lastWrite
+                await feed.wait(above: seen, timeout: max(keepAliveEvery - quietFor, .milliseconds(10)))
+                seen = await feed.latest
+                if ContinuousClock.now - lastWrite >= keepAliveEvery {
+                    if case .dropped = continuation.yield(ServerSentEvent(event: "keepalive", data: nil)) { break }
+                    lastWrite = .now
                 }
-                seen = newest
             }
             continuation.finish()
         }

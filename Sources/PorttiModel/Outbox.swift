@@ -53,8 +53,12 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
         case pending
         case delivered(receiptNumber: String)
         /// The portal refused it for good, or a file changed; the text stays in the draft to fix and resend.
-        case refused(reason: String)
+        /// The reason is a string table key and its placeholders' values.
+        case refused(reasonKey: String, arguments: [String: String])
     }
+
+    /// Sends failing with the portal's own errors before the item is given up (and said so).
+    public static let maxServerFailures = 10
 
     public var id: String
     public var idempotencyKey: String
@@ -65,6 +69,8 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
     public var uploadedIDs: [String?]
     public var state: State
     public var createdAt: Date
+    /// Deliveries tried that failed.
+    public var failedAttempts: Int = 0
 
     public init(draft: Draft, now: Date = Date()) {
         id = UUID().uuidString.lowercased()

@@ -10,12 +10,14 @@ struct Portti: AsyncParsableCommand {
         abstract: "The applicant's portal of an immigration authority, in the terminal.",
         discussion: """
             Exit codes: 0 done; 1 refused (by the portal, or a file that cannot be sent or read); 3 the portal \
-            cannot be reached (a message is then kept in the outbox and sent by the next command); 4 sign in \
+            cannot be reached, or answered wrongly (a message is then kept in the outbox and sent, once, by the next \
+            command); 4 sign in \
             first (not signed in, or the session expired); 64 the command line or the configuration is wrong.
             """,
         subcommands: [
             SignIn.self, SignOut.self, Applications.self, Show.self, Requests.self, Reply.self, Send.self,
-            Notifications.self, DecisionCommand.self, Receipts.self, Outbox.self, Serve.self, Officer.self, Demo.self,
+            Notifications.self, DecisionCommand.self, Receipts.self, Outbox.self, Drafts.self, Serve.self, Officer.self,
+            Demo.self,
         ]
     )
 }

@@ -38,6 +38,34 @@ final class LoseAnswers: ClientMiddleware, @unchecked Sendable {
     }
 }
 
+/// Lets the answer begin, then cuts the connection half-way through its body, the first `times` times.
+final class CutAnswerBodies: ClientMiddleware, Sendable {
+    let operation: String
+    private let remaining: Shared<Int>
+    init(of operation: String, times: Int) {
+        self.operation = operation
+        remaining = Shared(times)
+    }
+
+    func intercept(
+        _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
+        next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
+    ) async throws -> (HTTPResponse, HTTPBody?) {
+        let (response, responseBody) = try await next(request, body, baseURL)
+        let cut = operationID == operation && remaining.withLock { count in
+            guard count > 0 else { return false }
+            count -= 1
+            return true
+        }
+        guard cut, let responseBody else { return (response, responseBody) }
+        let bytes = try await [UInt8](collecting: responseBody, upTo: 1 << 20)
+        let (stream, continuation) = AsyncThrowingStream<ArraySlice<UInt8>, any Error>.makeStream()
+        continuation.yield(bytes.prefix(bytes.count / 2))
+        continuation.finish(throwing: HTTPClientError.remoteConnectionClosed)
+        return (response, HTTPBody(stream, length: .unknown, iterationBehavior: .single))
+    }
+}
+
 /// Counts the calls of one operation.
 final class CountCalls: ClientMiddleware, Sendable {
     let operation: String
@@ -89,6 +117,43 @@ final class CountCalls: ClientMiddleware, Sendable {
             #expect(incoming.first?.receipt.files.count == 1, "the attachment was uploaded once and attached once")
             #expect(try store.receipts().map(\.receipt.number) == [receipt.number])
             #expect(try store.outbox().map(\.state) == [.delivered(receiptNumber: receipt.number)])
+        }
+    }
+
+    @Test func answerCutHalfWayThroughItsBody_staysPending_andIsSentOnce() async throws {
+        try await withPortal { portal in
+            let scratch = try Scratch()
+            defer { scratch.remove() }
+            var settings = ClientSettings.fast
+            settings.retry.attempts = 1
+            let world = try await ClientCase.make(portal, settings: settings, faults: [CutAnswerBodies(of: "sendAdditionalInformation", times: 1)])
+            defer { Task { await world.client.shutdown() } }
+            let store = try ApplicantStore(path: scratch.folder.appending(path: "applicant.sqlite").path)
+            let courier = Courier(client: world.client, store: store)
+            let draft = Draft(target: .application(world.application.id), text: "Half an answer.")
+            await #expect(throws: ClientError.portalUnreachable) { _ = try await courier.send(draft) }
+            #expect(try store.outbox().map(\.state) == [.pending], "the outcome is unknown: kept, with its key")
+            // Pressing Send again sends that same item, not a new message.
+            let receipt = try await courier.send(draft)
+            let incoming = try await portal.store.incomingMessages()
+            #expect(incoming.count == 1)
+            #expect(incoming.first?.receipt.number == receipt.number)
+        }
+    }
+
+    @Test func notificationStream_endsWhenTheSessionExpires() async throws {
+        try await withPortal { portal in
+            let world = try await ClientCase.make(portal)
+            defer { Task { await world.client.shutdown() } }
+            var events = world.client.notificationEvents(after: 0).makeAsyncIterator()
+            guard case .connected = await events.next() else { Issue.record("no connection"); return }
+            portal.clock.advance(by: 31 * 60)
+            // A new notification wakes the stream; the portal ends it; the client does not reconnect.
+            _ = try await portal.store.issueRequest(
+                applicationID: world.application.id, text: "x", items: [], deadline: portal.clock.now + 86_400, now: portal.clock.now)
+            var last: NotificationEvent?
+            while let event = await events.next() { last = event }
+            #expect(last == .disconnected(.sessionExpired))
         }
     }
 
@@ -257,6 +322,10 @@ final class CountCalls: ClientMiddleware, Sendable {
                     let chunk = ByteBuffer(repeating: 0x20, count: 1 << 16)
                     while true { try await writer.write(chunk) }
                 })
+            case "Bearer bad-id":
+                let text = #"{"applications":[{"id":"a\u001b[2Jb","type":"citizenship","referenceNumber":"MIG-1","status":"received","submittedAt":"2026-01-01T00:00:00Z","updatedAt":"2026-01-01T00:00:00Z"}]}"#
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
             case "Bearer broken-500":
                 return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: "oops")))
             default:
@@ -264,6 +333,14 @@ final class CountCalls: ClientMiddleware, Sendable {
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: hostile)))
             }
+        }
+        router.get("/api/v1/notifications/stream") { _, _ -> Response in
+            // An event of a kind this client does not know, then one it does: the second must arrive.
+            let unknown = #"{"id":"n1","sequence":5,"kind":"kind_from_the_future","applicationId":"a","subjectId":"s","createdAt":"2026-01-01T00:00:00Z"}"#
+            let known = #"{"id":"n2","sequence":6,"kind":"decision_ready","applicationId":"a","subjectId":"d1","createdAt":"2026-01-01T00:00:00Z"}"#
+            let text = "id: 4\nevent: open\ndata:\n\nid: 5\nevent: notification\ndata: \(unknown)\n\nid: 6\nevent: notification\ndata: \(known)\n\n"
+            return Response(status: .ok, headers: [.contentType: "text/event-stream"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         let ports = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
@@ -281,12 +358,21 @@ final class CountCalls: ClientMiddleware, Sendable {
             settings.maxReplyBytes = 1 << 20
             for (token, expected) in [
                 ("wrong-json", ClientError.malformedReply), ("html", .malformedReply), ("huge", .malformedReply),
-                ("broken-500", .serverError),
+                ("broken-500", .serverError), ("bad-id", .malformedReply),
             ] {
                 let client = try PortalClient(portalURL: url, token: token, settings: settings)
                 await #expect(throws: expected, "\(token)") { _ = try await client.applications() }
                 await client.shutdown()
             }
+            // An event this client cannot read is passed over; the stream goes on after it.
+            let streaming = try PortalClient(portalURL: url, token: "stream", settings: settings)
+            var events = streaming.notificationEvents(after: nil).makeAsyncIterator()
+            var delivered: [String] = []
+            while let event = await events.next() {
+                if case .notification(let notification) = event { delivered.append(notification.subjectID); break }
+            }
+            #expect(delivered == ["d1"])
+            await streaming.shutdown()
             // Control characters arrive as data; what is shown is cleaned.
             let client = try PortalClient(portalURL: url, token: "hostile", settings: settings)
             let reference = try #require(try await client.applications().first?.referenceNumber)

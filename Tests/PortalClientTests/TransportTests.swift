@@ -38,7 +38,7 @@ import Testing
 
         // The system's trust store does not know this certificate: no connection, and no password sent.
         let system = try PortalClient(portalURL: url, settings: .fast)
-        await #expect(throws: ClientError.portalUnreachable) {
+        await #expect(throws: ClientError.untrustedPortal) {
             _ = try await system.signIn(username: "aino", password: TestPortal.password)
         }
         await system.shutdown()

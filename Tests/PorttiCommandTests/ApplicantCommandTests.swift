@@ -189,12 +189,21 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
         #expect(try await applicant.run(["outbox"]).out.contains("waiting to be sent"))
 
         let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
+        // Running the same send again sends the message kept in the outbox: once.
+        let resent = try await applicant.run(["send", application.id, "--message-file", message])
+        #expect(resent.status == 0, "\(resent.err)")
+        #expect(try await again.store.incomingMessages().map(\.text) == ["Written while offline."])
+        // And a message left over from before goes with the next command, whatever it is.
+        let other = try applicant.file("o.txt", Array("Also written offline.".utf8))
+        await again.stop()
+        #expect(try await applicant.run(["send", application.id, "--message-file", other]).status == 3)
+        let third = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
         let next = try await applicant.run(["applications"])
         #expect(next.status == 0)
         #expect(next.err.contains("Sent from the outbox"))
-        #expect(try await again.store.incomingMessages().map(\.text) == ["Written while offline."])
+        #expect(try await third.store.incomingMessages().map(\.text) == ["Written while offline.", "Also written offline."])
         #expect(try await applicant.run(["outbox"]).out.contains("empty"))
-        await again.stop()
+        await third.stop()
     }
 
     @Test func signIn_isNeeded_andTheSessionFileIsPrivate() async throws {

@@ -27,7 +27,7 @@ enum ExitStatus {
 
     static func of(_ error: ClientError) -> Int32 {
         switch error {
-        case .portalUnreachable, .timeout, .serverError: unreachable
+        case .portalUnreachable, .timeout, .serverError, .malformedReply, .untrustedPortal: unreachable
         case .sessionExpired, .notSignedIn, .invalidCredentials, .tooManyAttempts: signInNeeded
         default: refused
         }
@@ -82,12 +82,18 @@ struct ApplicantContext {
         return store
     }
 
-    /// Sends what an earlier run left in the outbox (a crash, a lost connection), and says so on standard error.
+    /// Sends what an earlier run left in the outbox (a crash, a lost connection), and says on standard error
+    /// what became of each: delivered, or refused for good.
     func deliverOutbox(_ store: ApplicantStore) async {
         let courier = Courier(client: client, store: store)
         for (item, outcome) in await courier.deliverPending() {
-            if case .success(let receipt) = outcome {
+            switch outcome {
+            case .success(let receipt):
                 note(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))
+            case .failure(let error) where error.isDefiniteRefusal:
+                note(strings("cli.outbox_refused") + " " + describe(item.target) + ": " + failure(error).message)
+            case .failure:
+                break
             }
         }
     }
@@ -118,7 +124,22 @@ struct ApplicantContext {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        say(String(decoding: try encoder.encode(value), as: UTF8.self))
+        say(Self.terminalSafe(String(decoding: try encoder.encode(value), as: UTF8.self)))
+    }
+
+    /// JSON with every control and bidi character written as a `\u` escape: the same data for a script,
+    /// nothing a terminal would act on. (The encoder escapes only C0.)
+    static func terminalSafe(_ json: String) -> String {
+        var result = ""
+        for scalar in json.unicodeScalars {
+            switch scalar.value {
+            case 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C:
+                result += String(format: "\\u%04x", scalar.value)
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }
 
@@ -134,7 +155,9 @@ struct Failure: Error {
 
 extension AsyncParsableCommand {
     /// Runs an applicant command: opens the context, turns failures into their message and exit code.
-    func withApplicant(_ options: ApplicantOptions, _ body: (ApplicantContext) async throws -> Void) async throws {
+    func withApplicant(
+        _ options: ApplicantOptions, deliversOutbox: Bool = true, _ body: (ApplicantContext) async throws -> Void
+    ) async throws {
         let context: ApplicantContext
         do {
             context = try await ApplicantContext.open(options)
@@ -144,6 +167,8 @@ extension AsyncParsableCommand {
         }
         do {
             try await body(context)
+            // What earlier runs left unsent goes now, after this command's own work.
+            if deliversOutbox, let store = try? context.store() { await context.deliverOutbox(store) }
             await context.finish()
         } catch let failure as Failure {
             await context.finish()

@@ -15,7 +15,6 @@ extension Portti {
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
-                await context.deliverOutbox(store)
                 let applications = try await context.fresh(store, key: "applications") { try await $0.applications() }
                 if options.json { return try context.printJSON(applications) }
                 for application in applications {

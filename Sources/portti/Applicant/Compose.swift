@@ -17,7 +17,6 @@ extension ApplicantContext {
     /// portal will, then sends it once through the courier and keeps the receipt.
     func compose(_ target: MessageTarget, _ message: MessageOptions) async throws -> Receipt {
         let store = try requireStore()
-        await deliverOutbox(store)
         let text: String
         if message.messageFile == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
@@ -35,6 +34,8 @@ extension ApplicantContext {
         try store.save(draft)
         let courier = Courier(client: client, store: store)
         let interactive = isatty(STDERR_FILENO) == 1
+        // This message goes first: if it is still in the outbox from an earlier try, that item and its key
+        // are the ones sent. Whatever else waits goes after it (see withApplicant).
         do {
             return try await courier.send(draft) { progress in
                 guard interactive, case .uploading(let index, let count, let sent, let total) = progress else { return }
@@ -110,15 +111,20 @@ extension Portti {
     /// What was sent and not yet confirmed by the portal.
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show messages not yet confirmed by the portal, and send them (--send).")
+            abstract: "Show messages not yet confirmed by the portal (every command first tries to send them).",
+            discussion: "A refused message stays listed until discarded; its text is kept as a draft (see `portti drafts`).")
 
         @OptionGroup var options: ApplicantOptions
-        @Flag(help: "Send what is pending now.") var send = false
+        @Option(help: "Remove this item (by its id) from the outbox; its draft stays.") var discard: String?
 
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
-                if send { await context.deliverOutbox(store) }
+                if let discard {
+                    guard try store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
+                    try store.removeFromOutbox(id: discard)
+                    return say(context.strings("cli.discarded"))
+                }
                 let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
                 if options.json { return try context.printJSON(items) }
                 if items.isEmpty { return say(context.strings("cli.outbox_empty")) }
@@ -126,10 +132,52 @@ extension Portti {
                     let state: String
                     switch item.state {
                     case .pending: state = context.strings("cli.outbox_pending")
-                    case .refused(let reason): state = context.strings(reason)
+                    case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
                     case .delivered: continue
                     }
-                    say("\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
+                    say("\(item.id)\t\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
+                }
+            }
+        }
+    }
+}
+
+extension Portti {
+    /// Messages being written and not yet sent.
+    struct Drafts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List unsent drafts (kept until sent); --show prints one, --discard removes one.")
+
+        @OptionGroup var options: ApplicantOptions
+        @Option(help: "Print the draft for this request or application id.") var show: String?
+        @Option(help: "Remove the draft for this request or application id.") var discard: String?
+
+        func run() async throws {
+            try await withApplicant(options) { context in
+                let store = try context.requireStore()
+                let drafts = try store.drafts()
+                func find(_ id: String) throws -> Draft {
+                    guard let draft = drafts.first(where: { $0.target == .request(id) || $0.target == .application(id) }) else {
+                        throw context.failure(.notFound)
+                    }
+                    return draft
+                }
+                if let discard {
+                    try store.discardDraft(for: try find(discard).target)
+                    return say(context.strings("cli.discarded"))
+                }
+                if let show {
+                    let draft = try find(show)
+                    if options.json { return try context.printJSON(draft) }
+                    say(context.clean(draft.text, lines: true))
+                    for file in draft.files { say("  📎 \(context.clean(file.path))  \(context.formats.size(file.size, strings: context.strings))") }
+                    return
+                }
+                if options.json { return try context.printJSON(drafts) }
+                if drafts.isEmpty { return say(context.strings("cli.no_drafts")) }
+                for draft in drafts.sorted(by: { $0.updatedAt > $1.updatedAt }) {
+                    let firstLine = context.clean(String(draft.text.split(separator: "\n").first ?? ""))
+                    say("\(context.formats.dateTime(draft.updatedAt))\t\(context.describe(draft.target))\t\(firstLine)")
                 }
             }
         }

@@ -14,14 +14,20 @@ extension Portti {
         @Option(help: "A file whose first line is the password (for scripts).") var passwordFile: String?
 
         func run() async throws {
-            try await withApplicant(options) { context in
+            try await withApplicant(options, deliversOutbox: false) { context in
                 let password = try readPassword(context)
                 let session = try await context.client.signIn(username: username, password: password)
                 try context.sessionFile.write(.init(
                     username: session.applicant.username, token: session.token, expiresAt: session.expiresAt))
-                if options.json { return try context.printJSON(session.applicant) }
-                say(context.strings("cli.signed_in", ["name": context.clean(session.applicant.displayName)]))
-                if let store = try context.store() { await context.deliverOutbox(store) }
+                if options.json { try context.printJSON(session.applicant) } else {
+                    say(context.strings("cli.signed_in", ["name": context.clean(session.applicant.displayName)]))
+                }
+                // The outbox of the account now signed in (not of whoever was signed in before).
+                if let url = context.settings.portalURL {
+                    let store = try ApplicantStore(path: ApplicantStore.path(
+                        portal: url, username: session.applicant.username, environment: ProcessInfo.processInfo.environment))
+                    await context.deliverOutbox(store)
+                }
             }
         }
 
@@ -46,7 +52,7 @@ extension Portti {
         @OptionGroup var options: ApplicantOptions
 
         func run() async throws {
-            try await withApplicant(options) { context in
+            try await withApplicant(options, deliversOutbox: false) { context in
                 defer { context.sessionFile.remove() }
                 if context.session != nil { try? await context.client.signOut() }
                 say(context.strings("cli.signed_out"))
