@@ -120,6 +120,24 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // ncursesw with the wide-character API; only TerminalUI's curses backend imports it.
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
+
+        // The terminal toolkit: cell grid, widgets, the file picker, and the runtime that owns the terminal.
+        .target(
+            name: "TerminalUI",
+            dependencies: ["CNcursesw", "PorttiModel", "PorttiLocalization"],
+            swiftSettings: strict
+        ),
+
+        // The file picker in the real runtime: for trying the toolkit by hand and for end-to-end tests in tmux.
+        .executableTarget(
+            name: "portti-tui-demo",
+            dependencies: ["TerminalUI", "PorttiLocalization"],
+            path: "Sources/TerminalUIDemo",
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "portti",
             dependencies: [
@@ -127,12 +145,17 @@ let package = Package(
                 "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
 
         .testTarget(name: "PorttiModelTests", dependencies: ["PorttiModel"]),
+        .testTarget(
+            name: "TerminalUITests",
+            dependencies: ["TerminalUI", "CNcursesw", "PorttiModel", "PorttiLocalization", "portti-tui-demo"]
+        ),
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
             name: "PorttiCommandTests",

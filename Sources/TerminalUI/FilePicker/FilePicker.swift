@@ -1,0 +1,475 @@
+import Glibc
+import PorttiLocalization
+import PorttiModel
+
+/// A file the applicant picked, checked to be one the portal accepts.
+public struct PickedFile: Sendable, Hashable {
+    public var path: FileSystemPath
+    public var displayName: String
+    public var size: Int64
+    public var type: AttachmentType
+}
+
+/// The file picker screen: browse folders (listed in the background), sort, filter, show hidden files,
+/// pick several files, and see before any upload which files the portal would refuse, and why.
+public struct FilePicker: Program {
+    public enum Message: InputMessage {
+        case input(InputEvent)
+        case listingProgress(generation: Int, count: Int)
+        case listed(generation: Int, FolderListing)
+        case listingFailed(generation: Int, FolderError)
+        case inspected(generation: Int, [Int: Verdict])
+    }
+
+    public enum Outcome: Sendable, Hashable {
+        case picked([PickedFile])
+        case cancelled
+    }
+
+    public let strings: StringTable
+    public let limits: AttachmentLimits
+    public let home: FileSystemPath
+    /// Seconds east of UTC for showing modification times.
+    public let utcOffset: Int
+    public private(set) var folder: FileSystemPath
+    public private(set) var entries: [FileEntry] = []
+    public private(set) var verdicts: [Verdict] = []
+    private var orders: [SortOrder: [Int]] = [:]
+    private var inspecting: Set<Int> = []
+    public private(set) var list = ListSelection()
+    public private(set) var sortOrder = SortOrder.name
+    public private(set) var showsHidden = false
+    public private(set) var picked: [PickedFile] = []
+    public private(set) var loadingCount: Int?
+    public private(set) var folderError: FolderError?
+    /// A one-line note after an action (a refused pick).
+    public private(set) var notice: String?
+    public private(set) var outcome: Outcome?
+    private var generation = 0
+    private var size = (width: 80, height: 23)
+
+    public init(strings: StringTable, folder: FileSystemPath, home: FileSystemPath, limits: AttachmentLimits = AttachmentLimits(), utcOffset: Int = 0) {
+        self.strings = strings
+        self.folder = folder
+        self.home = home
+        self.limits = limits
+        self.utcOffset = utcOffset
+    }
+
+    public mutating func start() -> [Effect<Message>] { [open(folder)] }
+
+    // MARK: Update
+
+    public mutating func update(_ message: Message) -> [Effect<Message>] {
+        switch message {
+        case .input(let event):
+            notice = nil
+            handle(event)
+        case .listingProgress(let generation, let count):
+            guard generation == self.generation else { return [] }
+            loadingCount = count
+        case .listed(let generation, let listing):
+            guard generation == self.generation else { return [] }
+            loadingCount = nil
+            entries = listing.entries
+            orders = listing.orders
+            verdicts = entries.map { $0.initialVerdict(limits: limits) }
+            inspecting = []
+            list = ListSelection()
+            list.viewportHeight = listHeight
+            refilter()
+        case .listingFailed(let generation, let error):
+            guard generation == self.generation else { return [] }
+            loadingCount = nil
+            folderError = error
+        case .inspected(let generation, let results):
+            guard generation == self.generation else { return [] }
+            for (index, verdict) in results where verdicts.indices.contains(index) {
+                verdicts[index] = verdict
+                inspecting.remove(index)
+                if case .refused = verdict { picked.removeAll { $0.path == folder.appending(entries[index].rawName) } }
+            }
+        }
+        return pendingEffects()
+    }
+
+    private var pendingOpen: FileSystemPath?
+
+    private mutating func pendingEffects() -> [Effect<Message>] {
+        var effects: [Effect<Message>] = []
+        if let target = pendingOpen {
+            pendingOpen = nil
+            effects.append(open(target))
+        }
+        if let inspection = inspectVisible() { effects.append(inspection) }
+        if outcome != nil { effects.append(.quit) }
+        return effects
+    }
+
+    private mutating func handle(_ event: InputEvent) {
+        switch event {
+        case .resize(let width, let height):
+            size = (width, height)
+            list.viewportHeight = listHeight
+        case .paste(let text) where list.isEditingFilter:
+            list.setFilter(list.filter + TerminalText.sanitize(text))
+            refilter()
+        case .paste:
+            break
+        case .mouse(let mouse):
+            if case .activated(let index) = list.handle(mouse, area: listArea) { activate(index) }
+        case .key(let key):
+            handle(key)
+        }
+    }
+
+    private mutating func handle(_ key: Key) {
+        if !list.isEditingFilter {
+            switch key {
+            case .character(" "), .insert:
+                toggleFocused()
+                return
+            case .character("."):
+                showsHidden.toggle()
+                refilter()
+                return
+            case .character("s"):
+                sortOrder = sortOrder.next
+                refilter()
+                return
+            case .character("~"):
+                pendingOpen = home
+                return
+            case .backspace, .left, .character("h"):
+                pendingOpen = folder.parent
+                return
+            case .right, .character("l"):
+                if let index = list.focusedItem, entries[index].isFolder { activate(index) }
+                return
+            case .escape where list.filter.isEmpty:
+                outcome = .cancelled
+                return
+            case .enter where !picked.isEmpty:
+                if let index = list.focusedItem, entries[index].isFolder { activate(index); return }
+                outcome = .picked(picked)
+                return
+            default:
+                break
+            }
+        }
+        switch list.handle(key) {
+        case .filterChanged: refilter()
+        case .activated(let index): activate(index)
+        case .moved, .ignored: break
+        }
+    }
+
+    /// Enter on a folder opens it; on an acceptable file with nothing else picked, picks it and finishes.
+    private mutating func activate(_ index: Int) {
+        let entry = entries[index]
+        if entry.isFolder {
+            pendingOpen = folder.appending(entry.rawName)
+            return
+        }
+        if case .accepted(let type) = verdicts[index] {
+            outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size, type: type)])
+        } else {
+            notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
+        }
+    }
+
+    private mutating func toggleFocused() {
+        guard let index = list.focusedItem, !entries[index].isFolder else { return }
+        let path = folder.appending(entries[index].rawName)
+        if let existing = picked.firstIndex(where: { $0.path == path }) {
+            picked.remove(at: existing)
+            return
+        }
+        switch verdicts[index] {
+        case .accepted(let type):
+            guard picked.count < limits.maxFilesPerMessage else {
+                notice = strings("error.too_many_attachments", ["limit": String(limits.maxFilesPerMessage)])
+                return
+            }
+            picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size, type: type))
+        case .refused, .notApplicable, .pending:
+            notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
+        }
+        _ = list.handle(.down)
+    }
+
+    private mutating func refilter() {
+        let needle = list.filter.lowercased()
+        let entries = self.entries
+        let showsHidden = self.showsHidden
+        list.applyFilter(order: orders[sortOrder] ?? Array(entries.indices)) { index in
+            (showsHidden || !entries[index].isHidden) && (needle.isEmpty || entries[index].foldedName.contains(needle))
+        }
+    }
+
+    private mutating func open(_ target: FileSystemPath) -> Effect<Message> {
+        generation += 1
+        let generation = self.generation
+        folder = target
+        entries = []
+        verdicts = []
+        orders = [:]
+        inspecting = []
+        folderError = nil
+        loadingCount = 0
+        list = ListSelection()
+        list.viewportHeight = listHeight
+        return .stream { post in
+            await BlockingWork.run {
+                switch FileInspector.list(target, progress: { post(.listingProgress(generation: generation, count: $0)) }) {
+                case .success(let entries):
+                    post(.listed(generation: generation, FolderListing(folder: target, entries: entries)))
+                case .failure(let error):
+                    post(.listingFailed(generation: generation, error))
+                }
+            }
+        }
+    }
+
+    /// Reads the first bytes of the regular files on screen that are not checked yet, off the terminal
+    /// thread; a huge folder is checked only as far as the user looks.
+    private mutating func inspectVisible() -> Effect<Message>? {
+        let wanted = list.visibleRange.map { list.visible[$0] }.filter { verdicts[$0] == .pending && !inspecting.contains($0) }
+        guard !wanted.isEmpty else { return nil }
+        inspecting.formUnion(wanted)
+        let jobs = wanted.map { ($0, folder.appending(entries[$0].rawName), entries[$0].isSymbolicLink) }
+        let generation = self.generation
+        let limits = self.limits
+        return .run {
+            await BlockingWork.run {
+                var results: [Int: Verdict] = [:]
+                for (index, path, isLink) in jobs {
+                    results[index] = FileInspector.inspect(path, isSymbolicLink: isLink, limits: limits)
+                }
+                return .inspected(generation: generation, results)
+            }
+        }
+    }
+
+    // MARK: Layout and view
+
+    private var listHeight: Int { max(size.height - 5, 1) }
+    private var listArea: Rect { Rect(column: 0, row: 3, width: size.width, height: listHeight) }
+
+    public var capturesText: Bool { list.isEditingFilter }
+
+    public var keyHints: [KeyHint] {
+        if list.isEditingFilter {
+            return [KeyHint(strings("tui.keycap.enter"), strings("picker.key.filter_done")),
+                    KeyHint(strings("tui.keycap.esc"), strings("picker.key.filter_clear"))]
+        }
+        return [
+            KeyHint("↑↓", strings("tui.key.move")),
+            KeyHint(strings("tui.keycap.enter"), strings("picker.key.open")),
+            KeyHint(strings("tui.keycap.space"), strings("picker.key.select")),
+            KeyHint("/", strings("tui.key.filter")),
+            KeyHint("s", strings("picker.key.sort")),
+            KeyHint(".", strings("picker.key.hidden")),
+            KeyHint("~", strings("picker.key.home")),
+            KeyHint(strings("tui.keycap.backspace"), strings("picker.key.parent")),
+            KeyHint(strings("tui.keycap.esc"), strings("tui.key.cancel")),
+        ]
+    }
+
+    public func view(into canvas: inout Canvas) {
+        let width = canvas.width
+        let sortName = strings("picker.sort.\(["name", "date", "size"][sortOrder.rawValue])")
+        let state = strings("picker.state", ["sort": sortName, "hidden": strings(showsHidden ? "picker.hidden.shown" : "picker.hidden.hidden")])
+        let stateWidth = DisplayWidth.of(state)
+        canvas.put(strings("picker.title"), column: 0, row: 0, maxWidth: width - stateWidth - 1, style: .title)
+        canvas.put(state, column: max(width - stateWidth, 0), row: 0, style: .muted)
+        // The end of a long path says most: cut from the left.
+        let path = strings("picker.folder", ["path": folder.displayText])
+        canvas.put(truncateLeft(path, toWidth: width), column: 0, row: 1)
+
+        let columns = ColumnLayout(width: width)
+        var header = Canvas(width: width, height: 1)
+        header.put(strings("picker.column.name"), column: columns.name, row: 0, style: Style(bold: true, underline: true))
+        header.put(pad(strings("picker.column.size"), columns.sizeWidth, right: true), column: columns.size, row: 0, style: Style(bold: true, underline: true))
+        header.put(strings("picker.column.modified"), column: columns.modified, row: 0, style: Style(bold: true, underline: true))
+        header.put(strings("picker.column.type"), column: columns.type, row: 0, style: Style(bold: true, underline: true))
+        canvas.draw(header, at: Position(column: 0, row: 2))
+
+        let area = Rect(column: 0, row: 3, width: width, height: max(canvas.height - 5, 1))
+        if let error = folderError {
+            canvas.put(folderErrorText(error), column: 2, row: area.row, maxWidth: width - 2, style: .error)
+            canvas.cursor = Position(column: 2, row: area.row)
+        } else if let count = loadingCount {
+            canvas.put(strings("picker.loading", ["count": String(count)]), column: 2, row: area.row, style: .muted)
+            canvas.cursor = Position(column: 2, row: area.row)
+        } else if list.visible.isEmpty {
+            canvas.put(strings(list.filter.isEmpty ? "picker.empty" : "picker.no_match"), column: 2, row: area.row, style: .muted)
+            canvas.cursor = Position(column: 2, row: area.row)
+        } else {
+            list.draw(into: &canvas, area: area) { index in row(for: index, columns: columns) }
+        }
+
+        let detailRow = canvas.height - 2
+        if list.isEditingFilter || !list.filter.isEmpty {
+            let label = strings("picker.filter", ["text": list.filter])
+            canvas.put(label, column: 0, row: detailRow, maxWidth: width)
+            if list.isEditingFilter { canvas.cursor = Position(column: min(DisplayWidth.of(label), width - 1), row: detailRow) }
+        } else if let notice {
+            canvas.put(notice, column: 0, row: detailRow, maxWidth: width, style: .error)
+        } else if let index = list.focusedItem, let reason = refusalText(for: verdicts[index]) {
+            canvas.put(strings("picker.refused", ["reason": reason]), column: 0, row: detailRow, maxWidth: width, style: .refused)
+        }
+        let summary = strings("picker.summary", ["picked": String(picked.count), "shown": String(list.visible.count), "total": String(entries.count)])
+        canvas.put(summary, column: 0, row: canvas.height - 1, maxWidth: width, style: .muted)
+    }
+
+    private struct ColumnLayout {
+        let name = 8
+        let sizeWidth = 9
+        let modifiedWidth = 16
+        let typeWidth: Int
+        let nameWidth: Int
+        var size: Int { name + nameWidth + 1 }
+        var modified: Int { size + sizeWidth + 2 }
+        var type: Int { modified + modifiedWidth + 2 }
+
+        init(width: Int) {
+            typeWidth = width >= 100 ? 24 : 16
+            nameWidth = max(width - 8 - 1 - 9 - 2 - 16 - 2 - typeWidth, 8)
+        }
+    }
+
+    private func row(for index: Int, columns: ColumnLayout) -> (text: String, style: Style) {
+        let entry = entries[index]
+        let path = folder.appending(entry.rawName)
+        let mark: String
+        if entry.isFolder {
+            mark = "   "
+        } else {
+            mark = picked.contains(where: { $0.path == path }) ? "[x]" : "[ ]"
+        }
+        var style = Style.plain
+        var flag = " "
+        let name = entry.displayName + (entry.isFolder ? "/" : "") + (entry.isSymbolicLink ? " →" : "")
+        if case .refused = verdicts[index] {
+            style = .refused
+            flag = "!"  // refusal shows without colour too
+        }
+        let text = mark + " " + flag + " "
+            + pad(TextLayout.truncate(name, toWidth: columns.nameWidth, ellipsis: true), columns.nameWidth) + " "
+            + pad(entry.kind == .regular ? FileSize(strings: strings).text(entry.size) : "", columns.sizeWidth, right: true) + "  "
+            + pad(timestamp(entry.modified), columns.modifiedWidth) + "  "
+            + TextLayout.truncate(typeText(index), toWidth: columns.typeWidth, ellipsis: true)
+        return (text, style)
+    }
+
+    private func typeText(_ index: Int) -> String {
+        switch verdicts[index] {
+        case .notApplicable: return strings("picker.type.folder")
+        case .pending: return strings("picker.type.checking")
+        case .accepted(let type): return strings("picker.type.\(typeKey(type))")
+        case .refused(let refusal):
+            switch refusal {
+            case .wrongType: return strings("picker.type.refused_type")
+            case .tooLarge: return strings("picker.type.too_large")
+            case .empty: return strings("picker.type.empty")
+            case .unreadable: return strings("picker.type.unreadable")
+            case .notRegular(let kind): return strings("picker.kind.\(kindKey(kind))")
+            }
+        }
+    }
+
+    /// The full reason the portal would refuse a file, or nil when it would not.
+    public func refusalText(for verdict: Verdict) -> String? {
+        guard case .refused(let refusal) = verdict else { return nil }
+        switch refusal {
+        case .wrongType: return strings("error.attachment_type_refused")
+        case .tooLarge(let size, let limit):
+            let sizes = FileSize(strings: strings)
+            return strings("picker.refused.too_large", ["size": sizes.text(size), "limit": sizes.text(limit)])
+        case .empty: return strings("error.attachment_empty")
+        case .unreadable: return strings("picker.refused.unreadable")
+        case .notRegular(let kind): return strings("picker.refused.not_regular", ["kind": strings("picker.kind.\(kindKey(kind))")])
+        }
+    }
+
+    public func folderErrorText(_ error: FolderError) -> String {
+        let reason: String
+        switch error {
+        case .permissionDenied: reason = strings("picker.folder_error.permission")
+        case .notFound: reason = strings("picker.folder_error.not_found")
+        case .notAFolder: reason = strings("picker.folder_error.not_a_folder")
+        case .other(let code): reason = strings("picker.folder_error.other", ["code": String(code)])
+        }
+        return strings("picker.folder_error", ["path": folder.displayText, "reason": reason])
+    }
+
+    private func typeKey(_ type: AttachmentType) -> String {
+        switch type {
+        case .pdf: "pdf"
+        case .jpeg: "jpeg"
+        case .png: "png"
+        }
+    }
+
+    private func kindKey(_ kind: FileKind) -> String {
+        switch kind {
+        case .folder: "folder"
+        case .regular: "regular"
+        case .fifo: "fifo"
+        case .characterDevice, .blockDevice: "device"
+        case .socket: "socket"
+        case .danglingLink: "dangling_link"
+        case .linkLoop: "link_loop"
+        case .other: "other"
+        }
+    }
+
+    private func timestamp(_ seconds: Int64) -> String {
+        var time = time_t(seconds + Int64(utcOffset))
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "" }
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min))"
+    }
+}
+
+/// Pads `text` with spaces to `width` columns (on the left when `right`).
+func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(width - DisplayWidth.of(text), 0))
+    return right ? fill + text : text + fill
+}
+
+/// The end of `text` that fits `width` columns, with "…" in front when cut.
+func truncateLeft(_ text: String, toWidth width: Int) -> String {
+    guard DisplayWidth.of(text) > width else { return text }
+    var result = ""
+    var used = 1
+    for character in text.reversed() {
+        let columns = DisplayWidth.of(character)
+        if used + columns > width { break }
+        result.insert(character, at: result.startIndex)
+        used += columns
+    }
+    return "…" + result
+}
+
+/// File sizes in the language's units and decimal separator.
+public struct FileSize: Sendable {
+    public var strings: StringTable
+    public init(strings: StringTable) { self.strings = strings }
+
+    public func text(_ bytes: Int64) -> String {
+        if bytes < 1_024 { return strings("tui.size.bytes", ["value": String(bytes)]) }
+        let units = ["tui.size.kilobytes", "tui.size.megabytes", "tui.size.gigabytes"]
+        var value = Double(bytes) / 1_024
+        var unit = 0
+        while value >= 1_024, unit < units.count - 1 {
+            value /= 1_024
+            unit += 1
+        }
+        let tenths = Int((value * 10).rounded())
+        let number = tenths >= 100 ? String(tenths / 10) : "\(tenths / 10)\(strings("tui.number.decimal_separator"))\(tenths % 10)"
+        return strings(units[unit], ["value": number])
+    }
+}

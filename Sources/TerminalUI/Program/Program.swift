@@ -1,0 +1,84 @@
+import PorttiLocalization
+
+/// A side effect as a value: `update` returns it, the runtime performs it off the terminal thread, and
+/// what it yields comes back to `update` as messages.
+public struct Effect<Message: Sendable>: Sendable {
+    enum Operation: Sendable {
+        /// Async work that ends in at most one message.
+        case run(@Sendable () async -> Message?)
+        /// Async work that posts any number of messages (a folder listed in batches).
+        case stream(@Sendable (_ post: @escaping @Sendable (Message) -> Void) async -> Void)
+        /// Ends the program; the runtime restores the terminal.
+        case quit
+    }
+
+    let operation: Operation
+
+    public static func run(_ work: @escaping @Sendable () async -> Message?) -> Effect {
+        Effect(operation: .run(work))
+    }
+
+    public static func stream(_ work: @escaping @Sendable (_ post: @escaping @Sendable (Message) -> Void) async -> Void) -> Effect {
+        Effect(operation: .stream(work))
+    }
+
+    public static var quit: Effect { Effect(operation: .quit) }
+
+    public var isQuit: Bool {
+        if case .quit = operation { return true }
+        return false
+    }
+
+    /// The same effect speaking a parent's message type, so screens compose.
+    public func map<Parent: Sendable>(_ transform: @escaping @Sendable (Message) -> Parent) -> Effect<Parent> {
+        switch operation {
+        case .run(let work):
+            return .run { await work().map(transform) }
+        case .stream(let work):
+            return .stream { post in await work { post(transform($0)) } }
+        case .quit:
+            return .quit
+        }
+    }
+}
+
+/// A key and what it does, for the status bar and the help overlay. `action` is already translated.
+public struct KeyHint: Sendable, Hashable {
+    public var keys: String
+    public var action: String
+    public init(_ keys: String, _ action: String) {
+        self.keys = keys
+        self.action = action
+    }
+}
+
+/// A screen's message type: it can carry terminal input. An enum case `input(InputEvent)` satisfies this.
+public protocol InputMessage: Sendable {
+    static func input(_ event: InputEvent) -> Self
+}
+
+/// A screen: state, messages, an update function and a view. Nothing else draws or mutates state.
+public protocol Program: Sendable {
+    associatedtype Message: InputMessage
+
+    /// Effects to perform when the program starts (read a folder, load data).
+    mutating func start() -> [Effect<Message>]
+
+    /// The new state for `message`, and the effects to perform.
+    mutating func update(_ message: Message) -> [Effect<Message>]
+
+    /// Draws the state; sets `canvas.cursor` on the focused item.
+    func view(into canvas: inout Canvas)
+
+    /// The keys of this screen, for the status bar and help.
+    var keyHints: [KeyHint] { get }
+
+    /// True while the screen takes typed text (a field, a filter), so `?` is text rather than help.
+    var capturesText: Bool { get }
+}
+
+extension Program {
+    public mutating func start() -> [Effect<Message>] { [] }
+    public var keyHints: [KeyHint] { [] }
+    public var capturesText: Bool { false }
+}

@@ -1,0 +1,85 @@
+import PorttiLocalization
+
+/// The frame around any screen: the status bar of its keys on the last row, the help overlay on `?`, and
+/// a translated notice instead of broken drawing when the terminal is smaller than the minimum size.
+public struct Shell<Screen: Program>: Program {
+    public enum Message: InputMessage {
+        case input(InputEvent)
+        case screen(Screen.Message)
+    }
+
+    public var screen: Screen
+    public private(set) var showingHelp = false
+    public let strings: StringTable
+    public let minimumSize: (width: Int, height: Int)
+
+    public init(_ screen: Screen, strings: StringTable, minimumWidth: Int = 80, minimumHeight: Int = 24) {
+        self.screen = screen
+        self.strings = strings
+        self.minimumSize = (minimumWidth, minimumHeight)
+    }
+
+    public mutating func start() -> [Effect<Message>] {
+        screen.start().map { $0.map(Message.screen) }
+    }
+
+    public mutating func update(_ message: Message) -> [Effect<Message>] {
+        switch message {
+        case .screen(let inner):
+            return screen.update(inner).map { $0.map(Message.screen) }
+        case .input(.key(.character("?"))) where !screen.capturesText && !showingHelp:
+            showingHelp = true
+            return []
+        case .input(.key(let key)) where showingHelp:
+            if key == .escape || key == .character("?") || key == .character("q") || key == .enter { showingHelp = false }
+            return []
+        case .input(.resize(let width, let height)):
+            // The screen learns the size it will really get: all but the status bar row.
+            return screen.update(Screen.Message.input(.resize(width: width, height: max(height - 1, 0)))).map { $0.map(Message.screen) }
+        case .input(let event):
+            return screen.update(Screen.Message.input(event)).map { $0.map(Message.screen) }
+        }
+    }
+
+    /// Help comes first, so it stays on a narrow status bar that drops the hints that do not fit.
+    public var keyHints: [KeyHint] { [KeyHint("?", strings("tui.key.help"))] + screen.keyHints }
+
+    public var capturesText: Bool { screen.capturesText }
+
+    public func view(into canvas: inout Canvas) {
+        if canvas.width < minimumSize.width || canvas.height < minimumSize.height {
+            SmallTerminalNotice(strings: strings, minimumWidth: minimumSize.width, minimumHeight: minimumSize.height)
+                .draw(into: &canvas)
+            return
+        }
+        var body = Canvas(width: canvas.width, height: canvas.height - 1)
+        screen.view(into: &body)
+        canvas.draw(body, at: Position(column: 0, row: 0))
+        StatusBar(hints: keyHints).draw(into: &canvas, row: canvas.height - 1)
+        if showingHelp {
+            HelpOverlay(title: strings("tui.help.title"), hints: keyHints, closeHint: strings("tui.help.close"))
+                .draw(into: &canvas, area: Rect(column: 0, row: 0, width: canvas.width, height: canvas.height - 1))
+        }
+    }
+}
+
+/// Shown instead of a screen on a terminal too small to draw it.
+public struct SmallTerminalNotice: Sendable {
+    public var strings: StringTable
+    public var minimumWidth: Int
+    public var minimumHeight: Int
+
+    public func draw(into canvas: inout Canvas) {
+        canvas.fill(canvas.bounds)
+        let text = strings("tui.too_small", [
+            "columns": String(minimumWidth), "rows": String(minimumHeight),
+            "width": String(canvas.width), "height": String(canvas.height),
+        ])
+        let lines = TextLayout.wrap(text, width: max(canvas.width, 1))
+        let top = max((canvas.height - lines.count) / 2, 0)
+        for (offset, line) in lines.enumerated() {
+            canvas.put(line, column: max((canvas.width - DisplayWidth.of(line)) / 2, 0), row: top + offset, style: .title)
+        }
+        canvas.cursor = Position(column: 0, row: 0)
+    }
+}

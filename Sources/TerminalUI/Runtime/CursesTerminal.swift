@@ -1,0 +1,161 @@
+import CNcursesw
+import Glibc
+
+/// The curses backend, and the only file that talks to ncurses: it starts and restores the terminal,
+/// reads input without blocking, and flushes the cells of a `Canvas` that changed since the last frame.
+/// Only the terminal thread may use it (ncurses is not thread-safe).
+final class CursesTerminal {
+    enum Read {
+        case raw(RawInput)
+        case resize(width: Int, height: Int)
+        case mouse(MouseEvent)
+    }
+
+    private var previous: Canvas?
+    private var pairs: [ColorRole: Int16] = [:]
+    private var started = false
+
+    /// Sets the locale from the environment, falling back to C.UTF-8 when it is missing or not UTF-8;
+    /// ncurses reads and draws characters by it. Must run before `initscr`.
+    static func prepareLocale() -> Bool { portti_setup_utf8_locale() != 0 }
+
+    /// Takes the terminal: raw keys, no echo, keypad codes, mouse, bracketed paste, signal handlers that
+    /// restore it. `wakeDescriptor` is written to by SIGINT/SIGTERM so the terminal thread notices them.
+    init(environment: [String: String], wakeDescriptor: Int32) {
+        _ = Self.prepareLocale()
+        portti_save_termios()
+        // A short ESC delay: Esc must feel immediate, and escape sequences arrive in one read anyway.
+        setenv("ESCDELAY", "25", 0)
+        initscr()
+        started = true
+        portti_install_signal_handlers(wakeDescriptor)
+        cbreak()
+        noecho()
+        nonl()
+        let screen = portti_stdscr()
+        keypad(screen, true)
+        nodelay(screen, true)
+        intrflush(screen, false)
+        let theme = Theme.forEnvironment(environment, terminalHasColors: has_colors())
+        if theme.usesColor {
+            start_color()
+            use_default_colors()
+            for (index, role) in ColorRole.allCases.enumerated() {
+                guard let pair = theme.colors[role] else { continue }
+                let number = Int16(index + 1)
+                init_pair(number, pair.foreground.rawValue, pair.background.rawValue)
+                pairs[role] = number
+            }
+        }
+        mousemask(portti_mouse_events(), nil)
+        mouseinterval(0)
+        portti_write_modes(1)
+    }
+
+    var size: (width: Int, height: Int) { (Int(portti_columns()), Int(portti_lines())) }
+
+    /// The SIGINT/SIGTERM/SIGHUP that arrived, if any.
+    func takePendingSignal() -> Int32 { portti_take_pending_signal() }
+
+    /// Everything that can be read now, without waiting.
+    func readAvailable() -> [Read] {
+        var reads: [Read] = []
+        var character: wint_t = 0
+        while true {
+            let status = get_wch(&character)
+            if status == portti_err() { break }
+            if status == portti_key_code_yes() {
+                let code = Int32(character)
+                switch code {
+                case CursesKeyCode.resize:
+                    previous = nil  // the screen was cleared: draw every cell again
+                    reads.append(.resize(width: size.width, height: size.height))
+                case CursesKeyCode.mouse:
+                    if let event = readMouse() { reads.append(.mouse(event)) }
+                default:
+                    let name = keyname(code).map { String(cString: $0) }
+                    reads.append(.raw(.keyCode(code, name: name)))
+                }
+            } else {
+                reads.append(.raw(.character(UInt32(character))))
+            }
+        }
+        return reads
+    }
+
+    private func readMouse() -> MouseEvent? {
+        var event = MEVENT()
+        guard getmouse(&event) != portti_err() else { return nil }
+        let position = Position(column: Int(event.x), row: Int(event.y))
+        let state = event.bstate
+        if portti_mouse_is_wheel_up(state) != 0 { return MouseEvent(.wheelUp, at: position) }
+        if portti_mouse_is_wheel_down(state) != 0 { return MouseEvent(.wheelDown, at: position) }
+        if portti_mouse_is_left_press(state) != 0 { return MouseEvent(.press(button: 1), at: position) }
+        if portti_mouse_is_right_press(state) != 0 { return MouseEvent(.press(button: 3), at: position) }
+        if portti_mouse_is_left_release(state) != 0 { return MouseEvent(.release, at: position) }
+        return nil
+    }
+
+    /// Draws the cells that differ from the last frame, then places the cursor on the focused item.
+    func flush(_ canvas: Canvas) {
+        let screen = portti_stdscr()
+        if !(previous.map { $0.width == canvas.width && $0.height == canvas.height } ?? false) { werase(screen) }
+        for position in canvas.changedCells(since: previous) {
+            draw(canvas[position.column, position.row], column: position.column, row: position.row, on: screen)
+        }
+        if let cursor = canvas.cursor, cursor.row < canvas.height, cursor.column < canvas.width {
+            curs_set(1)
+            wmove(screen, Int32(cursor.row), Int32(cursor.column))
+        } else {
+            curs_set(0)
+        }
+        wnoutrefresh(screen)
+        doupdate()
+        previous = canvas
+    }
+
+    /// Forgets the last frame, so the next flush draws everything (after a resize or a redraw key).
+    func invalidate() {
+        previous = nil
+        clearok(portti_stdscr(), true)
+    }
+
+    private func draw(_ cell: Cell, column: Int, row: Int, on screen: UnsafeMutablePointer<WINDOW>?) {
+        var attributes = portti_attr_normal()
+        if cell.style.bold { attributes |= portti_attr_bold() }
+        if cell.style.reverse { attributes |= portti_attr_reverse() }
+        if cell.style.underline { attributes |= portti_attr_underline() }
+        let pair = pairs[cell.style.role] ?? 0
+        // ncurses takes one spacing character with its combining marks per cell: a grapheme of several
+        // spacing scalars (an emoji sequence) is drawn scalar group by scalar group.
+        var groups: [[Unicode.Scalar]] = []
+        for scalar in cell.text.unicodeScalars {
+            if DisplayWidth.of(scalar) == 0, !groups.isEmpty {
+                if groups[groups.count - 1].count < 4 { groups[groups.count - 1].append(scalar) }
+            } else {
+                groups.append([scalar])
+            }
+        }
+        var x = Int32(column)
+        for group in groups {
+            var cchar = cchar_t()
+            let characters = group.map { wchar_t(bitPattern: $0.value) } + [0]
+            _ = characters.withUnsafeBufferPointer { setcchar(&cchar, $0.baseAddress, attributes, pair, nil) }
+            mvwadd_wch(screen, Int32(row), x, &cchar)
+            x += Int32(max(group.map { DisplayWidth.of($0) }.reduce(0, +), 1))
+        }
+    }
+
+    /// Gives the terminal back as it was: modes off, cursor shown, screen restored.
+    func restore() {
+        guard started else { return }
+        started = false
+        portti_write_modes(0)
+        mousemask(0, nil)
+        curs_set(1)
+        endwin()
+        portti_restore_signal_handlers()
+    }
+
+    deinit { restore() }
+}

@@ -1,0 +1,282 @@
+/// Multi-line text with a cursor: moves by character, word, line and page; inserts and deletes whole
+/// graphemes; wraps long lines to its width; undoes edits (typing a run of characters is one step).
+public struct TextEditor: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable { case edited, moved, ignored }
+
+    public struct Cursor: Sendable, Hashable {
+        public var line: Int
+        public var column: Int  // in graphemes
+        public init(line: Int, column: Int) {
+            self.line = line
+            self.column = column
+        }
+    }
+
+    private struct Snapshot: Sendable, Hashable {
+        var lines: [[Character]]
+        var cursor: Cursor
+    }
+
+    private enum EditKind: Sendable, Hashable { case typing, other }
+
+    public private(set) var lines: [[Character]] = [[]]
+    public private(set) var cursor = Cursor(line: 0, column: 0)
+    /// First visual (wrapped) row on screen.
+    public private(set) var top = 0
+    public private(set) var width = 40
+    public private(set) var height = 10
+    private var undoStack: [Snapshot] = []
+    private var lastEdit: EditKind?
+    public var undoLimit = 200
+
+    public init(text: String = "") {
+        if !text.isEmpty { insertText(text, recordUndo: false) }
+    }
+
+    public var text: String { lines.map { String($0) }.joined(separator: "\n") }
+
+    public var canUndo: Bool { !undoStack.isEmpty }
+
+    public mutating func layout(width: Int, height: Int) {
+        self.width = max(width, 2)
+        self.height = max(height, 1)
+        scrollToCursor()
+    }
+
+    public mutating func handle(_ key: Key) -> Outcome {
+        switch key {
+        case .character(let character):
+            record(.typing)
+            insertCharacters([character])
+            return .edited
+        case .enter:
+            record(.other)
+            splitLine()
+            return .edited
+        case .tab:
+            record(.typing)
+            insertCharacters(Array("    "))
+            return .edited
+        case .backspace:
+            guard cursor.column > 0 || cursor.line > 0 else { return .ignored }
+            record(.other)
+            deleteBackward()
+            return .edited
+        case .delete, .control("d"):
+            guard cursor.column < lines[cursor.line].count || cursor.line < lines.count - 1 else { return .ignored }
+            record(.other)
+            deleteForward()
+            return .edited
+        case .control("z"), .control("_"):
+            return undo() ? .edited : .ignored
+        case .left: moveLeft()
+        case .right: moveRight()
+        case .up: moveVertically(by: -1)
+        case .down: moveVertically(by: 1)
+        case .wordLeft, .alt("b"): moveWordLeft()
+        case .wordRight, .alt("f"): moveWordRight()
+        case .home, .control("a"): cursor.column = 0
+        case .end, .control("e"): cursor.column = lines[cursor.line].count
+        case .pageUp: moveVertically(by: -max(height - 1, 1))
+        case .pageDown: moveVertically(by: max(height - 1, 1))
+        case .documentStart: cursor = Cursor(line: 0, column: 0)
+        case .documentEnd: cursor = Cursor(line: lines.count - 1, column: lines[lines.count - 1].count)
+        default: return .ignored
+        }
+        lastEdit = nil
+        scrollToCursor()
+        return .moved
+    }
+
+    /// Inserts a paste at the cursor, as one undo step.
+    public mutating func paste(_ text: String) {
+        record(.other)
+        insertText(text, recordUndo: false)
+    }
+
+    @discardableResult
+    public mutating func undo() -> Bool {
+        guard let snapshot = undoStack.popLast() else { return false }
+        lines = snapshot.lines
+        cursor = snapshot.cursor
+        lastEdit = nil
+        scrollToCursor()
+        return true
+    }
+
+    // MARK: Editing
+
+    private mutating func record(_ kind: EditKind) {
+        // A run of typed characters undoes as one step, as in most editors.
+        if kind == .typing, lastEdit == .typing { return }
+        undoStack.append(Snapshot(lines: lines, cursor: cursor))
+        if undoStack.count > undoLimit { undoStack.removeFirst() }
+        lastEdit = kind
+    }
+
+    private mutating func insertText(_ text: String, recordUndo: Bool) {
+        let clean = TerminalText.sanitize(text, multiline: true)
+        for (index, part) in clean.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { splitLine() }
+            insertCharacters(Array(part))
+        }
+        scrollToCursor()
+    }
+
+    private mutating func insertCharacters(_ characters: [Character]) {
+        let clean = characters.filter { character in
+            !(character.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) && character != "\r\n"
+        }
+        // Appending a combining mark to the previous grapheme makes one grapheme, as String does.
+        var line = String(lines[cursor.line][..<cursor.column]) + String(clean)
+        let before = line.count
+        line += String(lines[cursor.line][cursor.column...])
+        lines[cursor.line] = Array(line)
+        cursor.column = before
+        scrollToCursor()
+    }
+
+    private mutating func splitLine() {
+        let rest = Array(lines[cursor.line][cursor.column...])
+        lines[cursor.line].removeSubrange(cursor.column...)
+        lines.insert(rest, at: cursor.line + 1)
+        cursor = Cursor(line: cursor.line + 1, column: 0)
+        scrollToCursor()
+    }
+
+    private mutating func deleteBackward() {
+        if cursor.column > 0 {
+            lines[cursor.line].remove(at: cursor.column - 1)
+            cursor.column -= 1
+        } else {
+            let previousLength = lines[cursor.line - 1].count
+            lines[cursor.line - 1] += lines[cursor.line]
+            lines.remove(at: cursor.line)
+            cursor = Cursor(line: cursor.line - 1, column: previousLength)
+        }
+        scrollToCursor()
+    }
+
+    private mutating func deleteForward() {
+        if cursor.column < lines[cursor.line].count {
+            lines[cursor.line].remove(at: cursor.column)
+        } else {
+            lines[cursor.line] += lines[cursor.line + 1]
+            lines.remove(at: cursor.line + 1)
+        }
+    }
+
+    // MARK: Moving
+
+    private mutating func moveLeft() {
+        if cursor.column > 0 { cursor.column -= 1 } else if cursor.line > 0 {
+            cursor.line -= 1
+            cursor.column = lines[cursor.line].count
+        }
+    }
+
+    private mutating func moveRight() {
+        if cursor.column < lines[cursor.line].count { cursor.column += 1 } else if cursor.line < lines.count - 1 {
+            cursor = Cursor(line: cursor.line + 1, column: 0)
+        }
+    }
+
+    private mutating func moveWordLeft() {
+        if cursor.column == 0 { moveLeft(); return }
+        cursor.column = WordMotion.previousWordStart(in: lines[cursor.line], from: cursor.column)
+    }
+
+    private mutating func moveWordRight() {
+        if cursor.column == lines[cursor.line].count { moveRight(); return }
+        cursor.column = WordMotion.nextWordEnd(in: lines[cursor.line], from: cursor.column)
+    }
+
+    /// Moves by visual (wrapped) rows, keeping the cursor's screen column where the row allows.
+    private mutating func moveVertically(by rows: Int) {
+        var (segmentIndex, x) = visualPosition(of: cursor)
+        var line = cursor.line
+        var remaining = abs(rows)
+        while remaining > 0 {
+            if rows < 0 {
+                if segmentIndex > 0 { segmentIndex -= 1 } else if line > 0 {
+                    line -= 1
+                    segmentIndex = segments(of: lines[line]).count - 1
+                } else { x = 0; break }
+            } else {
+                if segmentIndex < segments(of: lines[line]).count - 1 { segmentIndex += 1 } else if line < lines.count - 1 {
+                    line += 1
+                    segmentIndex = 0
+                } else { x = Int.max; break }
+            }
+            remaining -= 1
+        }
+        let segment = segments(of: lines[line])[segmentIndex]
+        var column = segment.lowerBound
+        var used = 0
+        while column < segment.upperBound, used + DisplayWidth.of(lines[line][column]) <= x {
+            used += DisplayWidth.of(lines[line][column])
+            column += 1
+        }
+        // The end of a segment that wraps is the start of the next: stay on this visual row.
+        if column == segment.upperBound, segment.upperBound < lines[line].count, column > segment.lowerBound { column -= 1 }
+        cursor = Cursor(line: line, column: column)
+    }
+
+    // MARK: Layout
+
+    /// A line cut into pieces of at most `width - 1` columns (the last column is kept for the cursor),
+    /// at grapheme boundaries. An empty line is one empty piece.
+    func segments(of line: [Character]) -> [Range<Int>] {
+        let limit = max(width - 1, 1)
+        var result: [Range<Int>] = []
+        var start = 0
+        var used = 0
+        for (index, character) in line.enumerated() {
+            let columns = max(DisplayWidth.of(character), 1)
+            if used + columns > limit, index > start {
+                result.append(start..<index)
+                start = index
+                used = 0
+            }
+            used += columns
+        }
+        result.append(start..<line.count)
+        return result
+    }
+
+    private func visualPosition(of cursor: Cursor) -> (segment: Int, x: Int) {
+        let pieces = segments(of: lines[cursor.line])
+        let index = pieces.lastIndex { $0.lowerBound <= cursor.column } ?? 0
+        let x = DisplayWidth.of(String(lines[cursor.line][pieces[index].lowerBound..<cursor.column]))
+        return (index, x)
+    }
+
+    private func visualRow(of cursor: Cursor) -> Int {
+        var row = 0
+        for line in lines.prefix(cursor.line) { row += segments(of: line).count }
+        return row + visualPosition(of: cursor).segment
+    }
+
+    private mutating func scrollToCursor() {
+        let row = visualRow(of: cursor)
+        if row < top { top = row }
+        if row >= top + height { top = row - height + 1 }
+    }
+
+    public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true) {
+        var row = 0
+        let cursorRow = visualRow(of: cursor)
+        outer: for (lineIndex, line) in lines.enumerated() {
+            for (segmentIndex, segment) in segments(of: line).enumerated() {
+                defer { row += 1 }
+                if row < top { continue }
+                if row >= top + area.height { break outer }
+                let y = area.row + row - top
+                canvas.put(String(line[segment]), column: area.column, row: y, maxWidth: area.width)
+                if focused, row == cursorRow, lineIndex == cursor.line, segmentIndex == visualPosition(of: cursor).segment {
+                    canvas.cursor = Position(column: area.column + visualPosition(of: cursor).x, row: y)
+                }
+            }
+        }
+    }
+}

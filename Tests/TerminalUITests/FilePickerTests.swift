@@ -1,0 +1,256 @@
+import Foundation
+import Glibc
+import PorttiLocalization
+import PorttiModel
+import Testing
+@testable import TerminalUI
+
+/// A real temporary folder with every kind of entry the picker must survive; removed afterwards.
+final class PickerFolder {
+    let path: String
+    static let modified: Int = 1_768_471_200  // 2026-01-15 10:00 UTC
+
+    init() throws {
+        var template = Array("/tmp/portti-picker-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        path = String(cString: created)
+        try write("hakemus.pdf", Array("%PDF-1.7\n%âãÏÓ\n".utf8))
+        try write("skannaus.png", [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])
+        try write("passi.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 0x4A, 0x46])
+        try write("teksti.pdf", Array("tämä on tekstiä, ei PDF\n".utf8))
+        try write("tyhjä.pdf", [])
+        try write(".piilo.pdf", Array("%PDF-1.4\n".utf8))
+        try write("iso.pdf", Array("%PDF-1.7\n".utf8))
+        truncate(path + "/iso.pdf", 5 * 1024 * 1024)  // sparse, over the 4 MB limit
+        mkfifo(path + "/putki", 0o600)
+        symlink("ei-ole", path + "/rikki")
+        symlink("silmukka-b", path + "/silmukka-a")
+        symlink("silmukka-a", path + "/silmukka-b")
+        symlink("hakemus.pdf", path + "/linkki.pdf")
+        mkdir(path + "/alikansio", 0o755)
+        mkdir(path + "/lukittu", 0o755)
+        for name in ["hakemus.pdf", "skannaus.png", "passi.jpg", "teksti.pdf", "tyhjä.pdf", ".piilo.pdf", "iso.pdf", "putki",
+                     "rikki", "silmukka-a", "silmukka-b", "linkki.pdf", "alikansio", "lukittu"] {
+            setModified(path + "/" + name, Self.modified + (name == "passi.jpg" ? 3_600 : 0))
+        }
+        chmod(path + "/lukittu", 0o000)
+    }
+
+    func write(_ name: String, _ bytes: [UInt8]) throws {
+        try Data(bytes).write(to: URL(fileURLWithPath: path + "/" + name))
+    }
+
+    func setModified(_ file: String, _ seconds: Int) {
+        let time = timespec(tv_sec: seconds, tv_nsec: 0)
+        _ = [time, time].withUnsafeBufferPointer { utimensat(AT_FDCWD, file, $0.baseAddress, AT_SYMLINK_NOFOLLOW) }
+    }
+
+    deinit {
+        chmod(path + "/lukittu", 0o755)
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+@Suite struct FilePickerTests {
+    func picker(_ folder: PickerFolder, strings: StringTable = english) -> ProgramDriver<FilePicker> {
+        ProgramDriver(FilePicker(strings: strings, folder: FileSystemPath(folder.path), home: FileSystemPath(folder.path + "/alikansio")),
+                      width: 80, height: 23)
+    }
+
+    func verdict(_ driver: ProgramDriver<FilePicker>, _ name: String) -> Verdict? {
+        driver.program.entries.firstIndex { $0.displayName == name }.map { driver.program.verdicts[$0] }
+    }
+
+    @Test func picker_marksWhatThePortalWouldRefuse_beforeUpload() async throws {
+        let folder = try PickerFolder()
+        var driver = picker(folder)
+        await driver.settle()
+        #expect(driver.program.entries.count == 14)
+        #expect(verdict(driver, "hakemus.pdf") == .accepted(.pdf))
+        #expect(verdict(driver, "skannaus.png") == .accepted(.png))
+        #expect(verdict(driver, "passi.jpg") == .accepted(.jpeg))
+        #expect(verdict(driver, "linkki.pdf") == .accepted(.pdf))
+        #expect(verdict(driver, "teksti.pdf") == .refused(.wrongType))  // the name says PDF, the content does not
+        #expect(verdict(driver, "tyhjä.pdf") == .refused(.empty))
+        let overLimit: Verdict = .refused(.tooLarge(size: 5_242_880, limit: 4_194_304))
+        #expect(verdict(driver, "iso.pdf") == overLimit)
+        #expect(verdict(driver, "putki") == .refused(.notRegular(.fifo)))
+        #expect(verdict(driver, "rikki") == .refused(.notRegular(.danglingLink)))
+        #expect(verdict(driver, "silmukka-a") == .refused(.notRegular(.linkLoop)))
+        #expect(verdict(driver, "alikansio") == .notApplicable)
+    }
+
+    /// The FIFO, links and devices are refused from `lstat`/`stat` alone: no inspection is ever asked for
+    /// them, so nothing opens the pipe (a blocking open of a FIFO without a writer would hang forever).
+    @Test func specialFiles_areRefusedWithoutBeingOpened() throws {
+        let folder = try PickerFolder()
+        guard case .success(let entries) = FileInspector.list(FileSystemPath(folder.path)) else {
+            Issue.record("listing failed")
+            return
+        }
+        let limits = AttachmentLimits()
+        let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.displayName, $0) })
+        #expect(byName["putki"]?.kind == .fifo)
+        #expect(byName["putki"]?.initialVerdict(limits: limits) == .refused(.notRegular(.fifo)))
+        #expect(byName["rikki"]?.initialVerdict(limits: limits) == .refused(.notRegular(.danglingLink)))
+        #expect(byName["silmukka-b"]?.initialVerdict(limits: limits) == .refused(.notRegular(.linkLoop)))
+        #expect(byName["hakemus.pdf"]?.initialVerdict(limits: limits) == .pending)
+        // Asked directly, the inspector still refuses a FIFO without blocking, and a link swapped in for a file.
+        let pipe = FileSystemPath(folder.path + "/putki")
+        #expect(FileInspector.inspect(pipe, isSymbolicLink: false, limits: limits) == .refused(.notRegular(.fifo)))
+        let link = FileSystemPath(folder.path + "/linkki.pdf")
+        #expect(FileInspector.inspect(link, isSymbolicLink: false, limits: limits) == .refused(.notRegular(.linkLoop)))
+    }
+
+    @Test func picker_snapshot_80x24_inFinnish() async throws {
+        let folder = try PickerFolder()
+        var driver = ProgramDriver(Shell(FilePicker(strings: finnish, folder: FileSystemPath(folder.path),
+                                                    home: FileSystemPath(folder.path)), strings: finnish))
+        await driver.settle()
+        let canvas = driver.canvas
+        #expect(fitsWidth(canvas))
+        var lines = canvas.lines
+        #expect(lines[1].hasPrefix("Kansio: /tmp/portti-picker-"))
+        lines[1] = "Kansio: <temp>"
+        #expect(lines.joined(separator: "\n") == """
+            Valitse liitteet                      Järjestys: nimi · Piilotiedostot: piilossa
+            Kansio: <temp>
+                    Nimi                            Koko  Muokattu          Tyyppi
+            ›       alikansio/                            2026-01-15 10:00  Kansio
+                    lukittu/                              2026-01-15 10:00  Kansio
+              [ ]   hakemus.pdf                     19 t  2026-01-15 10:00  PDF
+              [ ] ! iso.pdf                       5,0 Mt  2026-01-15 10:00  ! Liian suuri
+              [ ]   linkki.pdf →                    19 t  2026-01-15 10:00  PDF
+              [ ]   passi.jpg                        8 t  2026-01-15 11:00  JPEG-kuva
+              [ ] ! putki                                 2026-01-15 10:00  ! Nimetty putki
+              [ ] ! rikki →                               2026-01-15 10:00  ! Rikkinäinen l…
+              [ ] ! silmukka-a →                          2026-01-15 10:00  ! Linkkisilmukka
+              [ ] ! silmukka-b →                          2026-01-15 10:00  ! Linkkisilmukka
+              [ ]   skannaus.png                    12 t  2026-01-15 10:00  PNG-kuva
+              [ ] ! teksti.pdf                      27 t  2026-01-15 10:00  ! Väärä tyyppi
+              [ ] ! tyhjä.pdf                        0 t  2026-01-15 10:00  ! Tyhjä
+
+
+
+
+
+
+            0 valittu · 13/14 näkyvissä
+             ? Ohje  ↑↓ Siirry  Enter Avaa / liitä  Välilyönti Valitse  / Suodata
+            """)
+        #expect(canvas.cursor == Position(column: 0, row: 3))  // the hardware cursor on the focused row
+        #expect(canvas[2, 6].style.role == .refused)
+    }
+
+    @Test func picker_hiddenSortFilterAndSeveralFiles() async throws {
+        let folder = try PickerFolder()
+        var driver = picker(folder)
+        await driver.settle()
+        #expect(!driver.screen.contains(".piilo.pdf"))
+        driver.type(".")
+        await driver.settle()
+        #expect(driver.screen.contains(".piilo.pdf"))
+        #expect(driver.program.showsHidden)
+        driver.type(".")
+
+        // Sort by date: the newest file (passi.jpg, an hour later) first after the folders.
+        driver.type("s")
+        #expect(driver.program.sortOrder == .date)
+        let dateOrder = driver.program.list.visible.map { driver.program.entries[$0].displayName }
+        #expect(Array(dateOrder.prefix(3)) == ["alikansio", "lukittu", "passi.jpg"])
+        driver.type("s")
+        let sizeOrder = driver.program.list.visible.map { driver.program.entries[$0].displayName }
+        #expect(sizeOrder[2] == "iso.pdf")
+        driver.type("s")
+        #expect(driver.program.sortOrder == .name)
+
+        // Filter as you type.
+        driver.type("/png")
+        #expect(driver.program.capturesText)
+        #expect(driver.program.list.visible.map { driver.program.entries[$0].displayName } == ["skannaus.png"])
+        driver.press(.escape)
+        #expect(driver.program.list.visible.count == 13)
+
+        // Pick two files; a refused one is not picked and says why.
+        func focus(_ name: String) {
+            driver.press(.home)
+            for _ in 0..<driver.program.list.visible.count {
+                if let index = driver.program.list.focusedItem, driver.program.entries[index].displayName == name { return }
+                driver.press(.down)
+            }
+            Issue.record("\(name) not in the list")
+        }
+        focus("hakemus.pdf")
+        driver.type(" ")
+        focus("teksti.pdf")
+        driver.type(" ")
+        await driver.settle()
+        #expect(driver.screen.contains(english("error.attachment_type_refused")))
+        focus("skannaus.png")
+        driver.type(" ")
+        #expect(driver.program.picked.map(\.displayName) == ["hakemus.pdf", "skannaus.png"])
+        driver.press(.enter)
+        await driver.settle()
+        #expect(driver.didQuit)
+        guard case .picked(let files) = driver.program.outcome else {
+            Issue.record("nothing picked")
+            return
+        }
+        #expect(files.map(\.type) == [.pdf, .png])
+        #expect(files.allSatisfy { String(decoding: $0.path.bytes, as: UTF8.self).hasPrefix(folder.path) })
+    }
+
+    @Test func picker_navigatesFoldersHomeAndReportsUnreadableOnes() async throws {
+        let folder = try PickerFolder()
+        var driver = picker(folder, strings: swedish)
+        await driver.settle()
+        driver.type("~")
+        await driver.settle()
+        #expect(driver.program.folder == FileSystemPath(folder.path + "/alikansio"))
+        #expect(driver.screen.contains(swedish("picker.empty")))
+        driver.press(.backspace)
+        await driver.settle()
+        #expect(driver.program.folder == FileSystemPath(folder.path))
+        driver.press(.down)  // "lukittu"
+        driver.press(.enter)
+        await driver.settle()
+        #expect(driver.program.folder == FileSystemPath(folder.path + "/lukittu"))
+        if geteuid() != 0 {  // root reads any folder
+            #expect(driver.program.folderError == .permissionDenied)
+            #expect(driver.screen.contains(swedish("picker.folder_error.permission")))
+        }
+        var missing = ProgramDriver(FilePicker(strings: swedish, folder: FileSystemPath(folder.path + "/ei-ole"), home: FileSystemPath("/")))
+        await missing.settle()
+        #expect(missing.program.folderError == .notFound)
+        #expect(missing.screen.contains("Mappen \(folder.path)/ei-ole kan inte öppnas: den finns inte."))
+    }
+
+    /// 100,000 entries: listed in the background, then only the rows on screen are inspected.
+    @Test func picker_hundredThousandEntries() async throws {
+        var template = Array("/tmp/portti-huge-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        let path = String(cString: created)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var byte: UInt8 = 0x78
+        for number in 0..<100_000 {
+            let descriptor = open("\(path)/tiedosto-\(number).pdf", O_CREAT | O_WRONLY, 0o600)
+            _ = write(descriptor, &byte, 1)
+            close(descriptor)
+        }
+        let clock = ContinuousClock()
+        var driver = ProgramDriver(FilePicker(strings: english, folder: FileSystemPath(path), home: FileSystemPath(path)), height: 23)
+        let elapsed = await clock.measure { await driver.settle() }
+        print("100,000 entries listed, sorted and first page inspected in \(elapsed)")
+        #expect(driver.program.entries.count == 100_000)
+        #expect(driver.program.list.visible.count == 100_000)
+        let inspected = driver.program.verdicts.filter { $0 != .pending }.count
+        #expect(inspected == driver.program.list.viewportHeight)
+        #expect(driver.program.verdicts[driver.program.list.visible[0]] == .refused(.wrongType))
+        driver.press(.end)
+        await driver.settle()
+        #expect(driver.program.verdicts.filter { $0 != .pending }.count == 2 * driver.program.list.viewportHeight)
+        driver.type("/99999")
+        #expect(driver.program.list.visible.count == 1)
+        #expect(elapsed < .seconds(120))
+    }
+}

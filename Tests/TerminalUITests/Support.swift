@@ -1,0 +1,18 @@
+import PorttiLocalization
+@testable import TerminalUI
+
+/// Renders a drawing at a size and returns the canvas (the test backend).
+func render(width: Int = 80, height: Int = 24, _ draw: (inout Canvas) -> Void) -> Canvas {
+    var canvas = Canvas(width: width, height: height)
+    draw(&canvas)
+    return canvas
+}
+
+let english = StringTable(.english)
+let finnish = StringTable(.finnish)
+let swedish = StringTable(.swedish)
+
+/// Every line of the canvas fits its width (what the curses backend relies on).
+func fitsWidth(_ canvas: Canvas) -> Bool {
+    canvas.lines.allSatisfy { DisplayWidth.of($0) <= canvas.width }
+}

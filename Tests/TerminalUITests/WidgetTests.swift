@@ -1,0 +1,274 @@
+import PorttiLocalization
+import Testing
+@testable import TerminalUI
+
+@Suite struct MenuTests {
+    @Test func menu_snapshot_andChoosing() {
+        var menu = Menu(items: [Menu.Item("Hakemukset", detail: "2"), Menu.Item("Lähetä lisätietoja"), Menu.Item("Kirjaudu ulos")])
+        do { let outcome = menu.handle(.down); #expect(outcome == .moved) }
+        let canvas = render(width: 40, height: 3) { menu.draw(into: &$0, area: Rect(column: 0, row: 0, width: 40, height: 3)) }
+        #expect(canvas.text == """
+              1 Hakemukset  2
+            › 2 Lähetä lisätietoja
+              3 Kirjaudu ulos
+            """)
+        #expect(canvas.cursor == Position(column: 0, row: 1))
+        #expect(canvas[2, 1].style.reverse)  // focus visible without colour
+        do { let outcome = menu.handle(.up); #expect(outcome == .moved) }
+        do { let outcome = menu.handle(.up); #expect(outcome == .moved) }  // wraps around
+        #expect(menu.focus == 2)
+        do { let outcome = menu.handle(.enter); #expect(outcome == .chosen(2)) }
+        do { let outcome = menu.handle(.character("1")); #expect(outcome == .chosen(0)) }
+        do { let outcome = menu.handle(MouseEvent(.press(button: 1), at: Position(column: 3, row: 1)), area: Rect(column: 0, row: 0, width: 40, height: 4)); #expect(outcome == .chosen(1)) }
+    }
+}
+
+@Suite struct ListTests {
+    @Test func list_filterAsYouType_andSelection() {
+        var list = TextList(items: ["Åsa Öberg", "Matti Meikäläinen", "山田太郎", "Maria Virtanen"])
+        list.viewportHeight = 5
+        do { let outcome = list.handle(.character("/")); #expect(outcome == .moved) }
+        do { let outcome = list.handle(.character("m")); #expect(outcome == .filterChanged) }
+        #expect(list.selection.visible == [1, 3])
+        do { let outcome = list.handle(.character("ä")); #expect(outcome == .filterChanged) }
+        #expect(list.selection.visible.isEmpty)
+        do { let outcome = list.handle(.backspace); #expect(outcome == .filterChanged) }
+        #expect(list.selection.visible == [1, 3])
+        _ = list.handle(.character("a"))
+        _ = list.handle(.character("r"))
+        #expect(list.selection.visible == [3])
+        do { let outcome = list.handle(.enter); #expect(outcome == .moved) }  // ends filtering, keeps the filter
+        #expect(list.focusedItem == 3)
+        do { let outcome = list.handle(.enter); #expect(outcome == .activated(3)) }
+        do { let outcome = list.handle(.escape); #expect(outcome == .filterChanged) }  // Esc clears the filter
+        #expect(list.selection.visible.count == 4)
+        #expect(list.focusedItem == 3)  // focus stays on the same item
+        let canvas = render(width: 30, height: 4) { list.draw(into: &$0, area: Rect(column: 0, row: 0, width: 30, height: 4)) }
+        #expect(canvas.text == """
+              Åsa Öberg
+              Matti Meikäläinen
+              山田太郎
+            › Maria Virtanen
+            """)
+        #expect(canvas.cursor == Position(column: 0, row: 3))
+    }
+
+    /// 10,000 rows behave like 10: drawing asks only for the rows on screen, and moving never walks the list.
+    @Test func list_tenThousandRows_drawsOnlyVisibleRows() {
+        var selection = ListSelection()
+        selection.setVisible(Array(0..<10_000))
+        selection.viewportHeight = 20
+        for _ in 0..<5_000 { _ = selection.handle(.down) }
+        _ = selection.handle(.pageDown)
+        #expect(selection.focusedItem == 5_019)
+        #expect(selection.visibleRange == 5_000..<5_020)
+        var asked: [Int] = []
+        let canvas = render(width: 40, height: 20) { canvas in
+            selection.draw(into: &canvas, area: Rect(column: 0, row: 0, width: 40, height: 20)) { index in
+                asked.append(index)
+                return ("row \(index)", .plain)
+            }
+        }
+        #expect(asked == Array(5_000..<5_020))
+        #expect(canvas.lines[19] == "› row 5019")
+        _ = selection.handle(.end)
+        #expect(selection.focusedItem == 9_999)
+        _ = selection.handle(MouseEvent(.wheelUp, at: Position(column: 0, row: 0)), area: Rect(column: 0, row: 0, width: 40, height: 20))
+        #expect(selection.focusedItem == 9_996)
+    }
+}
+
+@Suite struct TextViewerTests {
+    @Test func viewer_wrapsAndScrolls() {
+        var viewer = TextViewer(text: "Päätös on tehty.\u{1B}[2J Hakemuksesi on käsitelty ja päätös on luettavissa palvelussa. 日本語の文章もここにあります。\nViimeinen rivi.")
+        viewer.layout(width: 20, height: 3)
+        #expect(viewer.lines.allSatisfy { DisplayWidth.of($0) <= 20 })
+        let first = render(width: 20, height: 3) { viewer.draw(into: &$0, area: $0.bounds) }
+        #expect(first.text == """
+            Päätös on tehty.
+            Hakemuksesi on
+            käsitelty ja päätös
+            """)
+        do { let outcome = viewer.handle(.pageDown); #expect(outcome) }
+        #expect(viewer.top == 2)
+        do { let outcome = viewer.handle(.end); #expect(outcome) }
+        let last = render(width: 20, height: 3) { viewer.draw(into: &$0, area: $0.bounds) }
+        #expect(last.lines.last == "Viimeinen rivi.")
+        do { let outcome = viewer.handle(.down); #expect(outcome) }
+        #expect(viewer.top == viewer.maxTop)  // cannot scroll past the end
+        // A resize re-wraps and keeps the place roughly.
+        viewer.layout(width: 40, height: 3)
+        #expect(viewer.top <= viewer.maxTop)
+        #expect(viewer.lines.count < 8)
+    }
+}
+
+@Suite struct TextFieldTests {
+    @Test func field_editsByGrapheme_andMasks() {
+        var field = TextField()
+        for character in "Åsa日本" { _ = field.handle(.character(character)) }
+        #expect(field.text == "Åsa日本")
+        do { let outcome = field.handle(.backspace); #expect(outcome == .edited) }
+        #expect(field.text == "Åsa日")
+        do { let outcome = field.handle(.home); #expect(outcome == .moved) }
+        do { let outcome = field.handle(.delete); #expect(outcome == .edited) }
+        #expect(field.text == "sa日")
+        field.insert("x\ny\u{1B}[31m")
+        #expect(field.text == "x ysa日")
+        do { let outcome = field.handle(.enter); #expect(outcome == .submitted) }
+        let canvas = render(width: 12, height: 1) { field.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.text == "x ysa日")
+        #expect(canvas.cursor == Position(column: 3, row: 0))
+
+        var password = TextField(masked: true)
+        for character in "salasana" { _ = password.handle(.character(character)) }
+        let masked = render(width: 12, height: 1) { password.draw(into: &$0, area: $0.bounds) }
+        #expect(masked.text == "••••••••")
+        #expect(!masked.text.contains("s"))
+        #expect(password.text == "salasana")
+        #expect(masked.cursor == Position(column: 8, row: 0))
+    }
+
+    @Test func field_scrollsToKeepTheCursorVisible() {
+        var field = TextField(text: "0123456789abcdef")
+        let canvas = render(width: 8, height: 1) { field.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.text == "9abcdef")
+        #expect(canvas.cursor == Position(column: 7, row: 0))
+        _ = field.handle(.wordLeft)
+        #expect(field.cursor == 0)
+    }
+}
+
+@Suite struct TextEditorTests {
+    @Test func editor_movesByCharacterWordLineAndPage() {
+        var editor = TextEditor(text: "Hyvä virkailija,\nliitteenä on päätös.\nKiitos")
+        editor.layout(width: 40, height: 2)
+        #expect(editor.cursor == .init(line: 2, column: 6))
+        _ = editor.handle(.documentStart)
+        _ = editor.handle(.wordRight)
+        #expect(editor.cursor == .init(line: 0, column: 4))
+        _ = editor.handle(.wordRight)
+        #expect(editor.cursor == .init(line: 0, column: 15))
+        _ = editor.handle(.down)
+        #expect(editor.cursor == .init(line: 1, column: 15))
+        _ = editor.handle(.wordLeft)
+        #expect(editor.cursor == .init(line: 1, column: 13))
+        _ = editor.handle(.end)
+        _ = editor.handle(.right)  // past the end goes to the next line
+        #expect(editor.cursor == .init(line: 2, column: 0))
+        _ = editor.handle(.pageUp)
+        #expect(editor.cursor.line == 1)
+        _ = editor.handle(.home)
+        _ = editor.handle(.left)
+        #expect(editor.cursor == .init(line: 0, column: 16))
+    }
+
+    @Test func editor_insertDeleteAndUndo_areGraphemeSafe() {
+        var editor = TextEditor()
+        editor.layout(width: 20, height: 5)
+        for character in "Åsa 日本" { _ = editor.handle(.character(character)) }
+        _ = editor.handle(.enter)
+        for character in "e" { _ = editor.handle(.character(character)) }
+        _ = editor.handle(.character("\u{301}"))  // a combining mark joins the e
+        #expect(editor.text == "Åsa 日本\né")
+        #expect(editor.lines[1].count == 1)
+        _ = editor.handle(.backspace)
+        #expect(editor.text == "Åsa 日本\n")
+        _ = editor.handle(.backspace)  // joins the lines
+        #expect(editor.text == "Åsa 日本")
+        _ = editor.handle(.backspace)
+        #expect(editor.text == "Åsa 日")
+        do { let outcome = editor.undo(); #expect(outcome) }
+        #expect(editor.text == "Åsa 日本")
+        do { let outcome = editor.undo(); #expect(outcome) }
+        do { let outcome = editor.undo(); #expect(outcome) }
+        do { let outcome = editor.undo(); #expect(outcome) }
+        #expect(editor.text == "Åsa 日本\n")  // "e" and its mark were one typed run
+        _ = editor.handle(.control("z"))
+        #expect(editor.text == "Åsa 日本")
+        _ = editor.handle(.control("z"))  // the typed run "Åsa 日本" is one step
+        #expect(editor.text == "")
+        #expect(!editor.canUndo)
+        editor.paste("rivi 1\r\nrivi 2\u{1B}]0;x\u{07}")
+        #expect(editor.text == "rivi 1\nrivi 2")
+        _ = editor.handle(.control("z"))
+        #expect(editor.text == "")
+    }
+
+    @Test func editor_wrapsLongLines_andPlacesTheCursor() {
+        var editor = TextEditor(text: "Täydennyspyyntöön vastaaminen 日本語のテキスト")
+        editor.layout(width: 12, height: 4)
+        let canvas = render(width: 12, height: 4) { editor.draw(into: &$0, area: $0.bounds) }
+        #expect(fitsWidth(canvas))
+        #expect(canvas.text == """
+            yntöön vast
+            aaminen 日
+            本語のテキ
+            スト
+            """)
+        #expect(canvas.cursor == Position(column: 4, row: 3))
+        _ = editor.handle(.up)
+        #expect(editor.cursor.column < editor.lines[0].count)
+        let moved = render(width: 12, height: 4) { editor.draw(into: &$0, area: $0.bounds) }
+        #expect(moved.cursor?.row == 2)
+    }
+}
+
+@Suite struct DialogTests {
+    @Test func confirm_snapshot_andDefaultIsNo() {
+        var dialog = ConfirmDialog(title: finnish("tui.key.cancel"), message: "Hylätäänkö luonnos? Kirjoittamasi teksti menetetään.",
+                                   confirmLabel: finnish("tui.dialog.yes"), cancelLabel: finnish("tui.dialog.no"))
+        let canvas = render(width: 80, height: 24) { dialog.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.lines[0..<9].allSatisfy(\.isEmpty) && canvas.lines[14...].allSatisfy(\.isEmpty))
+        #expect(canvas.lines[9...13].joined(separator: "\n") == """
+                      ┌─ Peruuta ────────────────────────────────────────────────┐
+                      │ Hylätäänkö luonnos? Kirjoittamasi teksti menetetään.     │
+                      │                                                          │
+                      │                    [ Kyllä ]  > Ei <                     │
+                      └──────────────────────────────────────────────────────────┘
+            """)
+        #expect(canvas.cursor == Position(column: 44, row: 12))  // on the focused button
+        do { let outcome = dialog.handle(.enter); #expect(outcome == .cancelled) }
+        do { let outcome = dialog.handle(.tab); #expect(outcome == .moved) }
+        do { let outcome = dialog.handle(.enter); #expect(outcome == .confirmed) }
+        do { let outcome = dialog.handle(.escape); #expect(outcome == .cancelled) }
+    }
+
+    @Test func error_snapshot() {
+        let dialog = ErrorDialog(title: swedish("tui.dialog.error_title"), message: swedish("error.attachment_empty"), okLabel: swedish("tui.dialog.ok"))
+        let canvas = render(width: 40, height: 7) { dialog.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.text.contains("┌─ Fel ─"))
+        #expect(canvas.text.contains(swedish("error.attachment_empty")))
+        #expect(canvas.text.contains("> OK <"))
+        #expect(dialog.handle(.enter))
+        #expect(!dialog.handle(.character("x")))
+    }
+}
+
+@Suite struct BarTests {
+    @Test func progressBar_clampsAndFits() {
+        let canvas = render(width: 40, height: 3) { canvas in
+            ProgressBar(fraction: 0.5, label: "Lähetetään").draw(into: &canvas, area: Rect(column: 0, row: 0, width: 40, height: 1))
+            ProgressBar(fraction: 1.7).draw(into: &canvas, area: Rect(column: 0, row: 1, width: 20, height: 1))
+            ProgressBar(fraction: .nan).draw(into: &canvas, area: Rect(column: 0, row: 2, width: 20, height: 1))
+        }
+        #expect(canvas.lines == [
+            "Lähetetään [###########-----------] 50 %",
+            "[############] 100 %",
+            "[--------------] 0 %",
+        ])
+        #expect(fitsWidth(canvas))
+    }
+
+    @Test func statusBar_dropsHintsThatDoNotFit() {
+        let canvas = render(width: 30, height: 1) { canvas in
+            StatusBar(hints: [KeyHint("↑↓", "Siirry"), KeyHint("Enter", "Avaa"), KeyHint("?", "Ohje")]).draw(into: &canvas, row: 0)
+        }
+        #expect(canvas.text == " ↑↓ Siirry  Enter Avaa")  // the last would touch the edge
+        let narrow = render(width: 20, height: 1) { canvas in
+            StatusBar(hints: [KeyHint("↑↓", "Siirry"), KeyHint("Enter", "Avaa"), KeyHint("?", "Ohje")]).draw(into: &canvas, row: 0)
+        }
+        #expect(narrow.text == " ↑↓ Siirry")
+        #expect(narrow[0, 0].style.reverse)
+    }
+}
