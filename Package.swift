@@ -138,11 +138,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The applicant's terminal UI: screens over the client and the applicant's records.
+        .target(
+            name: "ApplicantApp",
+            dependencies: ["PorttiModel", "PorttiLocalization", "PortalClient", "ApplicantStore", "Delivery", "TerminalUI"],
+            swiftSettings: strict
+        ),
+
         .executableTarget(
             name: "portti",
             dependencies: [
                 "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore", "PortalClient", "ApplicantStore",
-                "Delivery",
+                "Delivery", "ApplicantApp", "TerminalUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -8,11 +8,14 @@ public struct SessionFile: Sendable {
         public var username: String
         public var token: String
         public var expiresAt: Date
+        /// The applicant's name as the portal gave it, for the screen.
+        public var displayName: String?
 
-        public init(username: String, token: String, expiresAt: Date) {
+        public init(username: String, token: String, expiresAt: Date, displayName: String? = nil) {
             self.username = username
             self.token = token
             self.expiresAt = expiresAt
+            self.displayName = displayName
         }
     }
 

@@ -15,10 +15,11 @@ struct Portti: AsyncParsableCommand {
             first (not signed in, or the session expired); 64 the command line or the configuration is wrong.
             """,
         subcommands: [
-            SignIn.self, SignOut.self, Applications.self, Show.self, Requests.self, Reply.self, Send.self,
+            TUI.self, SignIn.self, SignOut.self, Applications.self, Show.self, Requests.self, Reply.self, Send.self,
             Notifications.self, DecisionCommand.self, Receipts.self, Outbox.self, Drafts.self, Serve.self, Officer.self,
             Demo.self,
-        ]
+        ],
+        defaultSubcommand: TUI.self
     )
 }
 

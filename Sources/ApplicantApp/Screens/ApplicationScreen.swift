@@ -6,10 +6,7 @@ import TerminalUI
 /// One application: status, processing timeline, its requests (deadline, days left, overdue marked) and,
 /// once made, the decision.
 struct ApplicationScreen: AppScreen {
-    struct Content: Sendable, Equatable {
-        var overview: ApplicationOverview
-        var requests: [SupplementRequest]
-    }
+    typealias Content = ApplicationPage
 
     let applicationID: String
     var content: Loadable<Content> = .loading

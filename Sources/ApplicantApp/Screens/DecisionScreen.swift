@@ -23,11 +23,6 @@ struct DecisionScreen: AppScreen {
 
     let suggestedFolder: String
 
-    static func == (lhs: DecisionScreen, rhs: DecisionScreen) -> Bool {
-        lhs.decisionID == rhs.decisionID && lhs.content == rhs.content && lhs.pathField == rhs.pathField
-            && lhs.saved?.path == rhs.saved?.path && lhs.saving == rhs.saving && lhs.failure == rhs.failure
-    }
-
     mutating func show(_ content: Loadable<ServedDecision>, context: ViewContext) {
         self.content = content
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")

@@ -10,6 +10,9 @@ public struct Effect<Message: Sendable>: Sendable {
         case stream(@Sendable (_ post: @escaping @Sendable (Message) -> Void) async -> Void)
         /// Ends the program; the runtime restores the terminal.
         case quit
+        /// Blocking work that needs the terminal for itself (an external editor): the runtime lends the
+        /// terminal, runs it on the terminal thread, takes the terminal back and redraws.
+        case lendTerminal(@Sendable () -> Message?)
     }
 
     let operation: Operation
@@ -23,6 +26,12 @@ public struct Effect<Message: Sendable>: Sendable {
     }
 
     public static var quit: Effect { Effect(operation: .quit) }
+
+    /// Runs `work` with the terminal lent to it (curses suspended, the screen as the shell left it), then
+    /// takes the terminal back; `work`'s message comes back like any other.
+    public static func lendTerminal(_ work: @escaping @Sendable () -> Message?) -> Effect {
+        Effect(operation: .lendTerminal(work))
+    }
 
     public var isQuit: Bool {
         if case .quit = operation { return true }
@@ -38,6 +47,8 @@ public struct Effect<Message: Sendable>: Sendable {
             return .stream { post in await work { post(transform($0)) } }
         case .quit:
             return .quit
+        case .lendTerminal(let work):
+            return .lendTerminal { work().map(transform) }
         }
     }
 }

@@ -40,6 +40,9 @@ public struct ProgramDriver<P: Program>: Sendable {
             switch effect.operation {
             case .quit:
                 didQuit = true
+            case .lendTerminal(let work):
+                // No terminal to lend in tests: the work runs as it would between suspend and resume.
+                if let message = work() { queue += program.update(message) }
             case .run(let work):
                 if let message = await work() { queue += program.update(message) }
             case .stream(let work):

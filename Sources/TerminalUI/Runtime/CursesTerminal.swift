@@ -146,6 +146,22 @@ final class CursesTerminal {
         }
     }
 
+    /// Lends the terminal to another program: our modes off and curses out of the way, as the shell had it.
+    func suspend() {
+        portti_write_modes(0)
+        mousemask(0, nil)
+        curs_set(1)
+        endwin()
+    }
+
+    /// Takes the terminal back after `suspend` and makes the next flush draw everything.
+    func resume() {
+        refresh()
+        mousemask(portti_mouse_events(), nil)
+        portti_write_modes(1)
+        invalidate()
+    }
+
     /// Gives the terminal back as it was: modes off, cursor shown, screen restored.
     func restore() {
         guard started else { return }

@@ -87,6 +87,8 @@ struct TerminalLoop<P: Program> {
     private let tasks = RunningEffects()
     private var running = true
     private var needsDraw = true
+    /// Work waiting for the terminal to be lent to it; done on this thread, between two loop turns.
+    private var lendings: [@Sendable () -> P.Message?] = []
 
     init(program: P, mailbox: Mailbox<P.Message>, environment: [String: String]) {
         self.program = program
@@ -105,6 +107,13 @@ struct TerminalLoop<P: Program> {
         perform(program.update(P.Message.input(.resize(width: size.width, height: size.height))))
         var ending = RunEnding.quit
         while running {
+            while !lendings.isEmpty {
+                let work = lendings.removeFirst()
+                terminal.suspend()
+                let message = work()
+                terminal.resume()
+                if let message { perform(program.update(message)) }
+            }
             if needsDraw {
                 let size = terminal.size
                 var canvas = Canvas(width: size.width, height: size.height)
@@ -168,6 +177,8 @@ struct TerminalLoop<P: Program> {
             case .stream(let work):
                 let mailbox = self.mailbox
                 tasks.start { await work { mailbox.post($0) } }
+            case .lendTerminal(let work):
+                lendings.append(work)
             }
         }
     }

@@ -18,7 +18,8 @@ extension Portti {
                 let password = try readPassword(context)
                 let session = try await context.client.signIn(username: username, password: password)
                 try context.sessionFile.write(.init(
-                    username: session.applicant.username, token: session.token, expiresAt: session.expiresAt))
+                    username: session.applicant.username, token: session.token, expiresAt: session.expiresAt,
+                    displayName: session.applicant.displayName))
                 if options.json { try context.printJSON(session.applicant) } else {
                     say(context.strings("cli.signed_in", ["name": context.clean(session.applicant.displayName)]))
                 }

@@ -1,0 +1,95 @@
+import ApplicantApp
+import ApplicantStore
+import ArgumentParser
+import Foundation
+import Logging
+import PortalClient
+import PortalServer
+import PorttiLocalization
+import PorttiModel
+import TerminalUI
+
+extension Portti {
+    /// The terminal UI, the default command. With no portal configured it starts one on this machine with demo
+    /// data and signs in as the demo applicant.
+    struct TUI: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "tui",
+            abstract: "The applicant's terminal UI (the default). With no portal configured, a demo portal starts on this machine.")
+
+        @Option(name: .customLong("portal"), help: "The portal's address. Default: PORTTI_URL, then the config file; none: a demo portal.")
+        var portal: String?
+        @Option(name: .customLong("ca-file"), help: "Trust these certificate authorities (PEM) instead of the system's.")
+        var caFile: String?
+        @Option(help: "Language: fi, sv or en (switch any time with F2).")
+        var lang: String?
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let settings: ApplicantSettings
+            do {
+                settings = try await ApplicantSettings.resolve(portal: portal, lang: lang, caFile: caFile, environment: environment)
+            } catch {
+                let strings = StringTable(Language.fromEnvironment(environment))
+                throw fail(strings("cli.config_unreadable", ["path": ApplicantSettings.configFile(environment)]))
+            }
+            let strings = StringTable(settings.language)
+            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw fail(strings("tui.not_a_terminal")) }
+            let logFile = XDG.stateHome(environment).appending(path: "portti/portti.log")
+
+            // No portal anywhere: our own, with demo data, so every flow can be seen at once.
+            var embedded: EmbeddedPortal?
+            let portalURL: URL
+            if let configured = settings.portalURL {
+                portalURL = configured
+            } else {
+                let started = try await EmbeddedPortal.start(environment: environment, logFile: logFile)
+                embedded = started
+                portalURL = started.url
+            }
+            let client = try PortalClient(portalURL: portalURL, caFile: settings.caFile)
+            let sessionFile = SessionFile(portal: portalURL, environment: environment)
+            var applicant: Applicant?
+            var note: String?
+            if let embedded {
+                let session = try await client.signIn(username: DemoData.username, password: DemoData.password)
+                try? sessionFile.write(.init(username: session.applicant.username, token: session.token,
+                                             expiresAt: session.expiresAt, displayName: session.applicant.displayName))
+                applicant = session.applicant
+                note = strings("start.demo_note", ["url": embedded.url.absoluteString, "folder": embedded.folder.path,
+                                                    "username": DemoData.username, "password": DemoData.password])
+            } else if let kept = sessionFile.read() {
+                client.use(token: kept.token)
+                applicant = Applicant(id: "", username: kept.username, displayName: kept.displayName ?? kept.username)
+            }
+
+            let services = AppServices(
+                client: client, portalURL: portalURL, environment: environment, portalNote: note,
+                runEditor: { path in Self.runEditor(path, environment: environment) })
+            let app = PorttiApp(services: services, language: settings.language, signedIn: applicant,
+                                username: sessionFile.read()?.username ?? "")
+            let (final, ending) = try await TerminalRuntime.run(Shell(app, strings: strings), environment: environment)
+            // A signal ended the run: whatever was typed is written down before the program goes.
+            if let store = final.screen.accountStore {
+                for draft in final.screen.unsavedDrafts where !draft.text.isEmpty || !draft.files.isEmpty { try? store.save(draft) }
+            }
+            await client.shutdown()
+            await embedded?.stop()
+            if case .signal(let number) = ending { throw ExitCode(128 + number) }
+        }
+
+        /// `$VISUAL`, else `$EDITOR`, else `vi`, on `path`, in the foreground of this terminal.
+        static func runEditor(_ path: String, environment: [String: String]) -> Bool {
+            let editor = [environment["VISUAL"], environment["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
+            // Through the shell, as other programs do, so "code --wait" or "vim -u NONE" work.
+            let words: [String] = ["/bin/sh", "-c", editor + " \"$1\"", "sh", path]
+            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var child: pid_t = 0
+            guard posix_spawn(&child, "/bin/sh", nil, nil, argv, environ) == 0 else { return false }
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            return status == 0
+        }
+    }
+}
