@@ -195,6 +195,13 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ApplicantAppTests",
+            dependencies: [
+                "ApplicantApp", "TerminalUI", "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery",
+                "PortalServer", "PortalStore", "PorttiModel", "PorttiLocalization",
+            ]
+        ),
+        .testTarget(
             name: "PortalClientTests",
             dependencies: [
                 "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery", "PortalServer", "PortalStore",

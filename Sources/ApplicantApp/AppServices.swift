@@ -14,11 +14,17 @@ public struct AppServices: Sendable {
     public let portalNote: String?
     /// Runs the applicant's editor on a file, with the terminal lent to it; answers whether it ended well.
     public let runEditor: @Sendable (_ path: String) -> Bool
+    public let timing: AppTiming
+    /// Where the file picker opens: the folder Portti was started in.
+    public let pickerFolder: String
 
     public init(
         client: PortalClient, portalURL: URL, environment: [String: String], portalNote: String?,
+        timing: AppTiming = AppTiming(), pickerFolder: String = FileManager.default.currentDirectoryPath,
         runEditor: @escaping @Sendable (String) -> Bool
     ) {
+        self.timing = timing
+        self.pickerFolder = pickerFolder
         self.client = client
         self.portalURL = portalURL
         self.environment = environment
@@ -30,6 +36,22 @@ public struct AppServices: Sendable {
     func openAccount(_ applicant: Applicant) throws -> Account {
         let store = try ApplicantStore(path: ApplicantStore.path(portal: portalURL, username: applicant.username, environment: environment))
         return Account(applicant: applicant, store: store, courier: Courier(client: client, store: store))
+    }
+}
+
+/// How long things take on screen; tests shorten them.
+public struct AppTiming: Sendable {
+    /// Typing pauses this long before the draft is written (a crash loses at most this much).
+    public var draftSaveDelay: Duration = .milliseconds(500)
+    /// News stays on the status line this long.
+    public var newsDuration: Duration = .seconds(10)
+    /// Listen for new notifications while the app is open.
+    public var followsNotifications = true
+
+    public init(draftSaveDelay: Duration = .milliseconds(500), newsDuration: Duration = .seconds(10), followsNotifications: Bool = true) {
+        self.draftSaveDelay = draftSaveDelay
+        self.newsDuration = newsDuration
+        self.followsNotifications = followsNotifications
     }
 }
 

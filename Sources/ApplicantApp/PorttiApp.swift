@@ -167,7 +167,7 @@ public struct PorttiApp: Program {
             if case .success(let fresh) = result {
                 unread = fresh.value.unread
                 // The stream starts after the newest listed by the portal itself, so nothing falls between.
-                if !fromCache && fresh.offlineSince == nil && lastSequence == nil {
+                if !fromCache && fresh.offlineSince == nil && lastSequence == nil && services.timing.followsNotifications {
                     lastSequence = fresh.value.notifications.map(\.sequence).max() ?? 0
                     effects.append(streamNotifications(after: lastSequence))
                 }
@@ -403,7 +403,7 @@ public struct PorttiApp: Program {
     /// After going back to a list or an application, what changed meanwhile (a request answered) shows.
     private mutating func reloadTopIfStale() -> [Effect<Message>] {
         switch stack.last {
-        case .application, .applications, .notifications: reloadTop()
+        case .application, .applications, .notifications, .request: reloadTop()
         default: []
         }
     }
@@ -498,8 +498,9 @@ public struct PorttiApp: Program {
     private mutating func scheduleDraftSave() -> [Effect<Message>] {
         guard !draftSaveScheduled else { return [] }
         draftSaveScheduled = true
+        let delay = services.timing.draftSaveDelay
         return [.run {
-            try? await Task.sleep(for: .milliseconds(500))
+            try? await Task.sleep(for: delay)
             return .draftSaveDue
         }]
     }
@@ -565,7 +566,7 @@ public struct PorttiApp: Program {
 
     private mutating func openPicker() -> [Effect<Message>] {
         guard case .compose(var compose) = stack.last else { return [] }
-        let folder = FileManager.default.currentDirectoryPath
+        let folder = services.pickerFolder
         let home = services.environment["HOME"] ?? folder
         var picker = FilePicker(strings: context.strings, folder: FileSystemPath(folder), home: FileSystemPath(home),
                                 utcOffset: TimeZone.current.secondsFromGMT())
@@ -700,8 +701,9 @@ public struct PorttiApp: Program {
         news = text
         newsGeneration += 1
         let generation = newsGeneration
+        let duration = services.timing.newsDuration
         return [.run {
-            try? await Task.sleep(for: .seconds(10))
+            try? await Task.sleep(for: duration)
             return .clearNews(generation)
         }]
     }

@@ -298,7 +298,7 @@ public final class SQLitePortalStore: PortalStore {
             if let sequence {
                 query = query.filter(Column("sequence") > sequence).order(Column("sequence"))
             } else {
-                query = query.order(Column("sequence").desc)
+                query = query.order(Column("createdAt").desc, Column("sequence").desc)
             }
             return try query.fetchAll(db).map(\.notification)
         }

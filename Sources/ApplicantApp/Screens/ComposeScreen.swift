@@ -193,7 +193,6 @@ struct ComposeScreen: AppScreen {
         canvas.heading(heading(context), context: context)
         switch stage {
         case .writing, .picking:
-            _ = canvas.put(strings("compose.message"), column: 2, row: 2, style: .title)
             let editorArea = Rect(column: 2, row: 3, width: canvas.width - 4, height: max(canvas.height - 9, 3))
             canvas.box(Rect(column: 1, row: 2, width: canvas.width - 2, height: editorArea.height + 2), title: strings("compose.message"))
             editor.draw(into: &canvas, area: editorArea)

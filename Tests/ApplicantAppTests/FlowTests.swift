@@ -1,0 +1,218 @@
+import ApplicantApp
+import ApplicantStore
+import Foundation
+import PortalStore
+import PortalTestSupport
+import PorttiLocalization
+import PorttiModel
+import TerminalUI
+import Testing
+
+/// Words the applicant sees, per language, written out here so a missing translation fails a test.
+struct Words {
+    let applications, sendAdditional, respond, receipt, wrongType, tooLarge, decision, appeal, review: String
+
+    static func of(_ language: Language) -> Words {
+        switch language {
+        case .english:
+            Words(applications: "Applications", sendAdditional: "Send additional information", respond: "Respond",
+                  receipt: "Confirmation of receipt", wrongType: "not a PDF", tooLarge: "too large",
+                  decision: "A decision has been made", appeal: "Last day to appeal", review: "Review before sending")
+        case .finnish:
+            Words(applications: "Hakemukset", sendAdditional: "Lähetä lisätietoja", respond: "Vastaa täydennyspyyntöön",
+                  receipt: "Vastaanottokuittaus", wrongType: "PDF", tooLarge: "liian suuri",
+                  decision: "Päätös on tehty", appeal: "Valituksen viimeinen päivä", review: "Tarkista ennen lähettämistä")
+        case .swedish:
+            Words(applications: "Ansökningar", sendAdditional: "Skicka tilläggsuppgifter", respond: "Svara på begäran om komplettering",
+                  receipt: "Mottagningsbekräftelse", wrongType: "PDF", tooLarge: "för stor",
+                  decision: "Beslut har fattats", appeal: "Sista dag att överklaga", review: "Granska innan du skickar")
+        }
+    }
+}
+
+@Suite struct FlowTests {
+    @Test(arguments: Language.allCases)
+    func respondToARequest_withAnAttachment_endsWithAReceipt(_ language: Language) async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: language)
+            let words = Words.of(language)
+            #expect(app.screen.contains(words.applications))
+            await app.press(.enter)
+            await app.focus(app.work.referenceNumber)
+            await app.press(.enter)
+            // The application: its request with the deadline and the days left.
+            #expect(app.screen.contains("10"), "days left")
+            await app.press(.enter)
+            #expect(app.screen.contains("We need your employment contract."))
+            #expect(app.screen.contains("Signed employment contract"))
+            #expect(app.screen.contains(words.respond))
+            await app.press(.enter)
+            await app.type("Here is my contract, åäö.")
+            await app.press(.control("o"))
+            #expect(app.screen.contains("fake.pdf"))
+            // Refused before anything is uploaded, with the reason.
+            await app.focus("fake.pdf")
+            await app.press(.character(" "))
+            #expect(app.screen.localizedCaseInsensitiveContains(words.wrongType), "\(app.screen)")
+            await app.focus("huge.pdf")
+            await app.press(.character(" "))
+            #expect(app.screen.localizedCaseInsensitiveContains(words.tooLarge), "\(app.screen)")
+            await app.focus("contract.pdf")
+            await app.press(.enter)
+            #expect(app.screen.contains("contract.pdf"))
+            #expect(app.screen.contains("Here is my contract, åäö."))
+            await app.press(.control("r"))
+            #expect(app.screen.contains(words.review))
+            await app.press(.enter)
+            #expect(app.screen.contains(words.receipt), "\(app.screen)")
+
+            let incoming = try await portal.store.incomingMessages()
+            #expect(incoming.count == 1)
+            let receipt = try #require(incoming.first?.receipt)
+            #expect(app.screen.contains(receipt.number))
+            #expect(receipt.files.map(\.name) == ["contract.pdf"])
+            #expect(app.screen.contains(String(receipt.files[0].sha256.prefix(12))))
+            #expect(try await portal.store.request(id: app.request.id, applicantID: nil)?.answeredAt != nil)
+            // Back on the request, it shows as answered, and Send cannot be pressed again.
+            await app.press(.enter)
+            #expect(try await portal.store.incomingMessages().count == 1)
+            await app.finish()
+        }
+    }
+
+    @Test(arguments: Language.allCases)
+    func sendAdditionalInformation_toAChosenApplication(_ language: Language) async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: language)
+            let words = Words.of(language)
+            await app.focus(words.sendAdditional)
+            await app.press(.enter)
+            await app.focus(app.study.referenceNumber)
+            await app.press(.enter)
+            await app.type("My new address: Mannerheimintie 1")
+            await app.press(.control("r"), .enter)
+            #expect(app.screen.contains(words.receipt))
+            let incoming = try await portal.store.incomingMessages()
+            #expect(incoming.map(\.text) == ["My new address: Mannerheimintie 1"])
+            #expect(incoming.first?.receipt.requestID == nil)
+            #expect(incoming.first?.applicationReference == app.study.referenceNumber)
+            await app.finish()
+        }
+    }
+
+    @Test(arguments: Language.allCases)
+    func decision_isRead_andItsDocumentSaved(_ language: Language) async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: language)
+            let words = Words.of(language)
+            await app.focus(StringTable(language)("start.notifications"))
+            await app.press(.enter)
+            await app.focus(words.decision)
+            await app.press(.enter)
+            #expect(app.screen.contains("Granted for two years."))
+            #expect(app.screen.contains(words.appeal))
+            let opened = try await portal.store.openDecision(id: app.decision.id, applicantID: app.applicant.id, now: portal.clock.now + 86_400)
+            #expect(opened?.decision.servedAt != nil, "reading it served it")
+            await app.press(.character("s"), .enter)
+            let saved = try FileManager.default.contentsOfDirectory(atPath: app.home.path).filter { $0.hasPrefix("decision-") }
+            #expect(saved.count == 1)
+            let content = FileManager.default.contents(atPath: app.home.appending(path: saved[0]).path)
+            #expect(content == Data(Samples.pdf))
+            // Reading a notification marked it read on the portal.
+            let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
+            #expect(notifications.first { $0.kind == .decisionReady }?.readAt != nil)
+            await app.finish()
+        }
+    }
+}
+
+@Suite struct WritingTests {
+    /// Opens the response to the request, as the flow does.
+    private func compose(_ app: inout AppHarness) async {
+        await app.press(.enter)
+        await app.focus(app.work.referenceNumber)
+        await app.press(.enter, .enter, .enter)
+    }
+
+    @Test func anUnsentDraft_isOfferedAgain() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("Half-written answer")
+            await app.press(.escape)
+            await app.press(.enter)
+            #expect(app.screen.contains("Half-written answer"))
+            #expect(app.screen.contains("draft"))
+            await app.finish()
+        }
+    }
+
+    @Test func resizeWhileWriting_keepsEverything() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .swedish)
+            await compose(&app)
+            await app.type("Texten får inte försvinna")
+            app.driver.send(.resize(width: 60, height: 20))
+            await app.driver.settle()
+            #expect(app.screen.contains("80"), "the notice names the size needed: \(app.screen)")
+            #expect(!app.screen.contains("Texten"))
+            app.driver.send(.resize(width: 100, height: 30))
+            await app.driver.settle()
+            #expect(app.screen.contains("Texten får inte försvinna"))
+            await app.finish()
+        }
+    }
+
+    @Test func switchingLanguage_whileWriting_losesNothing() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("Written in English first")
+            await app.press(.function(2))
+            await app.focus("Suomi")
+            await app.press(.enter)
+            #expect(app.screen.contains("Vastaa täydennyspyyntöön"))
+            #expect(app.screen.contains("Written in English first"))
+            await app.finish()
+        }
+    }
+
+    @Test func mentioningAnAttachment_withoutOne_warns() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .finnish)
+            await compose(&app)
+            await app.type("Liitteenä on työsopimus.")
+            await app.press(.control("r"))
+            #expect(app.screen.contains("mainitaan liite"))
+            await app.finish()
+        }
+    }
+
+    @Test func theExternalEditor_editsTheDraft() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("First line")
+            await app.press(.control("e"))
+            #expect(app.screen.contains("First line"))
+            #expect(app.screen.contains("Written in the editor."))
+            await app.finish()
+        }
+    }
+
+    @Test func anExpiredSession_asksForThePassword_andTheSendGoesOn() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("Sent after signing in again")
+            portal.clock.advance(by: 31 * 60)
+            await app.press(.control("r"), .enter)
+            #expect(app.screen.contains("session has expired"), "\(app.screen)")
+            await app.type(TestPortal.password)
+            await app.press(.enter)
+            #expect(app.screen.contains("Confirmation of receipt"), "\(app.screen)")
+            #expect(try await portal.store.incomingMessages().map(\.text) == ["Sent after signing in again"])
+            await app.finish()
+        }
+    }
+}
