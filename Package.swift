@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "PorttiModelTests", dependencies: ["PorttiModel"]),
         .testTarget(
             name: "TerminalUITests",
-            dependencies: ["TerminalUI", "CNcursesw", "PorttiModel", "PorttiLocalization", "portti-tui-demo"]
+            dependencies: ["TerminalUI", "CNcursesw", "PorttiModel", "PorttiLocalization", "portti-tui-demo", "PortalTestSupport"]
         ),
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(

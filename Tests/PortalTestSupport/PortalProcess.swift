@@ -22,6 +22,9 @@ public final class PortalProcess: @unchecked Sendable {
 
     public var url: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
+    /// The running portal's process id.
+    public var processIdentifier: pid_t? { process?.processIdentifier }
+
     public func start(arguments: [String] = []) throws {
         let process = Process()
         process.executableURL = Self.binary

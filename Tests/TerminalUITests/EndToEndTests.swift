@@ -1,13 +1,15 @@
 import Foundation
 import Glibc
+import PortalTestSupport
 import Testing
 
 /// The real binary in tmux: the runtime, ncurses, UTF-8 input, resize and every way of quitting.
 /// Waits for text on screen, never for a fixed time.
 @Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")), .serialized)
 struct EndToEndTests {
+    /// The toolkit's demo (the file picker) in tmux, on a folder of its own.
     final class Session {
-        let name = "portti-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let terminal: TerminalSession
         let folder: String
 
         init() throws {
@@ -17,8 +19,8 @@ struct EndToEndTests {
             try Data("%PDF-1.7\n".utf8).write(to: URL(fileURLWithPath: folder + "/hakemus.pdf"))
             try Data("text".utf8).write(to: URL(fileURLWithPath: folder + "/väärä.pdf"))
             let binary = Self.demoBinary()
-            tmux(capturing: false, ["new-session", "-d", "-s", name, "-x", "80", "-y", "24",
-                  "env LANG=sv_FI.UTF-8 TERM=xterm-256color NO_COLOR=1 '\(binary)' '\(folder)'; echo EXIT=$?; sleep 120"])
+            terminal = TerminalSession(
+                command: "env LANG=sv_FI.UTF-8 TERM=xterm-256color NO_COLOR=1 '\(binary)' '\(folder)'; echo EXIT=$?; sleep 120")
         }
 
         static func demoBinary() -> String {
@@ -28,77 +30,17 @@ struct EndToEndTests {
             return directory.appendingPathComponent("portti-tui-demo").path
         }
 
-        /// Runs tmux with posix_spawn and waitpid: Foundation's Process did not notice the client's exit here.
-        @discardableResult
-        func tmux(capturing: Bool = true, _ arguments: [String]) -> String {
-            var output: [Int32] = [0, 0]
-            guard pipe(&output) == 0 else { return "" }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            // The server new-session starts keeps any inherited pipe open: give it none, or reading never ends.
-            if capturing {
-                posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-            } else {
-                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            }
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addclose(&actions, output[0])
-            posix_spawn_file_actions_addclose(&actions, output[1])
-            let argv = (["tmux"] + arguments).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var child: pid_t = 0
-            let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, environ)
-            close(output[1])
-            defer { close(output[0]) }
-            guard spawned == 0 else { return "" }
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let count = read(output[0], &buffer, buffer.count)
-                if count <= 0 { break }
-                bytes += buffer[0..<count]
-            }
-            var status: Int32 = 0
-            waitpid(child, &status, 0)
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        var name: String { terminal.name }
+        var screen: String { terminal.screen }
+        func waitFor(_ text: String) async -> Bool { await terminal.waitFor(text, seconds: 15) }
+        func waitUntilGone(_ text: String) async -> Bool { await terminal.waitUntilGone(text, seconds: 15) }
+        func keys(_ keys: String...) { terminal.tmux(["send-keys", "-t", name] + keys) }
+        func literal(_ text: String) { terminal.literal(text) }
+        @discardableResult func tmux(_ arguments: [String]) -> String { terminal.tmux(arguments) }
+        var alternateScreen: Bool { terminal.alternateScreen }
+        var programID: pid_t? { terminal.programID }
 
-        var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
-
-        /// Polls the screen until `text` shows, for at most 15 s.
-        func waitFor(_ text: String) async -> Bool {
-            for _ in 0..<300 {
-                if screen.contains(text) { return true }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            return false
-        }
-
-        func waitUntilGone(_ text: String) async -> Bool {
-            for _ in 0..<300 {
-                if !screen.contains(text) { return true }
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            return false
-        }
-
-        func keys(_ keys: String...) { tmux(["send-keys", "-t", name] + keys) }
-        func literal(_ text: String) { tmux(["send-keys", "-t", name, "-l", text]) }
-        var alternateScreen: Bool { tmux(["display-message", "-p", "-t", name, "#{alternate_on}"]).hasPrefix("1") }
-
-        /// The demo's process id: the child of the pane's shell.
-        var programID: pid_t? {
-            let shell = tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-            let children = (try? String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)) ?? ""
-            return children.split(separator: " ").first.flatMap { pid_t($0) }
-        }
-
-        deinit {
-            tmux(["kill-session", "-t", name])
-            try? FileManager.default.removeItem(atPath: folder)
-        }
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
     }
 
     @Test func picker_inTheTerminal_resizeTypingAndCtrlC() async throws {

@@ -73,7 +73,7 @@ struct StartScreen: AppScreen {
         }
         if let portalNote {
             canvas.paragraph(portalNote, in: Rect(column: 2, row: area.row + area.height + 1, width: canvas.width - 4,
-                                                  height: 3), style: .muted)
+                                                  height: 6), style: .muted)
         }
         _ = layout
     }

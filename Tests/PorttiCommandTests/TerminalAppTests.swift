@@ -1,0 +1,212 @@
+import Foundation
+import PortalStore
+import PortalTestSupport
+import PorttiModel
+import Testing
+
+/// The real `portti` in tmux, against a real portal: what a newcomer types, what the screen shows.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")), .serialized)
+struct TerminalAppTests {
+    /// A home folder for one run: XDG folders, and files to attach in the folder Portti starts in.
+    final class Home {
+        let folder: URL
+        init() throws {
+            folder = FileManager.default.temporaryDirectory.appending(path: "portti-tui-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(Samples.pdf).write(to: folder.appending(path: "contract.pdf"))
+            try Data("only text".utf8).write(to: folder.appending(path: "fake.pdf"))
+        }
+        deinit { try? FileManager.default.removeItem(at: folder) }
+
+        var environment: String {
+            "HOME='\(folder.path)' XDG_DATA_HOME='\(folder.path)/data' XDG_STATE_HOME='\(folder.path)/state' "
+                + "XDG_CONFIG_HOME='\(folder.path)/config' TERM=xterm-256color LANG=C.UTF-8"
+        }
+
+        /// `portti` with `arguments` in tmux, started in this folder; the pane stays after it ends.
+        func launch(_ arguments: String = "", language: String = "en", extra: String = "") -> TerminalSession {
+            TerminalSession(command: "cd '\(folder.path)' && env \(environment) PORTTI_LANG=\(language) \(extra) "
+                + "'\(PortalProcess.binary.path)' \(arguments); echo EXIT=$?; sleep 600")
+        }
+
+        /// The embedded demo portal's store, read beside the running app (SQLite in WAL mode allows it).
+        func demoPortal() throws -> SQLitePortalStore {
+            try SQLitePortalStore(path: folder.appending(path: "data/portti/demo-portal/portal.sqlite").path)
+        }
+    }
+
+    struct Words {
+        let applications, employment, respond, receipt, wrongType, sendAdditional, review, readRequest: String
+        static let all: [String: Words] = [
+            "en": Words(applications: "Applications", employment: "employment", respond: "Respond to the request",
+                        receipt: "Confirmation of receipt number", wrongType: "Wrong type", sendAdditional: "Send additional information",
+                        review: "Review before sending", readRequest: "› Read request"),
+            "fi": Words(applications: "Hakemukset", employment: "employment", respond: "Vastaa täydennyspyyntöön",
+                        receipt: "Vastaanottokuittauksen numero", wrongType: "Väärä tyyppi", sendAdditional: "Lähetä lisätietoja",
+                        review: "Tarkista ennen lähettämistä", readRequest: "› Lue pyyntö"),
+            "sv": Words(applications: "Ansökningar", employment: "employment", respond: "Svara på begäran om komplettering",
+                        receipt: "Mottagningsbekräftelsens nummer", wrongType: "Fel typ", sendAdditional: "Skicka tilläggsuppgifter",
+                        review: "Granska innan du skickar", readRequest: "› Läs begäran"),
+        ]
+    }
+
+    @Test(arguments: ["en", "fi", "sv"])
+    func bothFlows_onTheEmbeddedDemoPortal(_ language: String) async throws {
+        let home = try Home()
+        let words = try #require(Words.all[language])
+        let app = home.launch(language: language)
+        #expect(await app.waitFor(words.applications), "\(app.screen)")
+        #expect(await app.waitFor("demo-portti"), "the demo portal says so on screen")
+
+        // Flow 1: Applications → the application → Read request → Respond → write → attach → review → Send.
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000001"))
+        app.keys("Down")
+        #expect(await app.waitFor("› MIG-2026-000001"))
+        app.keys("Enter")
+        #expect(await app.waitFor(words.readRequest), "\(app.screen)")
+        app.keys("Enter")
+        #expect(await app.waitFor(words.employment), "\(app.screen)")
+        app.keys("Enter")
+        #expect(await app.waitFor(words.respond))
+        app.literal("Työsopimus liitteenä. Åsa 決定")
+        app.keys("C-o")
+        #expect(await app.waitFor(words.wrongType), "refused before upload: \(app.screen)")
+        app.keys("/")
+        app.literal("contract")
+        app.keys("Enter")
+        #expect(await app.waitFor("› [ ]   contract.pdf"), "\(app.screen)")
+        app.keys("Enter")
+        #expect(await app.waitFor("contract.pdf  594"), "\(app.screen)")
+        app.keys("C-r")
+        #expect(await app.waitFor(words.review))
+        app.keys("Enter")
+        #expect(await app.waitFor(words.receipt), "\(app.screen)")
+        let store = try home.demoPortal()
+        let afterFirst = try await store.incomingMessages()
+        let answer = try #require(afterFirst.last)
+        #expect(answer.text == "Työsopimus liitteenä. Åsa 決定")
+        #expect(answer.receipt.files.map(\.name) == ["contract.pdf"])
+        #expect(await app.waitFor(answer.receipt.number))
+
+        // Flow 2: back to the start page → Send additional information → the application → write → Send.
+        for _ in 0..<4 {
+            app.keys("Escape")
+            try await Task.sleep(for: .milliseconds(150))
+        }
+        #expect(await app.waitFor("› " + words.applications), "\(app.screen)")
+        app.keys("Down")
+        #expect(await app.waitFor("› " + words.sendAdditional))
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000004"))
+        app.keys("Enter")
+        app.literal("Uusi osoitteeni: Mannerheimintie 1")
+        app.keys("C-r")
+        #expect(await app.waitFor(words.review))
+        app.keys("Enter")
+        #expect(await app.waitFor(words.receipt))
+        let messages = try await store.incomingMessages()
+        #expect(messages.count == afterFirst.count + 1)
+        #expect(messages.last?.text == "Uusi osoitteeni: Mannerheimintie 1")
+        #expect(messages.last?.receipt.requestID == nil)
+    }
+
+    @Test func aDecision_isRead_andItsDocumentSaved() async throws {
+        let home = try Home()
+        let app = home.launch()
+        #expect(await app.waitFor("Notifications"))
+        app.keys("Down", "Down")
+        #expect(await app.waitFor("› Notifications"))
+        app.keys("Enter")
+        #expect(await app.waitFor("A decision has been made"))
+        for _ in 0..<5 where !app.screen.contains("› NEW") || !focusedLine(app).contains("decision") {
+            if focusedLine(app).contains("A decision has been made") { break }
+            app.keys("Down")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        app.keys("Enter")
+        #expect(await app.waitFor("Last day to appeal"), "\(app.screen)")
+        #expect(await app.waitFor("residence permit for studies"))
+        app.keys("s")
+        #expect(await app.waitFor("Save to:"))
+        app.keys("Enter")
+        #expect(await app.waitFor("Saved:"), "\(app.screen)")
+        let saved = try FileManager.default.contentsOfDirectory(atPath: home.folder.path).filter { $0.hasPrefix("decision-") }
+        #expect(saved.count == 1)
+        let document = try Data(contentsOf: home.folder.appending(path: saved[0]))
+        #expect(document.starts(with: Array("%PDF-".utf8)))
+    }
+
+    private func focusedLine(_ app: TerminalSession) -> String {
+        app.screen.split(separator: "\n").first { $0.contains("›") }.map(String.init) ?? ""
+    }
+
+    @Test func aResize_whileWriting_losesNothing() async throws {
+        let home = try Home()
+        let app = home.launch()
+        #expect(await app.waitFor("Send additional information"))
+        app.keys("Down")
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000004"))
+        app.keys("Enter")
+        app.literal("Nothing of this may be lost")
+        #expect(await app.waitFor("Nothing of this may be lost"))
+        app.resize(width: 60, height: 18)
+        #expect(await app.waitFor("80"), "\(app.screen)")
+        #expect(await app.waitUntilGone("Nothing of this may be lost"))
+        app.resize(width: 100, height: 30)
+        #expect(await app.waitFor("Nothing of this may be lost"))
+        app.literal(" — still typing")
+        #expect(await app.waitFor("Nothing of this may be lost — still typing"))
+    }
+
+    @Test func killedDuringSend_andRestarted_endsWithOneReceiptAndOneMessage() async throws {
+        let home = try Home()
+        let portalData = home.folder.appending(path: "portal")
+        let portal = try await offThePool { try PortalProcess(dataFolder: portalData, arguments: ["--demo"]) }
+        defer { portal.kill() }
+        let url = portal.url.absoluteString
+        let signIn = Process()
+        signIn.executableURL = PortalProcess.binary
+        signIn.arguments = ["sign-in", "--username", "demo", "--portal", url]
+        signIn.environment = ProcessInfo.processInfo.environment.merging([
+            "HOME": home.folder.path, "XDG_DATA_HOME": home.folder.path + "/data",
+            "XDG_STATE_HOME": home.folder.path + "/state", "XDG_CONFIG_HOME": home.folder.path + "/config",
+        ]) { $1 }
+        let input = Pipe()
+        signIn.standardInput = input
+        signIn.standardOutput = FileHandle.nullDevice
+        try signIn.run()
+        input.fileHandleForWriting.write(Data("demo-portti\n".utf8))
+        try input.fileHandleForWriting.close()
+        try await offThePool { signIn.waitUntilExit() }
+        try #require(signIn.terminationStatus == 0)
+
+        let first = home.launch("--portal \(url)")
+        #expect(await first.waitFor("Send additional information"), "\(first.screen)")
+        first.keys("Down")
+        first.keys("Enter")
+        #expect(await first.waitFor("MIG-2026-000004"))
+        first.keys("Enter")
+        first.literal("Sent exactly once, whatever happens.")
+        first.keys("C-r")
+        #expect(await first.waitFor("Review before sending"))
+        // The portal freezes: the send goes out and no answer comes; then Portti is killed mid-send.
+        let portalProcess = try #require(portal.processIdentifier)
+        kill(portalProcess, SIGSTOP)
+        first.keys("Enter")
+        #expect(await first.waitFor("Sending"), "\(first.screen)")
+        let app = try #require(first.programID)
+        kill(app, SIGKILL)
+        #expect(await first.waitFor("EXIT=137"))
+        kill(portalProcess, SIGCONT)
+
+        // The next start finishes what is in the outbox, with the same key, and shows its receipt.
+        let second = home.launch("--portal \(url)")
+        #expect(await second.waitFor("Confirmation of receipt number"), "\(second.screen)")
+        let store = try SQLitePortalStore(path: portalData.appending(path: "portal.sqlite").path)
+        let messages = try await store.incomingMessages().filter { $0.text == "Sent exactly once, whatever happens." }
+        #expect(messages.count == 1)
+        #expect(await second.waitFor(try #require(messages.first?.receipt.number)))
+    }
+}
