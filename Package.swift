@@ -158,6 +158,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The benchmarks of docs/benchmarks.md: swift run -c release portti-bench
+        .executableTarget(
+            name: "portti-bench",
+            dependencies: ["ApplicantApp", "TerminalUI", "PorttiLocalization", "portti"],
+            path: "Sources/PorttiBenchmarks",
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "PorttiModelTests", dependencies: ["PorttiModel"]),
         .testTarget(
             name: "TerminalUITests",

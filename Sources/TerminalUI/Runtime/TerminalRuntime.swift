@@ -120,6 +120,8 @@ struct TerminalLoop<P: Program> {
                 program.view(into: &canvas)
                 terminal.flush(canvas)
                 needsDraw = false
+                // For the start-up benchmark: the time to the first full frame, and out.
+                if environment["PORTTI_EXIT_AFTER_FIRST_FRAME"] == "1" { running = false }
             }
             var descriptors = [
                 pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),

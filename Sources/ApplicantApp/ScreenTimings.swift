@@ -1,0 +1,59 @@
+import Foundation
+import PorttiLocalization
+import PorttiModel
+import TerminalUI
+
+/// Measurements of the screens' own work (update and view, as the terminal thread does them), for the
+/// benchmark program: a key press on a long list, a filter keystroke.
+public enum ScreenTimings {
+    /// Applications numbered 0..<count, as a list screen would hold them.
+    static func applications(_ count: Int) -> [Application] {
+        let date = Date(timeIntervalSince1970: 1_790_000_000)
+        return (0..<count).map { index in
+            Application(
+                id: "application_\(index)", type: ApplicationType.allCases[index % ApplicationType.allCases.count],
+                referenceNumber: "MIG-2026-" + String(format: "%06d", index), status: ApplicationStatus.allCases[index % 5],
+                submittedAt: date, updatedAt: date)
+        }
+    }
+
+    /// The time of each key press (Down, then Up at the end) followed by drawing an 80x24 frame.
+    public static func listKeyPresses(rows: Int, presses: Int) -> [Duration] {
+        let context = ViewContext(language: .finnish)
+        var screen = ApplicationsScreen(purpose: .browse)
+        screen.show(.loaded(applications(rows), offlineSince: nil), context: context)
+        _ = screen.handle(.resize(width: 80, height: 22))
+        var times: [Duration] = []
+        let clock = ContinuousClock()
+        for index in 0..<presses {
+            let key: Key = index % 200 < 100 ? .down : .up
+            times.append(clock.measure {
+                _ = screen.handle(.key(key))
+                var canvas = Canvas(width: 80, height: 24)
+                screen.view(into: &canvas, context: context)
+            })
+        }
+        return times
+    }
+
+    /// The time of each filter keystroke (typing then erasing a reference) followed by drawing a frame.
+    public static func filterKeystrokes(rows: Int, rounds: Int) -> [Duration] {
+        let context = ViewContext(language: .finnish)
+        var screen = ApplicationsScreen(purpose: .browse)
+        screen.show(.loaded(applications(rows), offlineSince: nil), context: context)
+        _ = screen.handle(.resize(width: 80, height: 22))
+        _ = screen.handle(.key(.character("/")))
+        var times: [Duration] = []
+        let clock = ContinuousClock()
+        for _ in 0..<rounds {
+            for key in Array("mig-2026-0012").map(Key.character) + Array(repeating: Key.backspace, count: 13) {
+                times.append(clock.measure {
+                    _ = screen.handle(.key(key))
+                    var canvas = Canvas(width: 80, height: 24)
+                    screen.view(into: &canvas, context: context)
+                })
+            }
+        }
+        return times
+    }
+}
