@@ -24,7 +24,7 @@ public struct ViewContext: Sendable {
     func size(_ bytes: Int64) -> String { formats.size(bytes, strings: strings) }
 
     func error(_ error: ClientError) -> String {
-        var arguments = error.messageArguments
+        var arguments = error.messageArguments.mapValues { UntrustedText.sanitized($0) }
         if case .attachmentRefused(.attachmentTooLarge, let limit?) = error { arguments["limit"] = size(limit) }
         return strings(error.messageKey, arguments)
     }

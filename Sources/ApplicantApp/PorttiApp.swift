@@ -8,7 +8,7 @@ import TerminalUI
 
 /// The applicant's Portti: a stack of screens over the portal client and the applicant's records.
 /// `update` changes state and returns effects; nothing here blocks or draws outside `view`.
-public struct PorttiApp: Program {
+public struct PorttiApp: Program, TranslatedProgram {
     public enum Message: InputMessage {
         case input(InputEvent)
         case picker(FilePicker.Message)
@@ -59,6 +59,8 @@ public struct PorttiApp: Program {
     /// What to do again once the applicant has signed in after the session expired.
     var resumeAfterSignIn: ScreenAction?
     var lastSequence: Int64?
+    /// The notification stream ended with the session; it starts again after the next sign-in.
+    var streamEnded = false
     var size = (width: 80, height: 24)
 
     /// Starts signed in as `applicant` (a kept session), or at the sign-in screen.
@@ -74,6 +76,8 @@ public struct PorttiApp: Program {
     }
 
     var context: ViewContext { ViewContext(language: language) }
+
+    public var strings: StringTable { StringTable(language) }
 
     // MARK: Start
 
@@ -234,6 +238,13 @@ public struct PorttiApp: Program {
                     }
                 }
                 unread = max((unread ?? 1) - 1, 0)
+                let count = unread
+                updateScreens { screen in
+                    if case .start(var start) = screen {
+                        start.unread = count
+                        screen = .start(start)
+                    }
+                }
             }
             return open(destination)
         case .notificationEvent(let event):
@@ -245,7 +256,7 @@ public struct PorttiApp: Program {
         case .editorFinished(let text):
             if let text {
                 updateTopCompose { compose in
-                    compose.editor = TextEditor(text: text)
+                    compose.editor = TextEditor(text: UntrustedText.sanitized(text, keepingLineBreaks: true, tabWidth: 4))
                     compose.unsaved = true
                 }
                 return resizeTop() + scheduleDraftSave()
@@ -409,6 +420,10 @@ public struct PorttiApp: Program {
     }
 
     private mutating func open(_ destination: Destination) -> [Effect<Message>] {
+        if destination == .language {
+            stack.append(.language(LanguageScreen(current: language)))
+            return resizeTop()
+        }
         guard let account else { return [] }
         let client = services.client
         let store = account.store
@@ -522,9 +537,13 @@ public struct PorttiApp: Program {
         }]
     }
 
-    /// The drafts on screen, for saving when the program ends by a signal.
+    /// The drafts on screen with edits not yet saved, for saving when the program ends by a signal. A message
+    /// being sent or waiting in the outbox is not a draft any more.
     public var unsavedDrafts: [Draft] {
-        stack.compactMap { if case .compose(let compose) = $0 { compose.draft } else { nil } }
+        stack.compactMap {
+            guard case .compose(let compose) = $0, compose.unsaved, !compose.isSending, !compose.waitingInOutbox else { return nil }
+            return compose.draft
+        }
     }
 
     public var accountStore: ApplicantStore? { account?.store }
@@ -555,10 +574,12 @@ public struct PorttiApp: Program {
         case .failure(let error):
             if error == .sessionExpired || error == .notSignedIn {
                 compose.stage = .reviewing
+                compose.waitingInOutbox = true
                 stack[index] = .compose(compose)
                 return askToSignInAgain(then: .send)
             }
             compose.stage = .failed(error)
+            compose.waitingInOutbox = !error.isDefiniteRefusal
             stack[index] = .compose(compose)
             return []
         }
@@ -628,7 +649,11 @@ public struct PorttiApp: Program {
     // MARK: Session and notifications
 
     private mutating func signedIn(_ result: Result<SignedInSession, ClientError>) -> [Effect<Message>] {
-        guard case .signIn(var screen) = stack.last else { return [] }
+        // The sign-in screen, wherever it is (the language screen may be over it).
+        guard let signInIndex = stack.lastIndex(where: { if case .signIn = $0 { true } else { false } }),
+            case .signIn(var screen) = stack[signInIndex]
+        else { return [] }
+        stack.removeSubrange((signInIndex + 1)...)
         switch result {
         case .failure(let error):
             screen.failed(error)
@@ -644,6 +669,20 @@ public struct PorttiApp: Program {
             }]
             if screen.resuming, account?.applicant.username == session.applicant.username {
                 stack.removeLast()
+                if streamEnded, let account {
+                    streamEnded = false
+                    effects.append(streamNotifications(after: lastSequence))
+                    // What the expired session kept from going out goes now.
+                    effects.append(.run {
+                        let outcomes = await account.courier.deliverPending()
+                        return .outboxDelivered(outcomes.map { item, outcome in
+                            switch outcome {
+                            case .success(let receipt): OutboxOutcome(item: item, receipt: receipt, error: nil)
+                            case .failure(let error): OutboxOutcome(item: item, receipt: nil, error: error)
+                            }
+                        })
+                    })
+                }
                 if let action = resumeAfterSignIn {
                     resumeAfterSignIn = nil
                     if action == .send, case .compose(var compose) = stack.last {
@@ -684,6 +723,7 @@ public struct PorttiApp: Program {
             let text = context.strings("news.new", ["what": context.strings("notification.\(notification.kind.rawValue)")])
             return showNews(text) + reloadTopIfStale()
         case .disconnected(.sessionExpired), .disconnected(.notSignedIn):
+            streamEnded = true
             return askToSignInAgain(then: .reload)
         case .connected, .disconnected:
             return []
@@ -692,8 +732,15 @@ public struct PorttiApp: Program {
 
     private mutating func outboxDelivered(_ outcomes: [OutboxOutcome]) -> [Effect<Message>] {
         let delivered = outcomes.compactMap { outcome in outcome.receipt.map { KeptReceipt(receipt: $0, target: outcome.item.target, message: outcome.item.text) } }
-        for kept in delivered.reversed() { stack.append(.receipt(ReceiptScreen(kept: kept, justSent: true))) }
+        if let refused = outcomes.first(where: { $0.error?.isDefiniteRefusal == true }), let error = refused.error {
+            return showNews(context.strings("news.outbox_refused") + " " + context.error(error))
+        }
         guard let first = delivered.first else { return [] }
+        // The receipt is shown where it interrupts nothing: over the start page (as after a restart);
+        // elsewhere the status line says it, and Receipts keeps it.
+        if case .start = stack.last {
+            for kept in delivered.reversed() { stack.append(.receipt(ReceiptScreen(kept: kept, justSent: true))) }
+        }
         return showNews(context.strings("news.outbox_sent", ["number": first.receipt.number])) + resizeTop()
     }
 

@@ -105,6 +105,7 @@ static inline void portti_install_signal_handlers(int wake_fd) {
     sigaction(SIGINT, &quit_action, NULL);
     sigaction(SIGTERM, &quit_action, NULL);
     sigaction(SIGHUP, &quit_action, NULL);
+    sigaction(SIGQUIT, &quit_action, NULL);
     struct sigaction crash_action;
     memset(&crash_action, 0, sizeof crash_action);
     crash_action.sa_handler = portti_on_crash_signal;
@@ -122,8 +123,18 @@ static inline void portti_install_signal_handlers(int wake_fd) {
     if (sigaction(SIGWINCH, &winch_action, &portti_state()->ncurses_winch) == 0) { portti_state()->have_ncurses_winch = 1; }
 }
 
+/* SIGINT back to Portti after the terminal was lent out (it was ignored meanwhile). */
+static inline void portti_take_back_interrupt(void) {
+    struct sigaction quit_action;
+    memset(&quit_action, 0, sizeof quit_action);
+    quit_action.sa_handler = portti_on_quit_signal;
+    sigemptyset(&quit_action.sa_mask);
+    sigaction(SIGINT, &quit_action, NULL);
+    portti_state()->pending_signal = 0;
+}
+
 static inline void portti_restore_signal_handlers(void) {
-    int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
+    int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
     for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) { signal(signals[i], SIG_DFL); }
     if (portti_state()->have_ncurses_winch) { sigaction(SIGWINCH, &portti_state()->ncurses_winch, NULL); }
     portti_state()->have_ncurses_winch = 0;

@@ -21,6 +21,9 @@ struct Row {
 }
 var rows: [Row] = []
 
+/// Progress on standard error; the table alone goes to standard output.
+func progress(_ text: String) { FileHandle.standardError.write(Data("· \(text)\n".utf8)) }
+
 func ms(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
@@ -76,6 +79,7 @@ func run(_ argv: [String], environment: [String: String] = ProcessInfo.processIn
 
 /// A `portti serve` over demo data; answers its process id and address.
 func startPortal(_ folder: URL, extra: [String] = []) -> (pid: pid_t, url: String) {
+    try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let log = folder.appending(path: "serve.log").path
     let (seconds, _, _, output) = run(["/bin/sh", "-c", "'\(portti)' serve --port 0 --demo --data '\(folder.path)' \(extra.joined(separator: " ")) > '\(log)' 2>&1 & echo $!; while ! grep -q 'Portal listening' '\(log)'; do sleep 0.05; done"])
     _ = seconds
@@ -108,6 +112,7 @@ func wrkMilliseconds(_ text: String) -> Double {
 // MARK: 1. List key press and filter keystroke on 10,000 rows, against 10 rows
 
 do {
+    progress("lists of 10,000 rows")
     _ = ScreenTimings.listKeyPresses(rows: 10_000, presses: 200)  // warm up
     let large = ScreenTimings.listKeyPresses(rows: 10_000, presses: 5_000)
     let small = ScreenTimings.listKeyPresses(rows: 10, presses: 5_000)
@@ -124,6 +129,7 @@ do {
 // MARK: 2. File picker: a folder of 100,000 entries, against ls -f
 
 do {
+    progress("a folder of 100,000 entries")
     let folder = work.appending(path: "many")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for index in 0..<100_000 {
@@ -185,6 +191,7 @@ do {
     let message = work.appending(path: "message.txt")
     try Data("Benchmark".utf8).write(to: message)
 
+    progress("200 clients uploading 4 MiB")
     // Portti's own client: 200 `portti send` processes, each uploading the file and sending a message.
     let portalA = startPortal(work.appending(path: "portal-a"))
     var env = environment
@@ -216,6 +223,7 @@ do {
     let failures = results.filter { $0.2 != 0 }.count
     let clientPeak = results.map(\.1).max() ?? 0
 
+    progress("the same with curl")
     // curl: the same uploads to a fresh portal (attachments only: curl has no message step).
     let portalB = startPortal(work.appending(path: "portal-b"))
     env["PORTTI_URL"] = portalB.url
@@ -252,6 +260,7 @@ do {
                     comparison: "portal under curl: \(curlPeak / 1024) MiB", target: "≤ 200 MiB / ≤ 40 MiB",
                     verdict: verdict(porttiPeak <= 200 * 1024 && clientPeak <= 40 * 1024)))
 
+    progress("wrk")
     // wrk: list applications against the bare health route of the same portal, 64 connections.
     func wrk(_ path: String) -> (rps: Double, p99: Double) {
         let output = run(["wrk", "-t2", "-c64", "-d5s", "--latency", "-H", "Authorization: Bearer \(token)", portalB.url + path]).output
@@ -266,6 +275,7 @@ do {
                     comparison: "health: \(Int(health.rps)) req/s, p99 \(f(health.p99)) ms (× \(f(list.rps / max(health.rps, 1), 2)))",
                     target: "a ratio, reported", verdict: "reported"))
 
+    progress("the terminal UI")
     // The terminal UI: time to the first frame, and its memory idle after start.
     var firstFrame: [Double] = []
     var baseline: [Double] = []

@@ -11,7 +11,7 @@ import Synchronization
 struct EmbeddedPortal: Sendable {
     let url: URL
     let folder: URL
-    private let running: Task<Void, any Error>
+    private let running: Task<Void, Never>
 
     static func folder(_ environment: [String: String]) -> URL {
         XDG.dataHome(environment).appending(path: "portti/demo-portal", directoryHint: .isDirectory)
@@ -21,18 +21,29 @@ struct EmbeddedPortal: Sendable {
         let folder = folder(environment)
         try createDataFolder(folder)
         var configuration = PortalConfiguration(dataFolder: folder)
-        configuration.port = 0
+        // The same port as last time, when free: the applicant's records (drafts, outbox, receipts) are kept
+        // per portal address, so a demo on a new port each start would forget them.
+        let portFile = folder.appending(path: "port")
+        let lastPort = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        configuration.port = lastPort ?? 0
         let store = try SQLitePortalStore(path: configuration.databasePath)
         try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
         let logger = Logger(label: "portti.embedded-portal") { label in FileLogHandler(label: label, file: logFile) }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let portal = try await buildPortal(
-            configuration: configuration, store: store, logger: logger,
-            onServerRunning: { continuation.yield($0) })
-        let running = Task { try await portal.runService(gracefulShutdownSignals: []) }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        return EmbeddedPortal(url: URL(string: "http://127.0.0.1:\(port)")!, folder: folder, running: running)
+        for attempt in 0..<2 {
+            if attempt == 1 { configuration.port = 0 }  // the old port is taken: any free one
+            let portal = try await buildPortal(
+                configuration: configuration, store: store, logger: logger,
+                onServerRunning: { continuation.yield($0) })
+            let running = Task {
+                do { try await portal.runService(gracefulShutdownSignals: []) } catch { continuation.yield(-1) }
+            }
+            guard let port = await iterator.next(), port > 0 else { continue }
+            try? String(port).write(to: portFile, atomically: true, encoding: .utf8)
+            return EmbeddedPortal(url: URL(string: "http://127.0.0.1:\(port)")!, folder: folder, running: running)
+        }
+        throw CancellationError()
     }
 
     func stop() async {

@@ -30,6 +30,7 @@ struct ApplicationScreen: AppScreen {
         switch key {
         case .escape, .character("q"): return .back
         case .character("r"), .function(5): return .reload
+        case .character("/"): return nil  // nothing here to filter
         case .character("s"):
             guard let value = content.value else { return nil }
             return .open(.compose(.application(applicationID),

@@ -30,6 +30,9 @@ struct ComposeScreen: AppScreen {
     var note: String?
     /// Edits not yet written to the draft store.
     var unsaved = false
+    /// A send failed without knowing whether the portal took it: the message waits in the outbox as it is,
+    /// to be sent once with the same key, so it can no longer be changed (a changed copy would be a second message).
+    var waitingInOutbox = false
     private var size = (width: 80, height: 22)
 
     init(target: MessageTarget, title: ComposeTitle, draft: Draft?) {
@@ -76,6 +79,11 @@ struct ComposeScreen: AppScreen {
             return nil
         }
         switch stage {
+        case .writing where waitingInOutbox, .reviewing where waitingInOutbox:
+            // Only sending it again (the same item) or leaving is possible now.
+            if case .key(.enter) = event { stage = .sending(nil); return .send }
+            if case .key(.escape) = event { return .back }
+            return nil
         case .writing: return handleWriting(event)
         case .picking: return nil  // the app routes input to the picker
         case .reviewing: return handleReviewing(event)
@@ -96,7 +104,7 @@ struct ComposeScreen: AppScreen {
             stage = .reviewing
             attachmentList.setVisible(Array(files.indices))
             return unsaved ? .saveDraft : nil
-        case .key(.control("z")):
+        case .key(.control("u")):
             if editor.undo() { unsaved = true; return .saveDraft }
             return nil
         case .key(.control("d")):
@@ -147,7 +155,18 @@ struct ComposeScreen: AppScreen {
     }
 
     private mutating func handleFailed(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
+        guard case .key(let key) = event, case .failed(let error) = stage else { return nil }
+        if waitingInOutbox {
+            switch key {
+            case .enter:
+                stage = .sending(nil)
+                return .send  // the same item, the same key
+            case .escape:
+                return .back  // it stays in the outbox and goes, once, when the portal answers
+            default:
+                return nil
+            }
+        }
         switch key {
         case .enter, .escape:
             stage = .reviewing
@@ -156,6 +175,7 @@ struct ComposeScreen: AppScreen {
             stage = .writing
             return nil
         default:
+            _ = error
             return nil
         }
     }
@@ -211,7 +231,10 @@ struct ComposeScreen: AppScreen {
                              style: editor.text.isEmpty ? .muted : .plain)
             drawAttachments(into: &canvas, row: 4 + textRows + 1, context: context, focused: true)
             if case .failed(let error) = stage {
-                canvas.notice(context.error(error) + " " + strings("compose.failed_next"), layout: layout)
+                let next = waitingInOutbox ? strings("compose.waiting_next") : strings("compose.failed_next")
+                canvas.notice(context.error(error) + " " + next, layout: layout)
+            } else if waitingInOutbox {
+                canvas.notice(strings("compose.waiting_next"), layout: layout)
             } else if mentionsMissingAttachment(context) {
                 canvas.notice(strings("compose.warning_no_attachment"), layout: layout)
             } else if !isSendable {
@@ -265,6 +288,8 @@ struct ComposeScreen: AppScreen {
                     KeyHint("a", strings("compose.key.attach")), KeyHint("d", strings("compose.key.remove"))]
         case .sending:
             return []
+        case .failed where waitingInOutbox:
+            return [KeyHint("Enter", strings("compose.key.try_again")), KeyHint("Esc", strings("key.back"))]
         case .failed:
             return [KeyHint("Enter", strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
         }

@@ -14,6 +14,8 @@ struct DecisionScreen: AppScreen {
     var saved: (path: String, size: Int64)?
     var saving = false
     var failure: ClientError?
+    /// The path typed names a file that exists already.
+    var exists: String?
     private var size = (width: 80, height: 22)
 
     init(decisionID: String, suggestedFolder: String) {
@@ -45,6 +47,13 @@ struct DecisionScreen: AppScreen {
                     pathField = nil
                     let path = (field.text as NSString).expandingTildeInPath
                     guard !path.isEmpty else { return nil }
+                    // Never over another file: the applicant picks a new name instead.
+                    if FileManager.default.fileExists(atPath: path) {
+                        exists = path
+                        pathField = field
+                        return nil
+                    }
+                    exists = nil
                     saving = true
                     failure = nil
                     return .saveDecisionDocument(decisionID: decisionID, path: path)
@@ -106,7 +115,7 @@ struct DecisionScreen: AppScreen {
         }
         viewer.draw(into: &canvas, area: Rect(column: 2, row: row + 1, width: canvas.width - 4, height: max(canvas.height - row - 4, 1)))
         if let pathField {
-            let label = strings("decision.save_to")
+            let label = exists != nil ? strings("decision.exists") : strings("decision.save_to")
             _ = canvas.put(label, column: 1, row: layout.notice.row, style: .title)
             pathField.draw(into: &canvas, area: Rect(column: 2 + DisplayWidth.of(label), row: layout.notice.row,
                                                      width: canvas.width - 3 - DisplayWidth.of(label), height: 1))

@@ -15,6 +15,7 @@ struct LanguageScreen: AppScreen {
     mutating func handle(_ event: InputEvent) -> ScreenAction? {
         guard case .key(let key) = event else { return nil }
         if key == .escape || key == .character("q") { return .back }
+        if key == .character("/") { return nil }
         if case .activated(let index) = list.handle(key) { return .setLanguage(Language.allCases[index]) }
         return nil
     }

@@ -39,6 +39,8 @@ struct NotificationsScreen: AppScreen {
             return .back
         case .key(.character("r")):
             return .reload
+        case .key(.character("/")):
+            return nil  // nothing here to filter
         case .key(let key):
             guard case .activated(let index) = list.handle(key), let notification = content.value?[index] else { return nil }
             return .markRead(notificationID: notification.id)

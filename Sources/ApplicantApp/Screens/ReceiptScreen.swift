@@ -68,6 +68,8 @@ struct ReceiptsScreen: AppScreen {
             return nil
         case .key(.escape), .key(.character("q")):
             return .back
+        case .key(.character("/")):
+            return nil  // nothing here to filter
         case .key(let key):
             if case .activated(let index) = list.handle(key) { return .open(.receipt(receipts[index])) }
             return nil

@@ -26,6 +26,7 @@ struct StartScreen: AppScreen {
         }
         switch key {
         case .character("q"), .escape: return .quit
+        case .character("/"): return nil  // nothing here to filter
         default:
             if case .activated = menu.handle(key) { return choose() }
             return nil

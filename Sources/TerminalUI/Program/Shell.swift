@@ -10,12 +10,14 @@ public struct Shell<Screen: Program>: Program {
 
     public var screen: Screen
     public private(set) var showingHelp = false
-    public let strings: StringTable
+    /// The words of the frame: the screen's own language when it has one (it may switch), else these.
+    public var strings: StringTable { (screen as? any TranslatedProgram)?.strings ?? launchStrings }
+    private let launchStrings: StringTable
     public let minimumSize: (width: Int, height: Int)
 
     public init(_ screen: Screen, strings: StringTable, minimumWidth: Int = 80, minimumHeight: Int = 24) {
         self.screen = screen
-        self.strings = strings
+        self.launchStrings = strings
         self.minimumSize = (minimumWidth, minimumHeight)
     }
 
@@ -82,4 +84,9 @@ public struct SmallTerminalNotice: Sendable {
         }
         canvas.cursor = Position(column: 0, row: 0)
     }
+}
+
+/// A program whose language can change while it runs; the shell around it follows.
+public protocol TranslatedProgram {
+    var strings: StringTable { get }
 }

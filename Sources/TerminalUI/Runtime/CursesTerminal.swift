@@ -30,6 +30,12 @@ final class CursesTerminal {
         started = true
         portti_install_signal_handlers(wakeDescriptor)
         cbreak()
+        // Ctrl-S and Ctrl-Q are keys here, not flow control that would freeze the screen.
+        var attributes = termios()
+        if tcgetattr(STDIN_FILENO, &attributes) == 0 {
+            attributes.c_iflag &= ~tcflag_t(IXON)
+            tcsetattr(STDIN_FILENO, TCSANOW, &attributes)
+        }
         noecho()
         nonl()
         let screen = portti_stdscr()
@@ -148,6 +154,8 @@ final class CursesTerminal {
 
     /// Lends the terminal to another program: our modes off and curses out of the way, as the shell had it.
     func suspend() {
+        // Ctrl-C in the lent-out program is its own business, not a reason for Portti to quit.
+        signal(SIGINT, SIG_IGN)
         portti_write_modes(0)
         mousemask(0, nil)
         curs_set(1)
@@ -156,6 +164,7 @@ final class CursesTerminal {
 
     /// Takes the terminal back after `suspend` and makes the next flush draw everything.
     func resume() {
+        portti_take_back_interrupt()
         refresh()
         mousemask(portti_mouse_events(), nil)
         portti_write_modes(1)
