@@ -20,6 +20,7 @@ struct ApplicationsScreen: AppScreen {
 
     mutating func show(_ content: Loadable<[Application]>, context: ViewContext) {
         self.content = content
+        shownFor = ""  // new rows: search them all
         let applications = content.value ?? []
         searchable = applications.map { application in
             [application.referenceNumber, context.strings("application.type.\(application.type.rawValue)"),
@@ -28,10 +29,21 @@ struct ApplicationsScreen: AppScreen {
         refilter()
     }
 
+    /// The filter the shown rows were chosen by: a longer filter only narrows them, so only they are searched.
+    private var shownFor = ""
+
     private mutating func refilter() {
-        let needle = list.filter.lowercased()
-        let all = Array(searchable.indices)
-        if needle.isEmpty { list.setVisible(all) } else { list.applyFilter(order: all) { searchable[$0].contains(needle) } }
+        let filter = list.filter.lowercased()
+        let needle = Array(filter.utf8)
+        let searchable = self.searchable
+        if needle.isEmpty {
+            list.setVisible(Array(searchable.indices))
+        } else if !shownFor.isEmpty, filter.hasPrefix(shownFor) {
+            list.applyFilter(order: list.visible) { TextSearch.contains(searchable[$0], needle) }
+        } else {
+            list.applyFilter(order: searchable.indices) { TextSearch.contains(searchable[$0], needle) }
+        }
+        shownFor = filter
     }
 
     var capturesText: Bool { list.isEditingFilter }

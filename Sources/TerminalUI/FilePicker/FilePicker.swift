@@ -72,6 +72,7 @@ public struct FilePicker: Program {
             guard generation == self.generation else { return [] }
             loadingCount = nil
             entries = listing.entries
+            shownFor = nil
             orders = listing.orders
             verdicts = entries.map { $0.initialVerdict(limits: limits) }
             inspecting = []
@@ -198,13 +199,20 @@ public struct FilePicker: Program {
         _ = list.handle(.down)
     }
 
+    /// The filter (and settings) the shown rows were chosen by: a longer filter only narrows them.
+    private var shownFor: (filter: String, sort: SortOrder, hidden: Bool)?
+
     private mutating func refilter() {
-        let needle = list.filter.lowercased()
+        let filter = list.filter.lowercased()
+        let needle = Array(filter.utf8)
         let entries = self.entries
         let showsHidden = self.showsHidden
-        list.applyFilter(order: orders[sortOrder] ?? Array(entries.indices)) { index in
-            (showsHidden || !entries[index].isHidden) && (needle.isEmpty || entries[index].foldedName.contains(needle))
+        let narrowing = shownFor.map { !$0.filter.isEmpty && filter.hasPrefix($0.filter) && $0.sort == sortOrder && $0.hidden == showsHidden } ?? false
+        let order = narrowing ? list.visible : (orders[sortOrder] ?? Array(entries.indices))
+        list.applyFilter(order: order) { index in
+            (showsHidden || !entries[index].isHidden) && TextSearch.contains(entries[index].foldedName, needle)
         }
+        shownFor = (filter, sortOrder, showsHidden)
     }
 
     private mutating func open(_ target: FileSystemPath) -> Effect<Message> {
