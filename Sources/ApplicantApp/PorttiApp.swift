@@ -98,16 +98,21 @@ public struct PorttiApp: Program, TranslatedProgram {
                 }
                 post(.notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false))
             },
-            .run {
-                let outcomes = await account.courier.deliverPending()
-                return .outboxDelivered(outcomes.map { item, outcome in
-                    switch outcome {
-                    case .success(let receipt): OutboxOutcome(item: item, receipt: receipt, error: nil)
-                    case .failure(let error): OutboxOutcome(item: item, receipt: nil, error: error)
-                    }
-                })
-            },
+            Self.deliverOutbox(account),
         ]
+    }
+
+    /// Sends what the outbox holds (left from a crash, a quit or an expired session) and reports the outcomes.
+    static func deliverOutbox(_ account: Account) -> Effect<Message> {
+        .run {
+            let outcomes = await account.courier.deliverPending()
+            return .outboxDelivered(outcomes.map { item, outcome in
+                switch outcome {
+                case .success(let receipt): OutboxOutcome(item: item, receipt: receipt, error: nil)
+                case .failure(let error): OutboxOutcome(item: item, receipt: nil, error: error)
+                }
+            })
+        }
     }
 
     private func streamNotifications(after sequence: Int64?) -> Effect<Message> {
@@ -425,7 +430,6 @@ public struct PorttiApp: Program, TranslatedProgram {
             return resizeTop()
         }
         guard let account else { return [] }
-        let client = services.client
         let store = account.store
         switch destination {
         case .applications:
@@ -453,7 +457,6 @@ public struct PorttiApp: Program, TranslatedProgram {
             stack.append(.language(LanguageScreen(current: language)))
             return resizeTop()
         }
-        _ = client
         return resizeTop() + reloadTop()
     }
 
@@ -673,15 +676,7 @@ public struct PorttiApp: Program, TranslatedProgram {
                     streamEnded = false
                     effects.append(streamNotifications(after: lastSequence))
                     // What the expired session kept from going out goes now.
-                    effects.append(.run {
-                        let outcomes = await account.courier.deliverPending()
-                        return .outboxDelivered(outcomes.map { item, outcome in
-                            switch outcome {
-                            case .success(let receipt): OutboxOutcome(item: item, receipt: receipt, error: nil)
-                            case .failure(let error): OutboxOutcome(item: item, receipt: nil, error: error)
-                            }
-                        })
-                    })
+                    effects.append(Self.deliverOutbox(account))
                 }
                 if let action = resumeAfterSignIn {
                     resumeAfterSignIn = nil

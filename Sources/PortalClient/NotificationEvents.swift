@@ -118,13 +118,6 @@ extension PortalClient {
     }()
 }
 
-/// A value shared between tasks behind a lock.
-final class Shared<Value: Sendable>: Sendable {
-    private let value: Mutex<Value>
-    init(_ value: Value) { self.value = Mutex(value) }
-    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { value.withLock { body(&$0) } }
-}
-
 /// Passes chunks on, throwing once a line grows past `limit` bytes without ending.
 struct LineLengthLimit<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ArraySlice<UInt8> {
     typealias Element = ArraySlice<UInt8>

@@ -9,7 +9,6 @@ import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import PortalAPI
 import PorttiModel
-import Synchronization
 
 /// The applicant's connection to a portal: every operation of the contract with domain values in and out,
 /// and `ClientError` for everything that can go wrong. Safe to share; one instance per portal.
@@ -17,7 +16,7 @@ public final class PortalClient: Sendable {
     public let portalURL: URL
     public let settings: ClientSettings
     private let httpClient: HTTPClient
-    private let session: SessionTokenBox
+    private let session: Shared<String?>
     private let client: Client
     /// Extra middlewares, innermost; tests use them to cut connections at chosen moments.
     private let faults: [any ClientMiddleware]
@@ -50,7 +49,7 @@ public final class PortalClient: Sendable {
         }
         configuration.tlsConfiguration = tls
         httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        session = SessionTokenBox(token)
+        session = Shared(token)
         client = Self.makeClient(
             portalURL, httpClient, session, timeout: settings.requestTimeout, maxBody: settings.maxReplyBytes, faults: faults)
     }
@@ -60,10 +59,10 @@ public final class PortalClient: Sendable {
         try? await httpClient.shutdown()
     }
 
-    public var token: String? { session.token }
+    public var token: String? { session.withLock { $0 } }
 
     private static func makeClient(
-        _ portalURL: URL, _ httpClient: HTTPClient, _ session: SessionTokenBox, timeout: Duration, maxBody: Int,
+        _ portalURL: URL, _ httpClient: HTTPClient, _ session: Shared<String?>, timeout: Duration, maxBody: Int,
         faults: [any ClientMiddleware]
     ) -> Client {
         Client(
@@ -82,7 +81,7 @@ public final class PortalClient: Sendable {
         switch output {
         case .ok(let ok):
             let session = try Self.decode { try ok.body.json }
-            self.session.token = session.token
+            self.session.withLock { $0 = session.token }
             return SignedInSession(
                 token: session.token, expiresAt: session.expiresAt,
                 applicant: Applicant(id: session.applicant.id, username: session.applicant.username,
@@ -93,7 +92,7 @@ public final class PortalClient: Sendable {
 
     /// Signs out at the portal (the token stops working there) and forgets the token here.
     public func signOut() async throws(ClientError) {
-        defer { session.token = nil }
+        defer { session.withLock { $0 = nil } }
         let output = try await attempt { try await $0.signOut() }
         if case .default(let status, let problem) = output {
             let error = Self.error(status, problem)
@@ -102,7 +101,7 @@ public final class PortalClient: Sendable {
     }
 
     /// Uses a token kept from an earlier sign-in.
-    public func use(token: String?) { session.token = token }
+    public func use(token: String?) { session.withLock { $0 = token } }
 
     /// A client for long streams: its transport timeout is a day, and an idle watchdog replaces it.
     func makeStreamClient() -> Client {
@@ -436,25 +435,15 @@ public struct ServedDecision: Sendable, Hashable, Codable {
     }
 }
 
-/// The token of the signed-in session, read by every request.
-final class SessionTokenBox: Sendable {
-    private let value: Mutex<String?>
-    init(_ token: String?) { value = Mutex(token) }
-    var token: String? {
-        get { value.withLock { $0 } }
-        set { value.withLock { $0 = newValue } }
-    }
-}
-
 struct BearerMiddleware: ClientMiddleware {
-    let session: SessionTokenBox
+    let session: Shared<String?>
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, baseURL: URL, operationID: String,
         next: @Sendable (HTTPRequest, HTTPBody?, URL) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         var request = request
-        if let token = session.token { request.headerFields[.authorization] = "Bearer \(token)" }
+        if let token = session.withLock({ $0 }) { request.headerFields[.authorization] = "Bearer \(token)" }
         return try await next(request, body, baseURL)
     }
 }

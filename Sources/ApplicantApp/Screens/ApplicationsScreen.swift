@@ -121,8 +121,8 @@ struct ApplicationsScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        return [KeyHint("Enter", strings("key.open")), KeyHint("/", strings("key.filter")),
-                KeyHint("r", strings("key.reload")), KeyHint("Esc", strings("key.back"))]
+        return [KeyHint(context.strings("tui.keycap.enter"), strings("key.open")), KeyHint("/", strings("key.filter")),
+                KeyHint("r", strings("key.reload")), KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
     }
 }
 

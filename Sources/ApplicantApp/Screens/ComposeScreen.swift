@@ -155,7 +155,7 @@ struct ComposeScreen: AppScreen {
     }
 
     private mutating func handleFailed(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event, case .failed(let error) = stage else { return nil }
+        guard case .key(let key) = event, case .failed = stage else { return nil }
         if waitingInOutbox {
             switch key {
             case .enter:
@@ -175,7 +175,6 @@ struct ComposeScreen: AppScreen {
             stage = .writing
             return nil
         default:
-            _ = error
             return nil
         }
     }
@@ -280,18 +279,18 @@ struct ComposeScreen: AppScreen {
         case .writing:
             return [KeyHint("^R", strings("compose.key.review")), KeyHint("^O", strings("compose.key.attach")),
                     KeyHint("^E", strings("compose.key.editor")), KeyHint("^D", strings("compose.key.remove")),
-                    KeyHint("Esc", strings("compose.key.back"))]
+                    KeyHint(context.strings("tui.keycap.esc"), strings("compose.key.back"))]
         case .picking:
             return picker?.keyHints ?? []
         case .reviewing:
-            return [KeyHint("Enter", strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
                     KeyHint("a", strings("compose.key.attach")), KeyHint("d", strings("compose.key.remove"))]
         case .sending:
             return []
         case .failed where waitingInOutbox:
-            return [KeyHint("Enter", strings("compose.key.try_again")), KeyHint("Esc", strings("key.back"))]
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
         case .failed:
-            return [KeyHint("Enter", strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
         }
     }
 }

@@ -133,10 +133,10 @@ struct DecisionScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        if pathField != nil { return [KeyHint("Enter", strings("decision.key.save")), KeyHint("Esc", strings("key.cancel"))] }
+        if pathField != nil { return [KeyHint(context.strings("tui.keycap.enter"), strings("decision.key.save")), KeyHint(context.strings("tui.keycap.esc"), strings("key.cancel"))] }
         var hints = [KeyHint("↑↓", strings("key.scroll"))]
         if content.value?.decision.hasDocument == true { hints.append(KeyHint("s", strings("decision.key.save_document"))) }
-        hints.append(KeyHint("Esc", strings("key.back")))
+        hints.append(KeyHint(context.strings("tui.keycap.esc"), strings("key.back")))
         return hints
     }
 }

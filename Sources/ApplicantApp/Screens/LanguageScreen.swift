@@ -29,6 +29,6 @@ struct LanguageScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint("Enter", context.strings("key.choose")), KeyHint("Esc", context.strings("key.back"))]
+        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.choose")), KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
     }
 }

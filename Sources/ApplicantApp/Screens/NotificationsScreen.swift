@@ -83,7 +83,7 @@ struct NotificationsScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint("Enter", context.strings("key.open")), KeyHint("r", context.strings("key.reload")),
-         KeyHint("Esc", context.strings("key.back"))]
+        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), KeyHint("r", context.strings("key.reload")),
+         KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
     }
 }

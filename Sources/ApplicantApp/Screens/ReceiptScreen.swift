@@ -44,7 +44,7 @@ struct ReceiptScreen: AppScreen {
         canvas.notice(strings("receipt.kept"), layout: Layout(canvas: canvas.bounds), style: .muted)
     }
 
-    func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint("Enter", context.strings("key.back"))] }
+    func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"))] }
 }
 
 extension MessageTarget {
@@ -93,6 +93,6 @@ struct ReceiptsScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint("Enter", context.strings("key.open")), KeyHint("Esc", context.strings("key.back"))]
+        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
     }
 }

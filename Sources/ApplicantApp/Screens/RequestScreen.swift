@@ -76,7 +76,7 @@ struct RequestScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        return [KeyHint("Enter", strings("request.respond")), KeyHint("↑↓", strings("key.scroll")),
-                KeyHint("Esc", strings("key.back"))]
+        return [KeyHint(context.strings("tui.keycap.enter"), strings("request.respond")), KeyHint("↑↓", strings("key.scroll")),
+                KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
     }
 }

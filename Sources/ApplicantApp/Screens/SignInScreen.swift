@@ -82,7 +82,7 @@ struct SignInScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        return [KeyHint("Enter", strings("signin.key.sign_in")), KeyHint("Tab", strings("signin.key.next")),
-                KeyHint("Esc", resuming ? strings("key.back") : strings("key.quit"))]
+        return [KeyHint(context.strings("tui.keycap.enter"), strings("signin.key.sign_in")), KeyHint("Tab", strings("signin.key.next")),
+                KeyHint(context.strings("tui.keycap.esc"), resuming ? strings("key.back") : strings("key.quit"))]
     }
 }

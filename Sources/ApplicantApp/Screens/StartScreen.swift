@@ -63,7 +63,6 @@ struct StartScreen: AppScreen {
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
-        let layout = Layout(canvas: canvas.bounds)
         canvas.heading(context.strings("start.title"), context: context)
         _ = canvas.put(context.strings("start.signed_in_as", ["name": context.clean(applicantName)]),
                        column: 2, row: 2, maxWidth: canvas.width - 4)
@@ -76,11 +75,10 @@ struct StartScreen: AppScreen {
             canvas.paragraph(portalNote, in: Rect(column: 2, row: area.row + area.height + 1, width: canvas.width - 4,
                                                   height: 6), style: .muted)
         }
-        _ = layout
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint("↑↓", context.strings("key.move")), KeyHint("Enter", context.strings("key.open")),
+        [KeyHint("↑↓", context.strings("key.move")), KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")),
          KeyHint("q", context.strings("key.quit"))]
     }
 }
