@@ -102,6 +102,52 @@ final class PickerFolder {
         #expect(FileInspector.inspect(link, isSymbolicLink: false, limits: limits) == .refused(.notRegular(.linkLoop)))
     }
 
+    /// A folder shows as soon as its names are read: sizes, times and verdicts that need them follow when the
+    /// entries are described, and what was already inspected is kept.
+    @Test func picker_showsNamesFirst_thenSizesAndTimes() throws {
+        let folder = try PickerFolder()
+        let path = FileSystemPath(folder.path)
+        guard case .success(let entries) = FileInspector.list(path) else {
+            Issue.record("listing failed")
+            return
+        }
+        let regular = try #require(entries.first { $0.displayName == "iso.pdf" })
+        #expect(regular.kind == .regular && regular.size == nil && regular.modified == nil)
+        #expect(regular.initialVerdict(limits: AttachmentLimits()) == .pending)
+        let link = try #require(entries.first { $0.displayName == "rikki" })
+        #expect(link.kind == .danglingLink && link.isSymbolicLink)  // links are stat'ed while listing
+
+        let names = FolderListing(folder: path, entries: entries)
+        #expect(names.orders[.date] == nil && names.orders[.size] == nil)
+        var picker = FilePicker(strings: english, folder: path, home: path)
+        _ = picker.start()
+        _ = picker.update(.input(.resize(width: 80, height: 23)))
+        _ = picker.update(.listed(generation: 1, names))
+        var canvas = Canvas(width: 80, height: 23)
+        picker.view(into: &canvas)
+        let isoRow = try #require(canvas.lines.first { $0.contains("iso.pdf") })
+        #expect(!isoRow.contains("2026-01-15"))
+        #expect(!isoRow.contains("MB"))
+        #expect(picker.sortOrder == .name)
+        _ = picker.update(.input(.key(.character("s"))))  // by date before dates are known: names still shown
+        #expect(picker.list.visible.count == 13)
+
+        let described = names.described(FileInspector.describe(entries, in: path))
+        let iso = try #require(described.entries.firstIndex { $0.displayName == "iso.pdf" })
+        #expect(described.entries[iso].size == Int64(5 * 1024 * 1024))
+        #expect(described.entries[iso].modified == Int64(PickerFolder.modified))
+        _ = picker.update(.described(generation: 1, described))
+        #expect(picker.verdicts[iso] == .refused(.tooLarge(size: 5 * 1024 * 1024, limit: AttachmentLimits().maxFileBytes)))
+        let dateOrder = picker.list.visible.map { picker.entries[$0].displayName }
+        #expect(Array(dateOrder.prefix(3)) == ["alikansio", "lukittu", "passi.jpg"])
+        canvas = Canvas(width: 80, height: 23)
+        picker.view(into: &canvas)
+        #expect(canvas.text.contains("2026-01-15 10:00"))
+        // A listing of another folder (an older generation) changes nothing.
+        _ = picker.update(.described(generation: 0, FolderListing(folder: path, entries: [])))
+        #expect(picker.entries.count == 14)
+    }
+
     @Test func picker_snapshot_80x24_inFinnish() async throws {
         let folder = try PickerFolder()
         var driver = ProgramDriver(Shell(FilePicker(strings: finnish, folder: FileSystemPath(folder.path),

@@ -36,9 +36,18 @@ public struct FileSystemPath: Sendable, Hashable {
     var cString: [CChar] { bytes.map { CChar(bitPattern: $0) } + [0] }
 }
 
-/// What an entry of a folder is, found with `lstat` (and `stat` for a symbolic link's target).
+/// What an entry of a folder is: from the folder itself (`d_type`), or `lstat` (and `stat` for a symbolic
+/// link's target) where the folder does not say.
 public enum FileKind: Sendable, Hashable {
     case folder, regular, fifo, characterDevice, blockDevice, socket, danglingLink, linkLoop, other
+}
+
+/// What `lstat` (and `stat`, for a link) tells of an entry.
+struct FileDetails {
+    var kind: FileKind
+    var isSymbolicLink = false
+    var size: Int64?
+    var modified: Int64?
 }
 
 /// Why the portal would refuse a file; found before anything is uploaded.
@@ -70,14 +79,24 @@ public struct FileEntry: Sendable, Hashable {
     public var foldedName: String
     public var kind: FileKind
     public var isSymbolicLink: Bool
-    public var size: Int64
-    /// Seconds since 1970, of the last modification.
-    public var modified: Int64
+    /// Bytes; nil until the entry is described (a folder is listed first and `stat`ed afterwards).
+    public var size: Int64?
+    /// Seconds since 1970, of the last modification; nil until described.
+    public var modified: Int64?
 
-    public init(rawName: [UInt8], kind: FileKind, isSymbolicLink: Bool = false, size: Int64 = 0, modified: Int64 = 0) {
+    public init(rawName: [UInt8], kind: FileKind, isSymbolicLink: Bool = false, size: Int64? = nil, modified: Int64? = nil) {
         self.rawName = rawName
-        self.displayName = TerminalText.sanitize(bytes: rawName)
-        self.foldedName = displayName.lowercased()
+        if rawName.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            // Printable ASCII, the common case in a huge folder, is safe as it is and folds byte by byte.
+            displayName = String(decoding: rawName, as: UTF8.self)
+            foldedName = String(unsafeUninitializedCapacity: rawName.count) { buffer in
+                for (offset, byte) in rawName.enumerated() { buffer[offset] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+                return rawName.count
+            }
+        } else {
+            displayName = TerminalText.sanitize(bytes: rawName)
+            foldedName = displayName.lowercased()
+        }
         self.kind = kind
         self.isSymbolicLink = isSymbolicLink
         self.size = size
@@ -87,11 +106,20 @@ public struct FileEntry: Sendable, Hashable {
     public var isHidden: Bool { rawName.first == UInt8(ascii: ".") }
     public var isFolder: Bool { kind == .folder }
 
+    /// Takes what `lstat`/`stat` found; the names, already folded, stay.
+    mutating func describe(_ details: FileDetails) {
+        kind = details.kind
+        isSymbolicLink = details.isSymbolicLink
+        size = details.size
+        modified = details.modified
+    }
+
     /// What can be decided without opening the file: folders, non-regular files, size.
     public func initialVerdict(limits: AttachmentLimits) -> Verdict {
         switch kind {
         case .folder: return .notApplicable
         case .regular:
+            guard let size else { return .pending }
             if size > limits.maxFileBytes { return .refused(.tooLarge(size: size, limit: limits.maxFileBytes)) }
             if size == 0 { return .refused(.empty) }
             return .pending
@@ -108,40 +136,53 @@ public enum SortOrder: Int, Sendable, Hashable, CaseIterable {
     public var next: SortOrder { SortOrder(rawValue: (rawValue + 1) % SortOrder.allCases.count) ?? .name }
 }
 
-/// A folder read in the background: its entries, and their order for each sort, computed off the
-/// terminal thread so changing the sort costs nothing there.
+/// A folder read in the background, in two steps: first its names and the name order, which is all the
+/// picker needs to show it; then, once every entry is `stat`ed, the date and size orders. Both are
+/// computed off the terminal thread, so changing the sort costs nothing there.
 public struct FolderListing: Sendable, Hashable {
     public var folder: FileSystemPath
     public var entries: [FileEntry]
+    /// The orders known so far: `.name` at once, `.date` and `.size` when the entries are described.
     public var orders: [SortOrder: [Int]]
+    /// The folded names, for filtering as the applicant types.
+    public var names: TextSearch.Index
 
     public init(folder: FileSystemPath, entries: [FileEntry]) {
         self.folder = folder
         self.entries = entries
-        let folderFirst: (Int, Int) -> Bool? = { a, b in
-            entries[a].isFolder == entries[b].isFolder ? nil : entries[a].isFolder
+        // Folders first, then the folded name, then the raw name so that names folding alike keep one order.
+        // The keys are taken out of the entries once: copying an entry per comparison costs more than comparing.
+        let isFolder = entries.map(\.isFolder)
+        let folded = entries.map(\.foldedName)
+        let nameOrder = entries.indices.sorted { a, b in
+            if isFolder[a] != isFolder[b] { return isFolder[a] }
+            if folded[a] == folded[b] { return entries[a].rawName.lexicographicallyPrecedes(entries[b].rawName) }
+            return folded[a] < folded[b]
         }
-        let byName: (Int, Int) -> Bool = { a, b in
-            if let first = folderFirst(a, b) { return first }
-            if entries[a].foldedName != entries[b].foldedName { return entries[a].foldedName < entries[b].foldedName }
-            return entries[a].rawName.lexicographicallyPrecedes(entries[b].rawName)
-        }
-        let all = Array(entries.indices)
-        let nameOrder = all.sorted(by: byName)
-        var rank = [Int](repeating: 0, count: entries.count)
+        orders = [.name: nameOrder]
+        names = TextSearch.Index(folded)
+    }
+
+    /// The listing with its entries described, and every sort order.
+    public func described(_ described: [FileEntry]) -> FolderListing {
+        var listing = self
+        listing.entries = described
+        guard let nameOrder = orders[.name], described.count == entries.count else { return FolderListing(folder: folder, entries: described).described(described) }
+        var rank = [Int](repeating: 0, count: described.count)
         for (position, index) in nameOrder.enumerated() { rank[index] = position }
-        orders = [
-            .name: nameOrder,
-            // Newest first, then largest first: what one looks for when attaching a fresh scan.
-            .date: all.sorted { a, b in
-                if let first = folderFirst(a, b) { return first }
-                return entries[a].modified != entries[b].modified ? entries[a].modified > entries[b].modified : rank[a] < rank[b]
-            },
-            .size: all.sorted { a, b in
-                if let first = folderFirst(a, b) { return first }
-                return entries[a].size != entries[b].size ? entries[a].size > entries[b].size : rank[a] < rank[b]
-            },
-        ]
+        let all = Array(described.indices)
+        let isFolder = described.map(\.isFolder)
+        func order(by key: (FileEntry) -> Int64) -> [Int] {
+            let keys = described.map(key)
+            return all.sorted { a, b in
+                if isFolder[a] != isFolder[b] { return isFolder[a] }
+                return keys[a] != keys[b] ? keys[a] > keys[b] : rank[a] < rank[b]
+            }
+        }
+        // Newest first, then largest first: what one looks for when attaching a fresh scan.
+        listing.orders[.date] = order { $0.modified ?? .min }
+        listing.orders[.size] = order { $0.size ?? .min }
+        return listing
     }
 }
 

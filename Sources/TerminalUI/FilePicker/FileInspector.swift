@@ -6,6 +6,9 @@ import PorttiModel
 /// Everything here runs off the terminal thread, inside effects.
 public enum FileInspector {
     /// The folder's entries ("." and ".." left out), with `progress` called now and then with the count so far.
+    /// Only names are read, with the kind the folder records for each (`d_type`), as `ls -f` does: a folder
+    /// of 100,000 entries shows at once. Links, and entries whose file system records no kind, are `stat`ed
+    /// here; sizes and times come afterwards from `describe`.
     public static func list(
         _ folder: FileSystemPath,
         progress: (Int) -> Void = { _ in }
@@ -16,59 +19,94 @@ public enum FileInspector {
         var entries: [FileEntry] = []
         while let record = readdir(directory) {
             if Task.isCancelled { break }
-            let name: [UInt8] = withUnsafeBytes(of: record.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
+            let name: [UInt8] = withUnsafeBytes(of: &record.pointee.d_name) { raw in
+                let bytes = raw.bindMemory(to: UInt8.self)
+                return Array(bytes.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)))
             }
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-            entries.append(entry(named: name, in: descriptor))
+            switch Int32(record.pointee.d_type) {
+            case Int32(DT_REG): entries.append(FileEntry(rawName: name, kind: .regular))
+            case Int32(DT_DIR): entries.append(FileEntry(rawName: name, kind: .folder))
+            case Int32(DT_FIFO): entries.append(FileEntry(rawName: name, kind: .fifo))
+            case Int32(DT_SOCK): entries.append(FileEntry(rawName: name, kind: .socket))
+            case Int32(DT_CHR): entries.append(FileEntry(rawName: name, kind: .characterDevice))
+            case Int32(DT_BLK): entries.append(FileEntry(rawName: name, kind: .blockDevice))
+            default:
+                var entry = FileEntry(rawName: name, kind: .other)
+                entry.describe(details(of: name, in: descriptor))
+                entries.append(entry)
+            }
             if entries.count % 10_000 == 0 { progress(entries.count) }
         }
         return .success(entries)
     }
 
-    static func entry(named name: [UInt8], in directory: Int32) -> FileEntry {
+    /// The entries with their sizes and modification times (and kinds checked again), from `lstat` and, for
+    /// links, `stat`. An entry gone in the meantime becomes `.other`.
+    public static func describe(_ entries: [FileEntry], in folder: FileSystemPath) -> [FileEntry] {
+        guard let directory = opendir(folder.cString) else { return entries }
+        defer { closedir(directory) }
+        let descriptor = dirfd(directory)
+        var described = entries
+        for index in described.indices where described[index].modified == nil {
+            described[index].describe(details(of: described[index].rawName, in: descriptor))
+        }
+        return described
+    }
+
+    /// What `lstat` (and `stat` for a link) says of one name in an open folder.
+    static func details(of name: [UInt8], in directory: Int32) -> FileDetails {
+        // A name holds no NUL (the folder gave it NUL-terminated), so it passes to C from the stack.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: name.count + 1) { cName in
+            _ = cName.initialize(from: name.lazy.map { CChar(bitPattern: $0) })
+            cName[name.count] = 0
+            return details(of: cName.baseAddress!, in: directory)
+        }
+    }
+
+    private static func details(of cName: UnsafePointer<CChar>, in directory: Int32) -> FileDetails {
         var info = stat()
-        let cName = name.map { CChar(bitPattern: $0) } + [0]
-        let found = fstatat(directory, cName, &info, AT_SYMLINK_NOFOLLOW)
-        guard found == 0 else { return FileEntry(rawName: name, kind: .other) }
+        guard fstatat(directory, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return FileDetails(kind: .other) }
         guard kind(of: info.st_mode) == .symbolicLink else {
-            return FileEntry(rawName: name, kind: kind(of: info.st_mode).fileKind, size: Int64(info.st_size),
-                             modified: Int64(info.st_mtim.tv_sec))
+            return FileDetails(kind: kind(of: info.st_mode).fileKind, size: Int64(info.st_size), modified: Int64(info.st_mtim.tv_sec))
         }
         // A link is described by what it points at, and by why it points at nothing.
         var target = stat()
-        let followed = fstatat(directory, cName, &target, 0)
-        if followed != 0 {
-            let kind: FileKind = errno == ELOOP ? .linkLoop : .danglingLink
-            return FileEntry(rawName: name, kind: kind, isSymbolicLink: true, modified: Int64(info.st_mtim.tv_sec))
+        if fstatat(directory, cName, &target, 0) != 0 {
+            return FileDetails(kind: errno == ELOOP ? .linkLoop : .danglingLink, isSymbolicLink: true, modified: Int64(info.st_mtim.tv_sec))
         }
-        return FileEntry(rawName: name, kind: kind(of: target.st_mode).fileKind, isSymbolicLink: true,
-                         size: Int64(target.st_size), modified: Int64(target.st_mtim.tv_sec))
+        return FileDetails(kind: kind(of: target.st_mode).fileKind, isSymbolicLink: true,
+                           size: Int64(target.st_size), modified: Int64(target.st_mtim.tv_sec))
     }
 
     /// Reads at most the first `AttachmentType.signatureLength` bytes of a regular file to tell its type.
     /// Opens with O_NONBLOCK (a FIFO swapped in cannot hang the read) and O_NOFOLLOW unless the entry is a
     /// link the user sees as one; `fstat` on the open file decides, not the earlier listing.
     public static func inspect(_ path: FileSystemPath, isSymbolicLink: Bool, limits: AttachmentLimits) -> Verdict {
+        examine(path, isSymbolicLink: isSymbolicLink, limits: limits).verdict
+    }
+
+    /// `inspect`, with the size of the file as opened (the listing may not have it yet).
+    public static func examine(_ path: FileSystemPath, isSymbolicLink: Bool, limits: AttachmentLimits) -> (verdict: Verdict, size: Int64?) {
         var flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         if !isSymbolicLink { flags |= O_NOFOLLOW }
         let descriptor = open(path.cString, flags)
         guard descriptor >= 0 else {
-            return errno == ELOOP ? .refused(.notRegular(.linkLoop)) : .refused(.unreadable(errno: errno))
+            return (errno == ELOOP ? .refused(.notRegular(.linkLoop)) : .refused(.unreadable(errno: errno)), nil)
         }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { return .refused(.unreadable(errno: errno)) }
+        guard fstat(descriptor, &info) == 0 else { return (.refused(.unreadable(errno: errno)), nil) }
         let fileKind = kind(of: info.st_mode).fileKind
-        guard fileKind == .regular else { return .refused(.notRegular(fileKind)) }
+        guard fileKind == .regular else { return (.refused(.notRegular(fileKind)), nil) }
         let size = Int64(info.st_size)
-        if size > limits.maxFileBytes { return .refused(.tooLarge(size: size, limit: limits.maxFileBytes)) }
-        if size == 0 { return .refused(.empty) }
+        if size > limits.maxFileBytes { return (.refused(.tooLarge(size: size, limit: limits.maxFileBytes)), size) }
+        if size == 0 { return (.refused(.empty), size) }
         var head = [UInt8](repeating: 0, count: AttachmentType.signatureLength)
         let count = pread(descriptor, &head, head.count, 0)
-        guard count >= 0 else { return .refused(.unreadable(errno: errno)) }
-        guard let type = AttachmentType.detect(prefix: head.prefix(count)) else { return .refused(.wrongType) }
-        return .accepted(type)
+        guard count >= 0 else { return (.refused(.unreadable(errno: errno)), size) }
+        guard let type = AttachmentType.detect(prefix: head.prefix(count)) else { return (.refused(.wrongType), size) }
+        return (.accepted(type), size)
     }
 
     private enum ModeKind {

@@ -16,9 +16,12 @@ public struct FilePicker: Program {
     public enum Message: InputMessage {
         case input(InputEvent)
         case listingProgress(generation: Int, count: Int)
+        /// The names, shown at once.
         case listed(generation: Int, FolderListing)
+        /// The same entries with sizes and times, and every sort order.
+        case described(generation: Int, FolderListing)
         case listingFailed(generation: Int, FolderError)
-        case inspected(generation: Int, [Int: Verdict])
+        case inspected(generation: Int, [Int: Verdict], sizes: [Int: Int64])
     }
 
     public enum Outcome: Sendable, Hashable {
@@ -35,6 +38,8 @@ public struct FilePicker: Program {
     public private(set) var entries: [FileEntry] = []
     public private(set) var verdicts: [Verdict] = []
     private var orders: [SortOrder: [Int]] = [:]
+    private var names = TextSearch.Index([])
+    private var hidden: [Bool] = []
     private var inspecting: Set<Int> = []
     public private(set) var list = ListSelection()
     public private(set) var sortOrder = SortOrder.name
@@ -72,19 +77,30 @@ public struct FilePicker: Program {
             guard generation == self.generation else { return [] }
             loadingCount = nil
             entries = listing.entries
-            shownFor = nil
             orders = listing.orders
+            names = listing.names
+            hidden = entries.map(\.isHidden)
             verdicts = entries.map { $0.initialVerdict(limits: limits) }
             inspecting = []
             list = ListSelection()
             list.viewportHeight = listHeight
             refilter()
+        case .described(let generation, let listing):
+            guard generation == self.generation, listing.entries.count == entries.count else { return [] }
+            entries = listing.entries
+            orders = listing.orders
+            // What is already inspected stays; the rest learns what its size alone decides.
+            for index in verdicts.indices where verdicts[index] == .pending {
+                verdicts[index] = entries[index].initialVerdict(limits: limits)
+            }
+            refilter()
         case .listingFailed(let generation, let error):
             guard generation == self.generation else { return [] }
             loadingCount = nil
             folderError = error
-        case .inspected(let generation, let results):
+        case .inspected(let generation, let results, let sizes):
             guard generation == self.generation else { return [] }
+            for (index, size) in sizes where entries.indices.contains(index) { entries[index].size = size }
             for (index, verdict) in results where verdicts.indices.contains(index) {
                 verdicts[index] = verdict
                 inspecting.remove(index)
@@ -173,7 +189,7 @@ public struct FilePicker: Program {
             return
         }
         if case .accepted(let type) = verdicts[index] {
-            outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size, type: type)])
+            outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size ?? 0, type: type)])
         } else {
             notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
         }
@@ -192,27 +208,19 @@ public struct FilePicker: Program {
                 notice = strings("error.too_many_attachments", ["limit": String(limits.maxFilesPerMessage)])
                 return
             }
-            picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size, type: type))
+            picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size ?? 0, type: type))
         case .refused, .notApplicable, .pending:
             notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
         }
         _ = list.handle(.down)
     }
 
-    /// The filter (and settings) the shown rows were chosen by: a longer filter only narrows them.
-    private var shownFor: (filter: String, sort: SortOrder, hidden: Bool)?
-
     private mutating func refilter() {
-        let filter = list.filter.lowercased()
-        let needle = Array(filter.utf8)
-        let entries = self.entries
-        let showsHidden = self.showsHidden
-        let narrowing = shownFor.map { !$0.filter.isEmpty && filter.hasPrefix($0.filter) && $0.sort == sortOrder && $0.hidden == showsHidden } ?? false
-        let order = narrowing ? list.visible : (orders[sortOrder] ?? Array(entries.indices))
-        list.applyFilter(order: order) { index in
-            (showsHidden || !entries[index].isHidden) && TextSearch.contains(entries[index].foldedName, needle)
+        let matches = names.matches(Array(list.filter.lowercased().utf8))
+        let hidden = showsHidden ? nil : self.hidden
+        list.applyFilter(order: orders[sortOrder] ?? orders[.name] ?? Array(entries.indices)) { index in
+            matches[index] && hidden?[index] != true
         }
-        shownFor = (filter, sortOrder, showsHidden)
     }
 
     private mutating func open(_ target: FileSystemPath) -> Effect<Message> {
@@ -222,6 +230,8 @@ public struct FilePicker: Program {
         entries = []
         verdicts = []
         orders = [:]
+        names = TextSearch.Index([])
+        hidden = []
         inspecting = []
         folderError = nil
         loadingCount = 0
@@ -231,7 +241,9 @@ public struct FilePicker: Program {
             await BlockingWork.run {
                 switch FileInspector.list(target, progress: { post(.listingProgress(generation: generation, count: $0)) }) {
                 case .success(let entries):
-                    post(.listed(generation: generation, FolderListing(folder: target, entries: entries)))
+                    let listing = FolderListing(folder: target, entries: entries)
+                    post(.listed(generation: generation, listing))
+                    post(.described(generation: generation, listing.described(FileInspector.describe(entries, in: target))))
                 case .failure(let error):
                     post(.listingFailed(generation: generation, error))
                 }
@@ -251,10 +263,13 @@ public struct FilePicker: Program {
         return .run {
             await BlockingWork.run {
                 var results: [Int: Verdict] = [:]
+                var sizes: [Int: Int64] = [:]
                 for (index, path, isLink) in jobs {
-                    results[index] = FileInspector.inspect(path, isSymbolicLink: isLink, limits: limits)
+                    let (verdict, size) = FileInspector.examine(path, isSymbolicLink: isLink, limits: limits)
+                    results[index] = verdict
+                    sizes[index] = size
                 }
-                return .inspected(generation: generation, results)
+                return .inspected(generation: generation, results, sizes: sizes)
             }
         }
     }
@@ -365,8 +380,8 @@ public struct FilePicker: Program {
         }
         let text = mark + " " + flag + " "
             + pad(TextLayout.truncate(name, toWidth: columns.nameWidth, ellipsis: true), columns.nameWidth) + " "
-            + pad(entry.kind == .regular ? FileSize(strings: strings).text(entry.size) : "", columns.sizeWidth, right: true) + "  "
-            + pad(timestamp(entry.modified), columns.modifiedWidth) + "  "
+            + pad(entry.kind == .regular ? entry.size.map(FileSize(strings: strings).text) ?? "" : "", columns.sizeWidth, right: true) + "  "
+            + pad(entry.modified.map(timestamp) ?? "", columns.modifiedWidth) + "  "
             + TextLayout.truncate(typeText(index), toWidth: columns.typeWidth, ellipsis: true)
         return (text, style)
     }
