@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Pure domain values shared by the server and every client. No I/O.
@@ -161,7 +162,10 @@ let package = Package(
         // The benchmarks of docs/benchmarks.md: swift run -c release portti-bench
         .executableTarget(
             name: "portti-bench",
-            dependencies: ["ApplicantApp", "TerminalUI", "PorttiLocalization", "portti"],
+            dependencies: [
+                "ApplicantApp", "TerminalUI", "PorttiLocalization", "PortalClient", "portti",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "Sources/PorttiBenchmarks",
             swiftSettings: strict
         ),

@@ -23,6 +23,15 @@ public enum LocalFile {
         return Digest(size: size, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
     }
 
+    /// The size of a readable regular file, from the open file.
+    public static func size(path: String) throws -> Int64 {
+        let handle = try openRegularFile(path)
+        defer { try? handle.close() }
+        var info = stat()
+        guard fstat(handle.fileDescriptor, &info) == 0 else { throw CocoaError(.fileReadUnknown) }
+        return Int64(info.st_size)
+    }
+
     /// Opens `path` for reading only if it is a regular file; a FIFO or device is never opened (it could block).
     static func openRegularFile(_ path: String) throws -> FileHandle {
         var info = stat()

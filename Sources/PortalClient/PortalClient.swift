@@ -149,18 +149,15 @@ public final class PortalClient: Sendable {
 
     /// Uploads a file from disk in constant memory, reporting bytes sent of the total. When `expectedSHA256` is
     /// given (the digest when the file was attached), a file that changed or vanished since is refused with
-    /// `fileChanged` before and after the upload. Repeats with the same key are recorded once by the portal.
+    /// `fileChanged`: its size is checked before and while it streams, and its content by the digest the portal
+    /// answers (the file is read once, not hashed here first). Repeats with the same key are recorded once.
     public func upload(
         fileAt path: String, name: String, expectedSHA256: String?, idempotencyKey: String,
         progress: @escaping @Sendable (_ sent: Int64, _ total: Int64) -> Void = { _, _ in }
     ) async throws(ClientError) -> Attachment {
         let size: Int64
         do {
-            let digest = try LocalFile.digest(path: path)
-            if let expectedSHA256, digest.sha256 != expectedSHA256 { throw ClientError.fileChanged(path: path) }
-            size = digest.size
-        } catch let error as ClientError {
-            throw error
+            size = try LocalFile.size(path: path)
         } catch {
             throw expectedSHA256 == nil ? .fileUnreadable(path: path) : .fileChanged(path: path)
         }

@@ -39,6 +39,9 @@ struct AuthenticationMiddleware: ServerMiddleware {
     let store: any PortalStore
     let idleTimeout: TimeInterval
     let clock: @Sendable () -> Date
+    /// The expiry is written only when it moves this much (a minute, less for short timeouts): a busy
+    /// applicant's requests then read the session and wait for no write.
+    var minimumSlide: TimeInterval { min(60, idleTimeout / 10) }
 
     func intercept(
         _ request: HTTPRequest, body: HTTPBody?, metadata: ServerRequestMetadata, operationID: String,
@@ -51,7 +54,7 @@ struct AuthenticationMiddleware: ServerMiddleware {
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         let tokenHash = SessionToken.hash(token)
         let now = clock()
-        switch try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now + idleTimeout) {
+        switch try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now + idleTimeout, minimumSlide: minimumSlide) {
         case .live(let applicant):
             return try await SignedIn.$applicant.withValue(applicant) {
                 try await SignedIn.$tokenHash.withValue(tokenHash) { try await next(request, body, metadata) }

@@ -25,6 +25,8 @@ public struct PortalConfiguration: Sendable {
     public var sessionMaxLifetime: TimeInterval = 12 * 60 * 60
     /// Password checks under way at once; more sign-ins are asked to wait a second.
     public var maxPasswordChecksUnderWay: Int = 64
+    /// Uploads read at once; more wait their turn without being read (see `AdmissionGate`).
+    public var maxUploadsUnderWay: Int = 16
     public var bcryptCost: UInt8 = 12
     /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
     public var freeSignInAttempts: Int = 5

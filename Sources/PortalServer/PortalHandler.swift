@@ -14,6 +14,7 @@ struct PortalHandler: APIProtocol {
     let feed: NotificationFeed
     let throttle: SignInThrottle
     let passwordChecks: PasswordChecks
+    let uploads: AdmissionGate
     let clock: @Sendable () -> Date
     let logger: Logger
     /// A real hash to check against when the user name is unknown, so timing does not reveal which names exist.
@@ -98,7 +99,8 @@ struct PortalHandler: APIProtocol {
         if case .known(let length) = body.length, length > maxBytes {
             throw PortalError(.attachmentTooLarge, limit: maxBytes)
         }
-        let stored = try await vault.receive(body, maxBytes: maxBytes)
+        let vault = self.vault
+        let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
         let attachment = try await store.recordAttachment(NewAttachment(
             applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
             size: stored.size, sha256: stored.sha256, type: stored.type, now: clock()))
@@ -213,7 +215,7 @@ struct PortalHandler: APIProtocol {
                 do {
                     // A stream lasts only as long as its session: signing out or expiring ends it.
                     let now = clock()
-                    guard case .live = try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now)
+                    guard case .live = try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now, minimumSlide: 60)
                     else { break }
                     for notification in try await store.notifications(applicantID: applicant.id, after: cursor) {
                         let data = try String(decoding: JSONEncoder.portal.encode(

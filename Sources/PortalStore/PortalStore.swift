@@ -12,9 +12,10 @@ public protocol PortalStore: Sendable {
     func passwordHash(username: String) async throws -> (Applicant, String)?
     /// A session that expires at `expiresAt` unless used, and at `notAfter` however much it is used.
     func createSession(tokenHash: String, applicantID: String, expiresAt: Date, notAfter: Date, now: Date) async throws
-    /// The session's applicant if it is live at `now`; a live session's expiry slides to `slidingExpiry`
-    /// (never past its `notAfter`).
-    func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup
+    /// The session's applicant if it is live at `now`. A live session's expiry slides to `slidingExpiry` (never
+    /// past its `notAfter`) when that moves it by `minimumSlide` seconds or more: with a minute, most requests
+    /// only read, and a session may end up to a minute before its idle timeout.
+    func useSession(tokenHash: String, now: Date, slidingExpiry: Date, minimumSlide: TimeInterval) async throws -> SessionLookup
     func deleteSession(tokenHash: String) async throws
 
     // MARK: Applications

@@ -58,18 +58,24 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
-    public func useSession(tokenHash: String, now: Date, slidingExpiry: Date) async throws -> SessionLookup {
-        try await database.write { db in
-            guard var session = try SessionRow.fetchOne(db, key: tokenHash) else { return .unknown }
-            guard session.expiresAt > now else { return .expired }
-            guard let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return .unknown }
-            let slid = min(slidingExpiry, session.notAfter)
-            if slid > session.expiresAt {
-                session.expiresAt = slid
-                try session.update(db)
-            }
-            return .live(applicant.applicant)
+    public func useSession(tokenHash: String, now: Date, slidingExpiry: Date, minimumSlide: TimeInterval) async throws -> SessionLookup {
+        // A read first: readers run side by side, while every write waits for the one writer and its fsync.
+        let found = try await database.read { db -> (SessionRow, Applicant)? in
+            guard let session = try SessionRow.fetchOne(db, key: tokenHash),
+                  let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return nil }
+            return (session, applicant.applicant)
         }
+        guard let (session, applicant) = found else { return .unknown }
+        guard session.expiresAt > now else { return .expired }
+        let slid = min(slidingExpiry, session.notAfter)
+        if slid.timeIntervalSince(session.expiresAt) >= max(minimumSlide, .leastNonzeroMagnitude) {
+            try await database.write { db in
+                // Only ever later: another request may have slid it further meanwhile.
+                _ = try SessionRow.filter(key: tokenHash).filter(Column("expiresAt") < slid)
+                    .updateAll(db, Column("expiresAt").set(to: slid))
+            }
+        }
+        return .live(applicant)
     }
 
     public func deleteSession(tokenHash: String) async throws {

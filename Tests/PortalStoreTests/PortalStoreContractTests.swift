@@ -58,16 +58,34 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         try await withStore(kind) { store, _ in
             let (aino, _) = try await applicantWithApplication(store, "aino")
             try await store.createSession(tokenHash: "t1", applicantID: aino.id, expiresAt: start + 60, notAfter: start + 95, now: start)
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 30, slidingExpiry: start + 90) == .live(aino))
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 30, slidingExpiry: start + 90, minimumSlide: 0) == .live(aino))
             // Slid to start + 90 by the use above.
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 80, slidingExpiry: start + 80) == .live(aino))
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 89, slidingExpiry: start + 200) == .live(aino))
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 80, slidingExpiry: start + 80, minimumSlide: 0) == .live(aino))
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 89, slidingExpiry: start + 200, minimumSlide: 0) == .live(aino))
             // However busy, it ends at its notAfter.
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 96, slidingExpiry: start + 300) == .expired)
-            #expect(try await store.useSession(tokenHash: "t1", now: start + 97, slidingExpiry: start + 300) == .expired)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 96, slidingExpiry: start + 300, minimumSlide: 0) == .expired)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 97, slidingExpiry: start + 300, minimumSlide: 0) == .expired)
             try await store.createSession(tokenHash: "t2", applicantID: aino.id, expiresAt: start + 60, notAfter: start + 60, now: start)
             try await store.deleteSession(tokenHash: "t2")
-            #expect(try await store.useSession(tokenHash: "t2", now: start, slidingExpiry: start) == .unknown)
+            #expect(try await store.useSession(tokenHash: "t2", now: start, slidingExpiry: start, minimumSlide: 0) == .unknown)
+        }
+    }
+
+    /// A slide shorter than `minimumSlide` is not written (the request only reads); a longer one is.
+    @Test(arguments: StoreKind.allCases)
+    func sessions_slideOnlyByTheMinimumStep(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, _) = try await applicantWithApplication(store, "aino")
+            try await store.createSession(tokenHash: "t1", applicantID: aino.id, expiresAt: start + 600, notAfter: start + 10_000, now: start)
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 30, slidingExpiry: start + 630, minimumSlide: 60) == .live(aino))
+            // Not slid by 30 s: it still ends at start + 600.
+            #expect(try await store.useSession(tokenHash: "t1", now: start + 601, slidingExpiry: start + 601, minimumSlide: 60) == .expired)
+            try await store.createSession(tokenHash: "t2", applicantID: aino.id, expiresAt: start + 600, notAfter: start + 10_000, now: start)
+            #expect(try await store.useSession(tokenHash: "t2", now: start + 90, slidingExpiry: start + 690, minimumSlide: 60) == .live(aino))
+            // Slid by 90 s: live past start + 600, and a slide never moves it back.
+            #expect(try await store.useSession(tokenHash: "t2", now: start + 650, slidingExpiry: start + 650, minimumSlide: 0) == .live(aino))
+            #expect(try await store.useSession(tokenHash: "t2", now: start + 689, slidingExpiry: start + 689, minimumSlide: 0) == .live(aino))
+            #expect(try await store.useSession(tokenHash: "t2", now: start + 691, slidingExpiry: start + 691, minimumSlide: 0) == .expired)
         }
     }
 
