@@ -17,11 +17,35 @@ public enum ScreenTimings {
         }
     }
 
+    /// Notifications numbered 0..<count, newest first, every third unread.
+    static func notifications(_ count: Int) -> [PortalNotification] {
+        let date = Date(timeIntervalSince1970: 1_790_000_000)
+        return (0..<count).map { index in
+            let createdAt: Date = date.addingTimeInterval(-3_600 * Double(index))
+            let readAt: Date? = index % 3 == 0 ? nil : date
+            return PortalNotification(
+                id: "notification_\(index)", sequence: Int64(count - index), kind: PortalNotification.Kind.allCases[index % 3],
+                applicationID: "application_\(index % 7)", subjectID: "request_\(index)", createdAt: createdAt, readAt: readAt)
+        }
+    }
+
     /// The time of each key press (Down, then Up at the end) followed by drawing an 80x24 frame.
     public static func listKeyPresses(rows: Int, presses: Int) -> [Duration] {
         let context = ViewContext(language: .finnish)
         var screen = ApplicationsScreen(purpose: .browse)
         screen.show(.loaded(applications(rows), offlineSince: nil), context: context)
+        return keyPresses(presses, on: &screen, context: context)
+    }
+
+    /// The same on the notifications screen.
+    public static func notificationKeyPresses(rows: Int, presses: Int) -> [Duration] {
+        let context = ViewContext(language: .finnish)
+        var screen = NotificationsScreen()
+        screen.show(.loaded(notifications(rows), offlineSince: nil))
+        return keyPresses(presses, on: &screen, context: context)
+    }
+
+    private static func keyPresses(_ presses: Int, on screen: inout some AppScreen, context: ViewContext) -> [Duration] {
         _ = screen.handle(.resize(width: 80, height: 22))
         var times: [Duration] = []
         let clock = ContinuousClock()

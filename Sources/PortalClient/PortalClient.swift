@@ -66,7 +66,7 @@ public final class PortalClient: Sendable {
         faults: [any ClientMiddleware]
     ) -> Client {
         Client(
-            serverURL: portalURL.appending(path: portalAPIBasePath),
+            serverURL: portalURL.appending(path: portalAPIBasePath), configuration: .portal,
             transport: AsyncHTTPClientTransport(configuration: .init(client: httpClient, timeout: .init(timeout))),
             middlewares: [BearerMiddleware(session: session), ReplySizeLimit(maxBytes: maxBody)] + faults)
     }

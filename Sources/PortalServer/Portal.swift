@@ -73,7 +73,7 @@ public func buildPortal(
     router.add(middleware: RouteProblemMiddleware(
         maxBufferedBody: configuration.maxJSONBodyBytes, streamingPaths: [portalAPIBasePath + "/attachments"]))
     try handler.registerHandlers(
-        on: router, serverURL: URL(string: portalAPIBasePath)!,
+        on: router, serverURL: URL(string: portalAPIBasePath)!, configuration: .portal,
         middlewares: [
             ProblemMiddleware(logger: logger),
             AuthenticationMiddleware(store: store, idleTimeout: configuration.sessionIdleTimeout, clock: clock),

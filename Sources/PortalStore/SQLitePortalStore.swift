@@ -60,12 +60,17 @@ public final class SQLitePortalStore: PortalStore {
 
     public func useSession(tokenHash: String, now: Date, slidingExpiry: Date, minimumSlide: TimeInterval) async throws -> SessionLookup {
         // A read first: readers run side by side, while every write waits for the one writer and its fsync.
-        let found = try await database.read { db -> (SessionRow, Applicant)? in
-            guard let session = try SessionRow.fetchOne(db, key: tokenHash),
-                  let applicant = try ApplicantRow.fetchOne(db, key: session.applicantID) else { return nil }
-            return (session, applicant.applicant)
+        // Every authenticated request comes here: one cached statement, read by column, no Codable decoding.
+        let found = try await database.read { db -> (expiresAt: Date, notAfter: Date, applicant: Applicant)? in
+            let statement = try db.cachedStatement(sql: """
+                SELECT session.expiresAt, session.notAfter, applicant.id, applicant.username, applicant.displayName
+                FROM session JOIN applicant ON applicant.id = session.applicantID WHERE session.tokenHash = ?
+                """)
+            guard let row = try Row.fetchOne(statement, arguments: [tokenHash]) else { return nil }
+            return (row[0], row[1], Applicant(id: row[2], username: row[3], displayName: row[4]))
         }
-        guard let (session, applicant) = found else { return .unknown }
+        guard let (expiresAt, notAfter, applicant) = found else { return .unknown }
+        let session = (expiresAt: expiresAt, notAfter: notAfter)
         guard session.expiresAt > now else { return .expired }
         let slid = min(slidingExpiry, session.notAfter)
         if slid.timeIntervalSince(session.expiresAt) >= max(minimumSlide, .leastNonzeroMagnitude) {
