@@ -7,6 +7,7 @@ extension Portti {
     /// Creates the demo data set.
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Create the demo applicant, with applications in every state, in the portal's data folder.")
 
         @OptionGroup var context: OfficerContext

@@ -9,6 +9,7 @@ extension Portti {
     /// The case officer's side, working on the portal's data folder directly.
     struct Officer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "officer",
             abstract: "The case officer's tools: accounts, applications, requests, incoming messages, decisions.",
             subcommands: [
                 CreateApplicant.self, CreateApplication.self, Applications.self, SetStatus.self, Request.self,
@@ -64,6 +65,7 @@ struct OfficerContext: ParsableArguments {
 extension Portti.Officer {
     struct CreateApplicant: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create-applicant",
             abstract: "Create an applicant account. The password is read from --password-file or typed.")
 
         @OptionGroup var context: OfficerContext
@@ -109,7 +111,8 @@ extension Portti.Officer {
     }
 
     struct CreateApplication: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "File an application for an applicant.")
+        static let configuration = CommandConfiguration(
+            commandName: "create-application", abstract: "File an application for an applicant.")
 
         @OptionGroup var context: OfficerContext
         @Option(help: "The applicant's user name.") var username: String
@@ -133,7 +136,8 @@ extension Portti.Officer {
     }
 
     struct Applications: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List an applicant's applications.")
+        static let configuration = CommandConfiguration(
+            commandName: "applications", abstract: "List an applicant's applications.")
 
         @OptionGroup var context: OfficerContext
         @Option(help: "The applicant's user name.") var username: String
@@ -155,7 +159,8 @@ extension Portti.Officer {
     }
 
     struct SetStatus: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Move an application to another status.")
+        static let configuration = CommandConfiguration(
+            commandName: "set-status", abstract: "Move an application to another status.")
 
         @OptionGroup var context: OfficerContext
         @Argument(help: "The application's id.") var application: String
@@ -183,6 +188,7 @@ extension Portti.Officer {
 
     struct Request: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "request",
             abstract: "Send a request for additional information; the applicant is notified.")
 
         @OptionGroup var context: OfficerContext
@@ -209,7 +215,8 @@ extension Portti.Officer {
     }
 
     struct ExtendDeadline: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Extend the deadline of a request.")
+        static let configuration = CommandConfiguration(
+            commandName: "extend-deadline", abstract: "Extend the deadline of a request.")
 
         @OptionGroup var context: OfficerContext
         @Argument(help: "The request's id.") var request: String
@@ -234,6 +241,7 @@ extension Portti.Officer {
 
     struct Messages: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "messages",
             abstract: "List incoming messages, oldest first: the order they are handled in.")
 
         @OptionGroup var context: OfficerContext
@@ -255,6 +263,7 @@ extension Portti.Officer {
 
     struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "decide",
             abstract: "Record a decision on an application; the applicant is notified.")
 
         @OptionGroup var context: OfficerContext

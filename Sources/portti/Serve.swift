@@ -9,7 +9,7 @@ import PorttiModel
 extension Portti {
     /// Runs the portal server.
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the portal server.")
+        static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the portal server.")
 
         @OptionGroup var common: CommonOptions
         @OptionGroup var data: PortalDataOptions

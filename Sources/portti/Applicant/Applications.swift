@@ -8,7 +8,8 @@ import PorttiModel
 extension Portti {
     /// Lists the applications with their status.
     struct Applications: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List your applications and their status.")
+        static let configuration = CommandConfiguration(
+            commandName: "applications", abstract: "List your applications and their status.")
 
         @OptionGroup var options: ApplicantOptions
 
@@ -76,6 +77,7 @@ extension Portti {
     /// The requests for additional information of an application.
     struct Requests: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "requests",
             abstract: "List the requests for additional information of an application, with their deadlines.")
 
         @OptionGroup var options: ApplicantOptions

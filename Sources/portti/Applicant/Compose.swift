@@ -79,6 +79,7 @@ extension Portti {
     /// Responds to a request for additional information.
     struct Reply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reply",
             abstract: "Respond to a request for additional information: a message and attachments; prints the receipt.")
 
         @OptionGroup var options: ApplicantOptions
@@ -95,6 +96,7 @@ extension Portti {
     /// Sends additional information about an application without a request.
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "send",
             abstract: "Send additional information about an application without a request; prints the receipt.")
 
         @OptionGroup var options: ApplicantOptions
@@ -111,6 +113,7 @@ extension Portti {
     /// What was sent and not yet confirmed by the portal.
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "outbox",
             abstract: "Show messages not yet confirmed by the portal (every command first tries to send them).",
             discussion: "A refused message stays listed until discarded; its text is kept as a draft (see `portti drafts`).")
 
@@ -146,6 +149,7 @@ extension Portti {
     /// Messages being written and not yet sent.
     struct Drafts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "drafts",
             abstract: "List unsent drafts (kept until sent); --show prints one, --discard removes one.")
 
         @OptionGroup var options: ApplicantOptions

@@ -45,6 +45,7 @@ extension Portti {
     /// The receipts kept on this machine: the proof of what was sent and when.
     struct Receipts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "receipts",
             abstract: "List the confirmations of receipt kept for everything you sent; --export writes them to a file.")
 
         @OptionGroup var options: ApplicantOptions

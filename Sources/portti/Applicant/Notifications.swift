@@ -7,6 +7,7 @@ extension Portti {
     /// The notifications: requests sent, decisions made, confirmations of receipt.
     struct Notifications: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "notifications",
             abstract: "List your notifications, mark one read (--read), or follow new ones as they come (--follow).")
 
         @OptionGroup var options: ApplicantOptions
