@@ -410,7 +410,10 @@ if wanted("tui") {
 
 let machine = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
     .first { $0.hasPrefix("model name") }.map { $0.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "?"
-print("Portti benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(machine ?? "?"), \(ProcessInfo.processInfo.physicalMemory / (1 << 30)) GiB")
+// Start-up time and resident memory depend much on how the Swift runtime and Foundation are linked.
+let linking = run(["ldd", portti]).output.contains("libswiftCore") ? "Swift runtime linked dynamically"
+    : "Swift runtime linked statically (--static-swift-stdlib)"
+print("Portti benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(machine ?? "?"), \(ProcessInfo.processInfo.physicalMemory / (1 << 30)) GiB; \(linking)")
 print("")
 print("| what | measured | comparison (same run) | target | verdict |")
 print("|---|---|---|---|---|")
