@@ -95,7 +95,7 @@ public enum ClientError: Error, Sendable, Equatable {
         case .notFound: self = .notFound
         case .requestAlreadyAnswered: self = .requestAlreadyAnswered
         case .requestOverdue: self = .requestOverdue
-        case .attachmentTypeRefused, .attachmentTooLarge, .attachmentEmpty, .tooManyAttachments:
+        case .attachmentTypeRefused, .attachmentTooLarge, .attachmentEmpty, .tooManyAttachments, .tooManyUnsentAttachments:
             self = .attachmentRefused(code, limit: limit)
         case .internalError: self = .serverError
         case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused:

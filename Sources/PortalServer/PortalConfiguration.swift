@@ -27,6 +27,9 @@ public struct PortalConfiguration: Sendable {
     public var maxPasswordChecksUnderWay: Int = 64
     /// Uploads read at once; more wait their turn without being read (see `AdmissionGate`).
     public var maxUploadsUnderWay: Int = 16
+    /// Files an applicant may upload within a day without sending them in a message (more are refused).
+    public var maxUnsentAttachmentsPerDay: Int = Self.defaultMaxUnsentAttachmentsPerDay
+    public static let defaultMaxUnsentAttachmentsPerDay = 50
     public var bcryptCost: UInt8 = 12
     /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
     public var freeSignInAttempts: Int = 5

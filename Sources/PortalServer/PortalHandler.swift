@@ -99,6 +99,10 @@ struct PortalHandler: APIProtocol {
         if case .known(let length) = body.length, length > maxBytes {
             throw PortalError(.attachmentTooLarge, limit: maxBytes)
         }
+        // Checked before a byte is read; uploads under way at the same moment may pass it together.
+        let quota = configuration.maxUnsentAttachmentsPerDay
+        guard try await store.mayUpload(applicantID: applicant.id, idempotencyKey: key, since: clock() - 86_400, limit: quota)
+        else { throw PortalError(.tooManyUnsentAttachments, limit: Int64(quota)) }
         let vault = self.vault
         let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
         let attachment = try await store.recordAttachment(NewAttachment(

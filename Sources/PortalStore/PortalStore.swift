@@ -35,6 +35,9 @@ public protocol PortalStore: Sendable {
     // MARK: Attachments and messages
     /// Records an uploaded file; a repeat with the same key and content returns the first record.
     func recordAttachment(_ upload: NewAttachment) async throws -> Attachment
+    /// Whether the applicant may upload another file: a repeat of an upload (the same key) always may; a new
+    /// one only while fewer than `limit` files uploaded since `since` are in no message.
+    func mayUpload(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> Bool
     /// Receives a message and returns its receipt; a repeat with the same key and content returns the first.
     func receiveMessage(_ message: NewMessage) async throws -> Receipt
     func receipt(number: String, applicantID: String) async throws -> Receipt?

@@ -196,6 +196,19 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
+    public func mayUpload(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> Bool {
+        try await database.read { db in
+            if try IdempotencyRow.filter(Column("applicantID") == applicantID && Column("key") == idempotencyKey)
+                .fetchCount(db) > 0 { return true }
+            let unsent = try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM attachment
+                WHERE applicantID = ? AND uploadedAt >= ?
+                  AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
+                """, arguments: [applicantID, since]) ?? 0
+            return unsent < limit
+        }
+    }
+
     public func receiveMessage(_ message: NewMessage) async throws -> Receipt {
         try await database.write { db in
             // A repeat is answered with the first receipt before any rule is checked again: the request

@@ -101,6 +101,9 @@ enum SQLiteSchema {
                 t.primaryKey(["applicantID", "key"])
             }
         }
+        migrator.registerMigration("v2: which attachments are in a message, for the quota of unsent ones") { db in
+            try db.create(index: "messageFile_attachmentID", on: "messageFile", columns: ["attachmentID"])
+        }
         return migrator
     }
 }

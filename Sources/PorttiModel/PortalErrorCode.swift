@@ -12,6 +12,8 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case attachmentTooLarge = "attachment_too_large"
     case attachmentEmpty = "attachment_empty"
     case tooManyAttachments = "too_many_attachments"
+    /// Too many files uploaded and not sent in a message within a day: the portal's disk is not a free store.
+    case tooManyUnsentAttachments = "too_many_unsent_attachments"
     case messageEmpty = "message_empty"
     case messageTooLong = "message_too_long"
     case idempotencyKeyMissing = "idempotency_key_missing"
@@ -25,7 +27,7 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
             return 400
         case .invalidCredentials, .unauthenticated, .sessionExpired: return 401
         case .notFound: return 404
-        case .requestAlreadyAnswered, .requestOverdue: return 409
+        case .requestAlreadyAnswered, .requestOverdue, .tooManyUnsentAttachments: return 409
         case .idempotencyKeyReused: return 422
         case .attachmentTooLarge, .messageTooLong: return 413
         case .attachmentTypeRefused: return 415

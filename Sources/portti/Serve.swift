@@ -28,6 +28,8 @@ extension Portti {
         var maxFileBytes: Int64 = AttachmentLimits().maxFileBytes
         @Option(help: "Most attachments in one message.")
         var maxFiles: Int = AttachmentLimits().maxFilesPerMessage
+        @Option(help: "Most attachments an applicant may upload within a day without sending them in a message.")
+        var maxUnsentFiles: Int = PortalConfiguration.defaultMaxUnsentAttachmentsPerDay
         @Option(help: "Days from the date a decision is served to the last day to appeal.")
         var appealDays = 30
         @Option(help: "Minutes a session lasts without use.")
@@ -44,8 +46,8 @@ extension Portti {
             guard (1...3650).contains(appealDays) else {
                 throw ValidationError(strings("serve.bad_number", ["option": "--appeal-days", "range": "1–3650"]))
             }
-            guard maxFileBytes > 0, maxFiles > 0 else {
-                throw ValidationError(strings("serve.bad_number", ["option": "--max-file-bytes/--max-files", "range": "≥ 1"]))
+            guard maxFileBytes > 0, maxFiles > 0, maxUnsentFiles > 0 else {
+                throw ValidationError(strings("serve.bad_number", ["option": "--max-file-bytes/--max-files/--max-unsent-files", "range": "≥ 1"]))
             }
         }
 
@@ -60,6 +62,7 @@ extension Portti {
             configuration.tlsKeyPath = tlsKey
             configuration.allowInsecure = allowInsecure
             configuration.attachmentLimits = AttachmentLimits(maxFileBytes: maxFileBytes, maxFilesPerMessage: maxFiles)
+            configuration.maxUnsentAttachmentsPerDay = maxUnsentFiles
             configuration.appealDays = appealDays
             configuration.sessionIdleTimeout = TimeInterval(sessionMinutes * 60)
 

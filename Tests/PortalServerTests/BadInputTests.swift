@@ -83,6 +83,28 @@ import Testing
         }
     }
 
+    /// Files uploaded and never sent are limited per day; the refusal comes before the body is read, a repeat of
+    /// an upload is still answered, and a day later uploads are taken again.
+    @Test func uploads_unsentBeyondTheDailyLimit_areRefused() async throws {
+        try await withPortal(adjust: {
+            $0.maxUnsentAttachmentsPerDay = 2
+            $0.sessionIdleTimeout = 90 * 86_400  // the session outlives the day the test skips
+            $0.sessionMaxLifetime = 90 * 86_400
+        }) { portal in
+            let world = try await Case.make(portal)
+            let client = world.applicant.client
+            let first = try await client.upload(Samples.pdf, name: "a.pdf", key: "a").created.body.json
+            _ = try await client.upload(Samples.pdf, name: "b.pdf", key: "b").created.body.json
+            let refused = try await client.upload(Samples.pdf, name: "c.pdf", key: "c")
+            guard case .default(let status, let problem) = refused else { Issue.record("accepted: \(refused)"); return }
+            #expect(status == 409)
+            #expect(problem.code == "too_many_unsent_attachments")
+            #expect(try await client.upload(Samples.pdf, name: "a.pdf", key: "a").created.body.json.id == first.id)
+            portal.clock.advance(by: 86_401)
+            _ = try await client.upload(Samples.pdf, name: "c.pdf", key: "c").created.body.json
+        }
+    }
+
     @Test func message_emptyOrTooLong_isRefused() async throws {
         try await withPortal(adjust: { $0.maxMessageCharacters = 10 }) { portal in
             let world = try await Case.make(portal)

@@ -89,6 +89,36 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         }
     }
 
+    /// Files uploaded and in no message count against the quota for a day; a repeat of an upload never does.
+    @Test(arguments: StoreKind.allCases)
+    func uploads_unsentOnesAreLimited_aRepeatIsNot(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let (bo, _) = try await applicantWithApplication(store, "bo")
+            func upload(_ key: String, at time: Date) async throws -> PorttiModel.Attachment {
+                try await store.recordAttachment(NewAttachment(
+                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: "ab", type: .pdf, now: time))
+            }
+            func may(_ key: String, at time: Date, _ who: Applicant? = nil) async throws -> Bool {
+                try await store.mayUpload(applicantID: (who ?? aino).id, idempotencyKey: key, since: time - 86_400, limit: 2)
+            }
+            let first = try await upload("u1", at: start)
+            _ = try await upload("u2", at: start + 60)
+            #expect(try await may("u3", at: start + 120) == false)
+            #expect(try await may("u2", at: start + 120))  // a repeat
+            #expect(try await may("u3", at: start + 120, bo))  // another applicant's own count
+            // Sent in a message, a file no longer counts.
+            _ = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "m1", target: .application(application.id), text: "x",
+                attachmentIDs: [first.id], now: start + 180))
+            #expect(try await may("u3", at: start + 200))
+            _ = try await upload("u3", at: start + 200)
+            #expect(try await may("u4", at: start + 300) == false)
+            // A day later the unsent ones from the start no longer count.
+            #expect(try await may("u4", at: start + 86_500))
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func applications_areSeenOnlyByTheirApplicant(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
