@@ -59,6 +59,10 @@ public func buildPortal(
     }
     let vault = try DocumentVault(folder: configuration.documentsFolder)
     await vault.removeAbandoned(olderThan: 3600)
+    // Swept before the server takes a request, so no upload of the same content can race the removal.
+    let forgotten = try await store.forgetUnsentAttachments(uploadedBefore: clock() - configuration.unsentAttachmentRetention)
+    for digest in forgotten { await vault.remove(sha256: digest) }
+    if !forgotten.isEmpty { logger.info("removed \(forgotten.count) files uploaded but never sent") }
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
         configuration: configuration, store: store, vault: vault, feed: feed,

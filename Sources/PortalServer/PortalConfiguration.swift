@@ -30,6 +30,8 @@ public struct PortalConfiguration: Sendable {
     /// Files an applicant may upload within a day without sending them in a message (more are refused).
     public var maxUnsentAttachmentsPerDay: Int = Self.defaultMaxUnsentAttachmentsPerDay
     public static let defaultMaxUnsentAttachmentsPerDay = 50
+    /// How long an uploaded file that was never sent in a message is kept (swept when the portal starts).
+    public var unsentAttachmentRetention: TimeInterval = 7 * 86_400
     public var bcryptCost: UInt8 = 12
     /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
     public var freeSignInAttempts: Int = 5

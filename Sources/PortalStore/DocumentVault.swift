@@ -107,6 +107,12 @@ public struct DocumentVault: Sendable {
     }
 
     /// Removes uploads that never finished (the portal stopped mid-upload), once they are clearly abandoned.
+    /// Removes a kept file, once nothing refers to its digest.
+    public func remove(sha256: String) async {
+        let location = self.location(sha256: sha256)
+        _ = try? await io { try FileManager.default.removeItem(at: location) }
+    }
+
     public func removeAbandoned(olderThan age: TimeInterval, now: Date = Date()) async {
         let incoming = self.incoming
         _ = try? await io {

@@ -38,6 +38,9 @@ public protocol PortalStore: Sendable {
     /// Whether the applicant may upload another file: a repeat of an upload (the same key) always may; a new
     /// one only while fewer than `limit` files uploaded since `since` are in no message.
     func mayUpload(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> Bool
+    /// Forgets the attachments uploaded before `date` that are in no message, with their idempotency keys;
+    /// answers the digests that no attachment or decision refers to any more, whose files may go.
+    func forgetUnsentAttachments(uploadedBefore date: Date) async throws -> [String]
     /// Receives a message and returns its receipt; a repeat with the same key and content returns the first.
     func receiveMessage(_ message: NewMessage) async throws -> Receipt
     func receipt(number: String, applicantID: String) async throws -> Receipt?

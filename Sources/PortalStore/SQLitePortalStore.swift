@@ -209,6 +209,26 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
+    public func forgetUnsentAttachments(uploadedBefore date: Date) async throws -> [String] {
+        try await database.write { db in
+            let unsent = try Row.fetchAll(db, sql: """
+                SELECT id, sha256 FROM attachment
+                WHERE uploadedAt < ? AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
+                """, arguments: [date])
+            guard !unsent.isEmpty else { return [] }
+            let ids: [String] = unsent.map { $0["id"] }
+            try IdempotencyRow.filter(ids.contains(Column("resultID"))).deleteAll(db)
+            try AttachmentRow.filter(ids.contains(Column("id"))).deleteAll(db)
+            return try Set(unsent.map { $0["sha256"] as String }).sorted().filter { digest in
+                let uses = try Int.fetchOne(db, sql: """
+                    SELECT (SELECT COUNT(*) FROM attachment WHERE sha256 = ?)
+                         + (SELECT COUNT(*) FROM decision WHERE documentSHA256 = ?)
+                    """, arguments: [digest, digest]) ?? 1
+                return uses == 0
+            }
+        }
+    }
+
     public func receiveMessage(_ message: NewMessage) async throws -> Receipt {
         try await database.write { db in
             // A repeat is answered with the first receipt before any rule is checked again: the request

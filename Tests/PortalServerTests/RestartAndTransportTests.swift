@@ -16,6 +16,41 @@ enum SQLitePortalStoreOpener {
 }
 
 @Suite struct RestartAndTransportTests {
+    /// Files uploaded and never sent are removed when the portal starts a week later; sent ones stay.
+    @Test func restart_aWeekLater_removesFilesThatWereNeverSent() async throws {
+        let first = try await TestPortal.start(adjust: { $0.sessionIdleTimeout = 30 * 86_400; $0.sessionMaxLifetime = 30 * 86_400 })
+        let world = try await Case.make(first)
+        let sent = try await world.applicant.client.upload(Samples.pdf, name: "sent.pdf").created.body.json
+        _ = try await world.applicant.client.respondToRequest(
+            path: .init(requestId: world.request.id), headers: .init(idempotencyKey: "answer"),
+            body: .json(.init(message: "Here it is.", attachmentIds: [sent.id]))
+        ).created.body.json
+        let unsent = try await world.applicant.client.upload(Samples.png, name: "never.png", key: "never").created.body.json
+        let vault = try DocumentVault(folder: first.configuration.documentsFolder)
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: unsent.sha256).path))
+        await first.stop()
+
+        // Six days on, everything is kept.
+        first.clock.advance(by: 6 * 86_400)
+        let second = try await TestPortal.start(folder: first.folder, clock: first.clock)
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: unsent.sha256).path))
+        await second.stop()
+
+        // Past a week, the file never sent is gone; the sent one, and the message, stay.
+        first.clock.advance(by: 2 * 86_400)
+        let third = try await TestPortal.start(folder: first.folder, clock: first.clock)
+        defer { third.removeData() }
+        #expect(!FileManager.default.fileExists(atPath: vault.location(sha256: unsent.sha256).path))
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: sent.sha256).path))
+        #expect(try await third.store.incomingMessages().count == 1)
+        // Its key is free again: the same upload now makes a new attachment.
+        let again = try await third.client(token: world.applicant.token)
+            .upload(Samples.png, name: "never.png", key: "never").created.body.json
+        #expect(again.id != unsent.id)
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: unsent.sha256).path))
+        await third.stop()
+    }
+
     @Test func restart_betweenMessageAndReadingItsReceipt_losesNothing() async throws {
         let first = try await TestPortal.start()
         let world = try await Case.make(first)

@@ -119,6 +119,35 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         }
     }
 
+    /// Old unsent attachments are forgotten; the digests answered are only those nothing refers to any more.
+    @Test(arguments: StoreKind.allCases)
+    func unsentAttachments_forgottenAfterTheirTime(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            func upload(_ key: String, _ digest: String, at time: Date) async throws -> PorttiModel.Attachment {
+                try await store.recordAttachment(NewAttachment(
+                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: digest, type: .pdf, now: time))
+            }
+            let sent = try await upload("sent", "aa", at: start)
+            _ = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "m", target: .application(application.id), text: "x",
+                attachmentIDs: [sent.id], now: start))
+            let old = try await upload("old", "bb", at: start)
+            _ = try await upload("old-same-as-sent", "aa", at: start)
+            _ = try await upload("old-same-as-decision", "dd", at: start)
+            try await store.recordDecision(applicationID: application.id, text: "Granted.", documentSHA256: "dd", now: start)
+            let recent = try await upload("recent", "cc", at: start + 7 * 86_400)
+
+            let removable = try await store.forgetUnsentAttachments(uploadedBefore: start + 86_400)
+            #expect(removable == ["bb"])
+            #expect(try await store.forgetUnsentAttachments(uploadedBefore: start + 86_400).isEmpty)
+            // The recent one is still there (a repeat answers it); the old one's key makes a new attachment.
+            #expect(try await upload("recent", "cc", at: start + 7 * 86_400) == recent)
+            #expect(try await upload("old", "bb", at: start + 8 * 86_400).id != old.id)
+            #expect(try await store.mayUpload(applicantID: aino.id, idempotencyKey: "new", since: start, limit: 3))
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func applications_areSeenOnlyByTheirApplicant(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in
