@@ -590,6 +590,11 @@ public struct PorttiApp: Program, TranslatedProgram {
 
     private mutating func openPicker() -> [Effect<Message>] {
         guard case .compose(var compose) = stack.last else { return [] }
+        guard compose.files.count < ComposeScreen.maxFiles else {
+            compose.note = context.strings("error.too_many_attachments", ["limit": String(ComposeScreen.maxFiles)])
+            stack[stack.count - 1] = .compose(compose)
+            return []
+        }
         let folder = services.pickerFolder
         let home = services.environment["HOME"] ?? folder
         var picker = FilePicker(strings: context.strings, folder: FileSystemPath(folder), home: FileSystemPath(home),

@@ -188,6 +188,34 @@ struct Words {
         }
     }
 
+    /// Ten files a message, however many picks: the eleventh is not attached, and the picker no longer opens.
+    @Test func attachments_areLimitedForTheWholeMessage() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            for number in 1...12 {
+                try Data(Samples.pdf).write(to: app.home.appending(path: "scan-\(number < 10 ? "0" : "")\(number).pdf"))
+            }
+            await compose(&app)
+            func pick(_ numbers: ClosedRange<Int>) async {
+                await app.press(.control("o"))
+                for number in numbers {
+                    await app.focus("scan-\(number < 10 ? "0" : "")\(number).pdf")
+                    await app.press(.character(" "))
+                }
+                await app.press(.enter)
+            }
+            await pick(1...6)
+            #expect(app.screen.contains("Attachments: 6"), "\(app.screen)")
+            await pick(7...12)
+            #expect(app.screen.contains("Attachments: 10"), "\(app.screen)")
+            #expect(app.screen.contains("Too many attachments: at most 10 a message."))
+            await app.press(.control("o"))
+            #expect(!app.screen.contains("Choose attachments"))
+            #expect(app.screen.contains("Too many attachments: at most 10 a message."))
+            await app.finish()
+        }
+    }
+
     @Test func theExternalEditor_editsTheDraft() async throws {
         try await withPortal { portal in
             var app = try await AppHarness.start(portal, language: .english)

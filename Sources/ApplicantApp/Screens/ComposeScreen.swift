@@ -63,11 +63,19 @@ struct ComposeScreen: AppScreen {
     }
 
     /// Files chosen in the picker, measured and hashed: added, except those already attached.
+    /// The most files one message takes; the picker counts each pick, this counts the whole message.
+    static let maxFiles = AttachmentLimits().maxFilesPerMessage
+
     mutating func attach(_ attached: [AttachedFile], unreadable: [String], context: ViewContext) {
-        for file in attached where !files.contains(where: { $0.path == file.path }) { files.append(file) }
+        var overLimit = false
+        for file in attached where !files.contains(where: { $0.path == file.path }) {
+            guard files.count < Self.maxFiles else { overLimit = true; continue }
+            files.append(file)
+        }
         attachmentList.setVisible(Array(files.indices))
-        note = unreadable.isEmpty ? nil : unreadable.map { context.error(.fileUnreadable(path: context.clean($0))) }
-            .joined(separator: " ")
+        var notes = unreadable.map { context.error(.fileUnreadable(path: context.clean($0))) }
+        if overLimit { notes.append(context.strings("error.too_many_attachments", ["limit": String(Self.maxFiles)])) }
+        note = notes.isEmpty ? nil : notes.joined(separator: " ")
         unsaved = true
     }
 
