@@ -62,6 +62,8 @@ public struct PorttiApp: Program, TranslatedProgram {
     /// The notification stream ended with the session; it starts again after the next sign-in.
     var streamEnded = false
     var size = (width: 80, height: 24)
+    /// Where the last pick was made: the next picker opens there (the first one in the starting folder).
+    var pickerFolder: FileSystemPath?
 
     /// Starts signed in as `applicant` (a kept session), or at the sign-in screen.
     public init(services: AppServices, language: Language, signedIn applicant: Applicant?, username: String = "") {
@@ -403,6 +405,13 @@ public struct PorttiApp: Program, TranslatedProgram {
         case .setLanguage(let language):
             self.language = language
             if case .language = stack.last { stack.removeLast() }
+            let strings = context.strings
+            updateScreens { screen in
+                if case .compose(var compose) = screen, compose.picker != nil {
+                    compose.picker?.strings = strings
+                    screen = .compose(compose)
+                }
+            }
             // Words computed at load time (the filter's text) follow the language too.
             return reloadTop()
         }
@@ -595,9 +604,9 @@ public struct PorttiApp: Program, TranslatedProgram {
             stack[stack.count - 1] = .compose(compose)
             return []
         }
-        let folder = services.pickerFolder
-        let home = services.environment["HOME"] ?? folder
-        var picker = FilePicker(strings: context.strings, folder: FileSystemPath(folder), home: FileSystemPath(home),
+        let home = services.environment["HOME"] ?? services.pickerFolder
+        let folder = pickerFolder ?? FileSystemPath(services.pickerFolder)
+        var picker = FilePicker(strings: context.strings, folder: folder, home: FileSystemPath(home),
                                 utcOffset: TimeZone.current.secondsFromGMT())
         var effects = picker.start().map { $0.map(Message.picker) }
         effects += picker.update(.input(.resize(width: size.width, height: size.height - 1))).map { $0.map(Message.picker) }
@@ -614,6 +623,7 @@ public struct PorttiApp: Program, TranslatedProgram {
             compose.picker = nil
             compose.stage = .writing
             if case .picked(let files) = outcome {
+                pickerFolder = picker.folder
                 let paths = files.map { String(decoding: $0.path.bytes, as: UTF8.self) }
                 let names = files.map { FileName.sanitized($0.displayName) }
                 effects.append(.run {

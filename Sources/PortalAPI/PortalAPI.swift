@@ -20,7 +20,7 @@ public struct PortalDateTranscoder: DateTranscoder {
     public func encode(_ date: Date) throws -> String { Self.wholeSeconds.format(date) }
 
     public func decode(_ text: String) throws -> Date {
-        if let date = try? Self.wholeSeconds.parse(text) ?? Self.fractionalSeconds.parse(text) { return date }
+        if let date = (try? Self.wholeSeconds.parse(text)) ?? (try? Self.fractionalSeconds.parse(text)) { return date }
         throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "not an RFC 3339 date-time"))
     }
 }

@@ -47,15 +47,19 @@ public enum LocalFile {
     }
 }
 
-/// A file streamed from disk in 64 KiB chunks, reporting bytes sent of the total as it goes.
+/// A file streamed from disk in 64 KiB chunks, reporting bytes sent of the total as it goes. With an expected
+/// digest it hashes what it reads, and fails before the last chunk when the file is not the one attached: the
+/// portal then never receives a whole body, and keeps nothing.
 struct FileChunkSequence: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>
     let path: String
     let total: Int64
+    let expectedSHA256: String?
     let progress: @Sendable (Int64, Int64) -> Void
 
-    init(path: String, progress: @escaping @Sendable (Int64, Int64) -> Void) throws {
+    init(path: String, expectedSHA256: String?, progress: @escaping @Sendable (Int64, Int64) -> Void) throws {
         self.path = path
+        self.expectedSHA256 = expectedSHA256
         self.progress = progress
         var info = stat()
         guard stat(path, &info) == 0 else { throw CocoaError(.fileReadNoSuchFile) }
@@ -66,6 +70,8 @@ struct FileChunkSequence: AsyncSequence, Sendable {
         let handle: FileHandle?
         let total: Int64
         let progress: @Sendable (Int64, Int64) -> Void
+        let expectedSHA256: String?
+        var hasher = SHA256()
         var sent: Int64 = 0
 
         mutating func next() async throws -> ArraySlice<UInt8>? {
@@ -81,6 +87,12 @@ struct FileChunkSequence: AsyncSequence, Sendable {
                 throw ClientError.fileChanged(path: path)
             }
             sent += Int64(data.count)
+            if let expectedSHA256 {
+                hasher.update(data: data)
+                if sent == total, hasher.finalize().map({ String(format: "%02x", $0) }).joined() != expectedSHA256 {
+                    throw ClientError.fileChanged(path: path)
+                }
+            }
             progress(sent, total)
             return ArraySlice(data)
         }
@@ -88,7 +100,8 @@ struct FileChunkSequence: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress, path: path)
+        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress,
+                      expectedSHA256: expectedSHA256, path: path)
     }
 }
 

@@ -149,8 +149,8 @@ public final class PortalClient: Sendable {
 
     /// Uploads a file from disk in constant memory, reporting bytes sent of the total. When `expectedSHA256` is
     /// given (the digest when the file was attached), a file that changed or vanished since is refused with
-    /// `fileChanged`: its size is checked before and while it streams, and its content by the digest the portal
-    /// answers (the file is read once, not hashed here first). Repeats with the same key are recorded once.
+    /// `fileChanged`: it is hashed as it streams (read once) and the upload fails before its last chunk, so the
+    /// portal keeps nothing. Repeats with the same key are recorded once.
     public func upload(
         fileAt path: String, name: String, expectedSHA256: String?, idempotencyKey: String,
         progress: @escaping @Sendable (_ sent: Int64, _ total: Int64) -> Void = { _, _ in }
@@ -166,7 +166,7 @@ public final class PortalClient: Sendable {
         let uploader = Self.makeClient(
             portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes, faults: faults)
         let output = try await attempt(using: uploader) { client in
-            let chunks = try FileChunkSequence(path: path, progress: progress)
+            let chunks = try FileChunkSequence(path: path, expectedSHA256: expectedSHA256, progress: progress)
             return try await client.uploadAttachment(
                 query: .init(filename: name), headers: .init(idempotencyKey: idempotencyKey),
                 body: .binary(HTTPBody(chunks, length: .known(size), iterationBehavior: .single)))

@@ -59,10 +59,7 @@ public func buildPortal(
     }
     let vault = try DocumentVault(folder: configuration.documentsFolder)
     await vault.removeAbandoned(olderThan: 3600)
-    // Swept before the server takes a request, so no upload of the same content can race the removal.
-    let forgotten = try await store.forgetUnsentAttachments(uploadedBefore: clock() - configuration.unsentAttachmentRetention)
-    for digest in forgotten { await vault.remove(sha256: digest) }
-    if !forgotten.isEmpty { logger.info("removed \(forgotten.count) files uploaded but never sent") }
+    await sweep(vault: vault, store: store, configuration: configuration, clock: clock, logger: logger)
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
         configuration: configuration, store: store, vault: vault, feed: feed,
@@ -104,4 +101,23 @@ public func buildPortal(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return Portal(application: application, feed: feed)
+}
+
+/// Removes files uploaded and never sent once their time is past, and files no record refers to (an upload
+/// refused after its body was kept). Run before the server takes a request, so no upload of the same content
+/// races a removal; a file younger than an hour is left, as the officer's CLI may be about to record it.
+/// A failure is logged: the portal starts anyway.
+func sweep(
+    vault: DocumentVault, store: any PortalStore, configuration: PortalConfiguration, clock: @Sendable () -> Date,
+    logger: Logger
+) async {
+    do {
+        let now = clock()
+        var removable = try await store.forgetUnsentAttachments(uploadedBefore: now - configuration.unsentAttachmentRetention)
+        removable += try await store.unreferenced(await vault.digests(writtenBefore: Date() - 3600))
+        for digest in Set(removable) { await vault.remove(sha256: digest) }
+        if !removable.isEmpty { logger.info("removed \(Set(removable).count) kept files that nothing refers to") }
+    } catch {
+        logger.error("sweeping unsent attachments failed: \(error)")
+    }
 }

@@ -99,7 +99,8 @@ struct PortalHandler: APIProtocol {
         if case .known(let length) = body.length, length > maxBytes {
             throw PortalError(.attachmentTooLarge, limit: maxBytes)
         }
-        // Checked before a byte is read; uploads under way at the same moment may pass it together.
+        // Checked before a byte is read, and again when the file is recorded (uploads at the same moment pass
+        // the first check together; a file refused at the second is swept at the next start).
         let quota = configuration.maxUnsentAttachmentsPerDay
         guard try await store.mayUpload(applicantID: applicant.id, idempotencyKey: key, since: clock() - 86_400, limit: quota)
         else { throw PortalError(.tooManyUnsentAttachments, limit: Int64(quota)) }
@@ -107,7 +108,7 @@ struct PortalHandler: APIProtocol {
         let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
         let attachment = try await store.recordAttachment(NewAttachment(
             applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
-            size: stored.size, sha256: stored.sha256, type: stored.type, now: clock()))
+            size: stored.size, sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: quota))
         return .created(.init(body: .json(.init(attachment))))
     }
 

@@ -106,13 +106,30 @@ public struct DocumentVault: Sendable {
         }
     }
 
-    /// Removes uploads that never finished (the portal stopped mid-upload), once they are clearly abandoned.
     /// Removes a kept file, once nothing refers to its digest.
     public func remove(sha256: String) async {
         let location = self.location(sha256: sha256)
         _ = try? await io { try FileManager.default.removeItem(at: location) }
     }
 
+    /// The digests of the kept files last written before `date`.
+    public func digests(writtenBefore date: Date) async -> [String] {
+        let folder = self.folder
+        return (try? await io {
+            var digests: [String] = []
+            for shard in try FileManager.default.contentsOfDirectory(atPath: folder.path) where shard.count == 2 {
+                let shardFolder = folder.appending(path: shard, directoryHint: .isDirectory)
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: shardFolder.path)) ?? [] where name.hasPrefix(shard) {
+                    let modified = (try? FileManager.default.attributesOfItem(
+                        atPath: shardFolder.appending(path: name).path)[.modificationDate]) as? Date
+                    if let modified, modified < date { digests.append(name) }
+                }
+            }
+            return digests
+        }) ?? []
+    }
+
+    /// Removes uploads that never finished (the portal stopped mid-upload), once they are clearly abandoned.
     public func removeAbandoned(olderThan age: TimeInterval, now: Date = Date()) async {
         let incoming = self.incoming
         _ = try? await io {

@@ -41,6 +41,8 @@ public protocol PortalStore: Sendable {
     /// Forgets the attachments uploaded before `date` that are in no message, with their idempotency keys;
     /// answers the digests that no attachment or decision refers to any more, whose files may go.
     func forgetUnsentAttachments(uploadedBefore date: Date) async throws -> [String]
+    /// Of `digests`, those no attachment or decision refers to.
+    func unreferenced(_ digests: [String]) async throws -> [String]
     /// Receives a message and returns its receipt; a repeat with the same key and content returns the first.
     func receiveMessage(_ message: NewMessage) async throws -> Receipt
     func receipt(number: String, applicantID: String) async throws -> Receipt?
@@ -95,11 +97,15 @@ public struct NewAttachment: Sendable, Hashable {
     public var sha256: String
     public var type: AttachmentType
     public var now: Date
+    /// At most this many files uploaded in the day before `now` and in no message (checked in the same
+    /// transaction as the insert; a repeat is answered regardless). Nil: no limit.
+    public var unsentLimit: Int?
 
     public init(
         applicantID: String, idempotencyKey: String, fileName: String, size: Int64, sha256: String,
-        type: AttachmentType, now: Date
+        type: AttachmentType, now: Date, unsentLimit: Int? = nil
     ) {
+        self.unsentLimit = unsentLimit
         self.applicantID = applicantID
         self.idempotencyKey = idempotencyKey
         self.fileName = fileName

@@ -186,6 +186,10 @@ public final class SQLitePortalStore: PortalStore {
                 guard let row = try AttachmentRow.fetchOne(db, key: earlier) else { throw PortalError.notFound }
                 return row.attachment
             }
+            if let limit = upload.unsentLimit,
+               try Self.unsentCount(db, applicantID: upload.applicantID, since: upload.now - 86_400) >= limit {
+                throw PortalError(.tooManyUnsentAttachments, limit: Int64(limit))
+            }
             let row = AttachmentRow(
                 id: Identifier.make("attachment"), applicantID: upload.applicantID, fileName: upload.fileName,
                 size: upload.size, sha256: upload.sha256, type: upload.type, uploadedAt: upload.now)
@@ -200,33 +204,43 @@ public final class SQLitePortalStore: PortalStore {
         try await database.read { db in
             if try IdempotencyRow.filter(Column("applicantID") == applicantID && Column("key") == idempotencyKey)
                 .fetchCount(db) > 0 { return true }
-            let unsent = try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM attachment
-                WHERE applicantID = ? AND uploadedAt >= ?
-                  AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
-                """, arguments: [applicantID, since]) ?? 0
-            return unsent < limit
+            return try Self.unsentCount(db, applicantID: applicantID, since: since) < limit
         }
+    }
+
+    private static func unsentCount(_ db: Database, applicantID: String, since: Date) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT COUNT(*) FROM attachment
+            WHERE applicantID = ? AND uploadedAt >= ?
+              AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
+            """, arguments: [applicantID, since]) ?? 0
     }
 
     public func forgetUnsentAttachments(uploadedBefore date: Date) async throws -> [String] {
         try await database.write { db in
-            let unsent = try Row.fetchAll(db, sql: """
-                SELECT id, sha256 FROM attachment
-                WHERE uploadedAt < ? AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
-                """, arguments: [date])
-            guard !unsent.isEmpty else { return [] }
-            let ids: [String] = unsent.map { $0["id"] }
-            try IdempotencyRow.filter(ids.contains(Column("resultID"))).deleteAll(db)
-            try AttachmentRow.filter(ids.contains(Column("id"))).deleteAll(db)
-            return try Set(unsent.map { $0["sha256"] as String }).sorted().filter { digest in
-                let uses = try Int.fetchOne(db, sql: """
-                    SELECT (SELECT COUNT(*) FROM attachment WHERE sha256 = ?)
-                         + (SELECT COUNT(*) FROM decision WHERE documentSHA256 = ?)
-                    """, arguments: [digest, digest]) ?? 1
-                return uses == 0
-            }
+            // Subqueries, not lists of ids: years of unsent uploads must not exceed SQLite's bound variables.
+            let unsent = """
+                SELECT id FROM attachment WHERE uploadedAt < ?
+                AND NOT EXISTS (SELECT 1 FROM messageFile WHERE messageFile.attachmentID = attachment.id)
+                """
+            let digests = try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM attachment WHERE id IN (\(unsent))",
+                                              arguments: [date])
+            guard !digests.isEmpty else { return [] }
+            try db.execute(sql: "DELETE FROM idempotencyKey WHERE resultID IN (\(unsent))", arguments: [date])
+            try db.execute(sql: "DELETE FROM attachment WHERE id IN (\(unsent))", arguments: [date])
+            return try Self.unreferenced(db, digests)
         }
+    }
+
+    public func unreferenced(_ digests: [String]) async throws -> [String] {
+        try await database.read { db in try Self.unreferenced(db, digests) }
+    }
+
+    private static func unreferenced(_ db: Database, _ digests: [String]) throws -> [String] {
+        let statement = try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM attachment WHERE sha256 = ?) OR EXISTS (SELECT 1 FROM decision WHERE documentSHA256 = ?)
+            """)
+        return try digests.sorted().filter { digest in try Bool.fetchOne(statement, arguments: [digest, digest]) == false }
     }
 
     public func receiveMessage(_ message: NewMessage) async throws -> Receipt {

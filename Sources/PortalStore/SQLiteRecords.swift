@@ -38,28 +38,6 @@ struct ApplicationRow: Codable, FetchableRecord, PersistableRecord {
     var submittedAt: Date
     var updatedAt: Date
 
-    init(id: String, applicantID: String, type: ApplicationType, referenceNumber: String, status: ApplicationStatus,
-         submittedAt: Date, updatedAt: Date) {
-        self.id = id
-        self.applicantID = applicantID
-        self.type = type
-        self.referenceNumber = referenceNumber
-        self.status = status
-        self.submittedAt = submittedAt
-        self.updatedAt = updatedAt
-    }
-
-    /// Read by column rather than through Codable: listing applications is the portal's busiest read.
-    init(row: Row) throws {
-        id = row["id"]
-        applicantID = row["applicantID"]
-        type = row["type"]
-        referenceNumber = row["referenceNumber"]
-        status = row["status"]
-        submittedAt = row["submittedAt"]
-        updatedAt = row["updatedAt"]
-    }
-
     var application: Application {
         Application(
             id: id, type: type, referenceNumber: referenceNumber, status: status, submittedAt: submittedAt,

@@ -101,8 +101,10 @@ enum SQLiteSchema {
                 t.primaryKey(["applicantID", "key"])
             }
         }
-        migrator.registerMigration("v2: which attachments are in a message, for the quota of unsent ones") { db in
+        migrator.registerMigration("v2: what refers to attachments and documents, for the quota and the sweep") { db in
             try db.create(index: "messageFile_attachmentID", on: "messageFile", columns: ["attachmentID"])
+            try db.create(index: "attachment_sha256", on: "attachment", columns: ["sha256"])
+            try db.create(index: "decision_documentSHA256", on: "decision", columns: ["documentSHA256"])
         }
         return migrator
     }

@@ -177,6 +177,21 @@ struct Words {
         }
     }
 
+    @Test func switchingLanguage_whilePicking_translatesThePicker() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.press(.control("o"))
+            #expect(app.screen.contains("Choose attachments"))
+            await app.press(.function(2))
+            await app.focus("Suomi")
+            await app.press(.enter)
+            #expect(app.screen.contains("Valitse liitteet"), "\(app.screen)")
+            #expect(app.screen.contains("contract.pdf"))
+            await app.finish()
+        }
+    }
+
     @Test func mentioningAnAttachment_withoutOne_warns() async throws {
         try await withPortal { portal in
             var app = try await AppHarness.start(portal, language: .finnish)
@@ -212,6 +227,28 @@ struct Words {
             await app.press(.control("o"))
             #expect(!app.screen.contains("Choose attachments"))
             #expect(app.screen.contains("Too many attachments: at most 10 a message."))
+            await app.finish()
+        }
+    }
+
+    /// The picker opens again where the last file was picked.
+    @Test func thePicker_opensWhereTheLastPickWasMade() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            let scans = app.home.appending(path: "skannatut")
+            try FileManager.default.createDirectory(at: scans, withIntermediateDirectories: true)
+            try Data(Samples.pdf).write(to: scans.appending(path: "passi.pdf"))
+            await compose(&app)
+            await app.press(.control("o"))
+            await app.focus("skannatut/")
+            await app.press(.enter)
+            await app.focus("passi.pdf")
+            await app.press(.enter)
+            #expect(app.screen.contains("passi.pdf"))
+            await app.press(.control("o"))
+            #expect(app.screen.contains("Choose attachments"))
+            #expect(app.screen.contains("/skannatut"), "\(app.screen)")
+            #expect(app.screen.contains("passi.pdf"))
             await app.finish()
         }
     }

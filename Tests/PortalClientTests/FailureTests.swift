@@ -252,10 +252,17 @@ final class CountCalls: ClientMiddleware, Sendable {
                 target: .request(world.request.id), text: "Every word of this stays.",
                 files: [AttachedFile(path: path, name: "contract.pdf", size: digest.size, sha256: digest.sha256)])
             try store.save(draft)
-            try Data(Samples.pdf + Array("edited".utf8)).write(to: URL(fileURLWithPath: path))
+            // The same size, other content: only the digest tells.
+            var changed = Samples.pdf
+            changed[changed.count - 2] ^= 0x20
+            try Data(changed).write(to: URL(fileURLWithPath: path))
+            let edited = try LocalFile.digest(path: path)
             await #expect(throws: ClientError.fileChanged(path: path)) {
                 _ = try await Courier(client: world.client, store: store).send(draft)
             }
+            // The edited file never reached the portal whole: it kept nothing of it.
+            let vault = try DocumentVault(folder: portal.configuration.documentsFolder)
+            #expect(!FileManager.default.fileExists(atPath: vault.location(sha256: edited.sha256).path))
             try FileManager.default.removeItem(atPath: path)
             await #expect(throws: ClientError.fileChanged(path: path)) {
                 _ = try await Courier(client: world.client, store: store).send(Draft(

@@ -51,6 +51,38 @@ enum SQLitePortalStoreOpener {
         await third.stop()
     }
 
+    /// A kept file no record refers to (an upload refused after its body was kept) is removed at the next
+    /// start once it is an hour old; a younger one, and one a message refers to, stay.
+    @Test func restart_removesFilesNothingRefersTo() async throws {
+        let first = try await TestPortal.start()
+        let world = try await Case.make(first)
+        let sent = try await world.applicant.client.upload(Samples.pdf, name: "sent.pdf").created.body.json
+        _ = try await world.applicant.client.sendAdditionalInformation(
+            path: .init(applicationId: world.application.id), headers: .init(idempotencyKey: "m"),
+            body: .json(.init(message: "Here.", attachmentIds: [sent.id]))
+        ).created.body.json
+        await first.stop()
+        let vault = try DocumentVault(folder: first.configuration.documentsFolder)
+        let scratch = first.folder.appending(path: "orphan.png")
+        try Data(Samples.png).write(to: scratch)
+        let orphan = try await vault.keep(fileAt: scratch)
+        var young = Samples.png
+        young.append(0)
+        try Data(young).write(to: scratch)
+        let youngOrphan = try await vault.keep(fileAt: scratch)
+        let twoHoursAgo = Date() - 7200
+        for digest in [orphan.sha256, sent.sha256] {
+            try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: vault.location(sha256: digest).path)
+        }
+
+        let second = try await TestPortal.start(folder: first.folder, clock: first.clock)
+        defer { second.removeData() }
+        #expect(!FileManager.default.fileExists(atPath: vault.location(sha256: orphan.sha256).path))
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: youngOrphan.sha256).path))
+        #expect(FileManager.default.fileExists(atPath: vault.location(sha256: sent.sha256).path))
+        await second.stop()
+    }
+
     @Test func restart_betweenMessageAndReadingItsReceipt_losesNothing() async throws {
         let first = try await TestPortal.start()
         let world = try await Case.make(first)

@@ -116,6 +116,15 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(try await may("u4", at: start + 300) == false)
             // A day later the unsent ones from the start no longer count.
             #expect(try await may("u4", at: start + 86_500))
+            // Recording counts again, in its own transaction: what passed the first check together is held there.
+            await #expect(throws: PortalError(.tooManyUnsentAttachments, limit: 2)) {
+                _ = try await store.recordAttachment(NewAttachment(
+                    applicantID: aino.id, idempotencyKey: "u4", fileName: "u4.pdf", size: 10, sha256: "ab", type: .pdf,
+                    now: start + 300, unsentLimit: 2))
+            }
+            #expect(try await store.recordAttachment(NewAttachment(
+                applicantID: aino.id, idempotencyKey: "u3", fileName: "u3.pdf", size: 10, sha256: "ab", type: .pdf,
+                now: start + 300, unsentLimit: 2)).fileName == "u3.pdf")  // a repeat is answered
         }
     }
 

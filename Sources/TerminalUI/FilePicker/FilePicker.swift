@@ -29,7 +29,8 @@ public struct FilePicker: Program {
         case cancelled
     }
 
-    public let strings: StringTable
+    /// The words; the owner changes them when the applicant switches the language while picking.
+    public var strings: StringTable
     public let limits: AttachmentLimits
     public let home: FileSystemPath
     /// Seconds east of UTC for showing modification times.
