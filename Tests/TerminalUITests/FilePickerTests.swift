@@ -271,6 +271,26 @@ final class PickerFolder {
         #expect(missing.screen.contains("Mappen \(folder.path)/ei-ole kan inte öppnas: den finns inte."))
     }
 
+    /// Reading a folder stops when the applicant has left it: the listing and the `stat` pass ask as they go.
+    @Test func listingAndDescribing_stopWhenNoLongerWanted() throws {
+        var template = Array("/tmp/portti-left-XXXXXX".utf8CString)
+        guard let created = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
+        let path = String(cString: created)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for number in 0..<2_500 { close(open("\(path)/f-\(number).pdf", O_CREAT | O_WRONLY, 0o600)) }
+        var asked = 0
+        guard case .success(let partial) = FileInspector.list(FileSystemPath(path), isWanted: { asked += 1; return asked < 2 }) else {
+            Issue.record("listing failed")
+            return
+        }
+        #expect(partial.count == 1_000)
+        guard case .success(let all) = FileInspector.list(FileSystemPath(path)) else { return }
+        #expect(all.count == 2_500)
+        asked = 0
+        let described = FileInspector.describe(all, in: FileSystemPath(path), isWanted: { asked += 1; return asked < 2 })
+        #expect(described.filter { $0.modified != nil }.count == 1_000)
+    }
+
     /// 100,000 entries: listed in the background, then only the rows on screen are inspected.
     @Test func picker_hundredThousandEntries() async throws {
         var template = Array("/tmp/portti-huge-XXXXXX".utf8CString)

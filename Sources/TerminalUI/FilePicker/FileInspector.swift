@@ -9,21 +9,23 @@ public enum FileInspector {
     /// Only names are read, with the kind the folder records for each (`d_type`), as `ls -f` does: a folder
     /// of 100,000 entries shows at once. Links, and entries whose file system records no kind, are `stat`ed
     /// here; sizes and times come afterwards from `describe`.
+    /// `isWanted` is asked now and then; when it says no (the applicant left the folder), reading stops.
     public static func list(
         _ folder: FileSystemPath,
-        progress: (Int) -> Void = { _ in }
+        progress: (Int) -> Void = { _ in },
+        isWanted: () -> Bool = { true }
     ) -> Result<[FileEntry], FolderError> {
         guard let directory = opendir(folder.cString) else { return .failure(folderError(errno)) }
         defer { closedir(directory) }
         let descriptor = dirfd(directory)
         var entries: [FileEntry] = []
         while let record = readdir(directory) {
-            if Task.isCancelled { break }
             let name: [UInt8] = withUnsafeBytes(of: &record.pointee.d_name) { raw in
                 let bytes = raw.bindMemory(to: UInt8.self)
                 return Array(bytes.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)))
             }
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            if entries.count % 1_000 == 0, !isWanted() { break }
             switch Int32(record.pointee.d_type) {
             case Int32(DT_REG): entries.append(FileEntry(rawName: name, kind: .regular))
             case Int32(DT_DIR): entries.append(FileEntry(rawName: name, kind: .folder))
@@ -43,12 +45,13 @@ public enum FileInspector {
 
     /// The entries with their sizes and modification times (and kinds checked again), from `lstat` and, for
     /// links, `stat`. An entry gone in the meantime becomes `.other`.
-    public static func describe(_ entries: [FileEntry], in folder: FileSystemPath) -> [FileEntry] {
+    public static func describe(_ entries: [FileEntry], in folder: FileSystemPath, isWanted: () -> Bool = { true }) -> [FileEntry] {
         guard let directory = opendir(folder.cString) else { return entries }
         defer { closedir(directory) }
         let descriptor = dirfd(directory)
         var described = entries
         for index in described.indices where described[index].modified == nil {
+            if index % 1_000 == 0, !isWanted() { break }
             described[index].describe(details(of: described[index].rawName, in: descriptor))
         }
         return described

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 import PorttiLocalization
 import PorttiModel
 
@@ -52,6 +53,8 @@ public struct FilePicker: Program {
     public private(set) var notice: String?
     public private(set) var outcome: Outcome?
     private var generation = 0
+    /// The generation shown now, for the background work reading an older folder to see that it can stop.
+    private let shown = ShownGeneration()
     private var size = (width: 80, height: 23)
 
     public init(strings: StringTable, folder: FileSystemPath, home: FileSystemPath, limits: AttachmentLimits = AttachmentLimits(), utcOffset: Int = 0) {
@@ -227,6 +230,8 @@ public struct FilePicker: Program {
     private mutating func open(_ target: FileSystemPath) -> Effect<Message> {
         generation += 1
         let generation = self.generation
+        let shown = self.shown
+        shown.set(generation)
         folder = target
         entries = []
         verdicts = []
@@ -240,11 +245,14 @@ public struct FilePicker: Program {
         list.viewportHeight = listHeight
         return .stream { post in
             await BlockingWork.run {
-                switch FileInspector.list(target, progress: { post(.listingProgress(generation: generation, count: $0)) }) {
+                let isWanted = { shown.is(generation) }
+                switch FileInspector.list(target, progress: { post(.listingProgress(generation: generation, count: $0)) },
+                                          isWanted: isWanted) {
                 case .success(let entries):
                     let listing = FolderListing(folder: target, entries: entries)
                     post(.listed(generation: generation, listing))
-                    post(.described(generation: generation, listing.described(FileInspector.describe(entries, in: target))))
+                    guard isWanted() else { return }
+                    post(.described(generation: generation, listing.described(FileInspector.describe(entries, in: target, isWanted: isWanted))))
                 case .failure(let error):
                     post(.listingFailed(generation: generation, error))
                 }
@@ -496,4 +504,11 @@ public struct FileSize: Sendable {
         let number = tenths >= 100 ? String(tenths / 10) : "\(tenths / 10)\(strings("tui.number.decimal_separator"))\(tenths % 10)"
         return strings(units[unit], ["value": number])
     }
+}
+
+/// Which folder listing the picker waits for; shared by the picker's copies and its background work.
+final class ShownGeneration: Sendable {
+    private let current = Atomic<Int>(0)
+    func set(_ generation: Int) { current.store(generation, ordering: .relaxed) }
+    func `is`(_ generation: Int) -> Bool { current.load(ordering: .relaxed) == generation }
 }
