@@ -1,12 +1,12 @@
+import Foundation
+import OpenAPIRuntime
+
 // The portal contract. Types, the server protocol (`APIProtocol`) and the `Client` are generated at build
 // time from openapi.yaml beside this file by swift-openapi-generator; that document is the one place
 // where routes and payloads are written.
 
 /// The path every operation of the contract is served under.
 public let portalAPIBasePath = "/api/v1"
-
-import Foundation
-import OpenAPIRuntime
 
 /// Dates as the contract writes them (RFC 3339 in UTC, whole seconds), through Foundation's ISO 8601 format
 /// style. The runtime's default goes through one locked `ISO8601DateFormatter` (ICU) shared by every request;

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
+import PorttiModel
 
 /// A file on the applicant's disk, measured and hashed in constant memory.
 public enum LocalFile {
@@ -20,7 +21,7 @@ public enum LocalFile {
             hasher.update(data: data)
             size += Int64(data.count)
         }
-        return Digest(size: size, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+        return Digest(size: size, sha256: hasher.finalize().hexString)
     }
 
     /// The size of a readable regular file, from the open file.
@@ -57,13 +58,12 @@ struct FileChunkSequence: AsyncSequence, Sendable {
     let expectedSHA256: String?
     let progress: @Sendable (Int64, Int64) -> Void
 
-    init(path: String, expectedSHA256: String?, progress: @escaping @Sendable (Int64, Int64) -> Void) throws {
+    /// `total` is the size measured before the upload: a file that grows or shrinks from it is refused.
+    init(path: String, total: Int64, expectedSHA256: String?, progress: @escaping @Sendable (Int64, Int64) -> Void) {
         self.path = path
+        self.total = total
         self.expectedSHA256 = expectedSHA256
         self.progress = progress
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw CocoaError(.fileReadNoSuchFile) }
-        total = Int64(info.st_size)
     }
 
     struct AsyncIterator: AsyncIteratorProtocol {
@@ -89,7 +89,7 @@ struct FileChunkSequence: AsyncSequence, Sendable {
             sent += Int64(data.count)
             if let expectedSHA256 {
                 hasher.update(data: data)
-                if sent == total, hasher.finalize().map({ String(format: "%02x", $0) }).joined() != expectedSHA256 {
+                if sent == total, hasher.finalize().hexString != expectedSHA256 {
                     throw ClientError.fileChanged(path: path)
                 }
             }

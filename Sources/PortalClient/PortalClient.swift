@@ -166,7 +166,7 @@ public final class PortalClient: Sendable {
         let uploader = Self.makeClient(
             portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes, faults: faults)
         let output = try await attempt(using: uploader) { client in
-            let chunks = try FileChunkSequence(path: path, expectedSHA256: expectedSHA256, progress: progress)
+            let chunks = FileChunkSequence(path: path, total: size, expectedSHA256: expectedSHA256, progress: progress)
             return try await client.uploadAttachment(
                 query: .init(filename: name), headers: .init(idempotencyKey: idempotencyKey),
                 body: .binary(HTTPBody(chunks, length: .known(size), iterationBehavior: .single)))

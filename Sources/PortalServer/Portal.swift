@@ -113,10 +113,11 @@ func sweep(
 ) async {
     do {
         let now = clock()
-        var removable = try await store.forgetUnsentAttachments(uploadedBefore: now - configuration.unsentAttachmentRetention)
-        removable += try await store.unreferenced(await vault.digests(writtenBefore: Date() - 3600))
-        for digest in Set(removable) { await vault.remove(sha256: digest) }
-        if !removable.isEmpty { logger.info("removed \(Set(removable).count) kept files that nothing refers to") }
+        let forgotten = try await store.forgetUnsentAttachments(uploadedBefore: now - configuration.unsentAttachmentRetention)
+        let orphans = try await store.unreferenced(await vault.digests(writtenBefore: Date() - 3600))
+        let removable = Set(forgotten + orphans)
+        for digest in removable { await vault.remove(sha256: digest) }
+        if !removable.isEmpty { logger.info("removed \(removable.count) kept files that nothing refers to") }
     } catch {
         logger.error("sweeping unsent attachments failed: \(error)")
     }

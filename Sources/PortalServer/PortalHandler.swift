@@ -102,7 +102,7 @@ struct PortalHandler: APIProtocol {
         // Checked before a byte is read, and again when the file is recorded (uploads at the same moment pass
         // the first check together; a file refused at the second is swept at the next start).
         let quota = configuration.maxUnsentAttachmentsPerDay
-        guard try await store.mayUpload(applicantID: applicant.id, idempotencyKey: key, since: clock() - 86_400, limit: quota)
+        guard try await store.mayUpload(applicantID: applicant.id, idempotencyKey: key, since: clock() - NewAttachment.unsentWindow, limit: quota)
         else { throw PortalError(.tooManyUnsentAttachments, limit: Int64(quota)) }
         let vault = self.vault
         let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }

@@ -187,7 +187,3 @@ public struct FileChunks: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
 }
 
-extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal, as digests are shown and stored.
-    public var hexString: String { map { String(format: "%02x", $0) }.joined() }
-}

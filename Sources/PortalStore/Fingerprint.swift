@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PorttiModel
 
 enum Fingerprint {
     /// A SHA-256 over length-prefixed parts, so that no two different part lists collide by concatenation.

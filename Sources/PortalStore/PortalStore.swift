@@ -97,9 +97,11 @@ public struct NewAttachment: Sendable, Hashable {
     public var sha256: String
     public var type: AttachmentType
     public var now: Date
-    /// At most this many files uploaded in the day before `now` and in no message (checked in the same
-    /// transaction as the insert; a repeat is answered regardless). Nil: no limit.
+    /// At most this many files uploaded in the `unsentWindow` before `now` and in no message (checked in the
+    /// same transaction as the insert; a repeat is answered regardless). Nil: no limit.
     public var unsentLimit: Int?
+    /// The span the unsent files are counted over: a day.
+    public static let unsentWindow: TimeInterval = 86_400
 
     public init(
         applicantID: String, idempotencyKey: String, fileName: String, size: Int64, sha256: String,

@@ -70,10 +70,9 @@ public final class SQLitePortalStore: PortalStore {
             return (row[0], row[1], Applicant(id: row[2], username: row[3], displayName: row[4]))
         }
         guard let (expiresAt, notAfter, applicant) = found else { return .unknown }
-        let session = (expiresAt: expiresAt, notAfter: notAfter)
-        guard session.expiresAt > now else { return .expired }
-        let slid = min(slidingExpiry, session.notAfter)
-        if slid.timeIntervalSince(session.expiresAt) >= max(minimumSlide, .leastNonzeroMagnitude) {
+        guard expiresAt > now else { return .expired }
+        let slid = min(slidingExpiry, notAfter)
+        if slid.timeIntervalSince(expiresAt) >= max(minimumSlide, .leastNonzeroMagnitude) {
             try await database.write { db in
                 // Only ever later: another request may have slid it further meanwhile.
                 _ = try SessionRow.filter(key: tokenHash).filter(Column("expiresAt") < slid)
@@ -187,7 +186,7 @@ public final class SQLitePortalStore: PortalStore {
                 return row.attachment
             }
             if let limit = upload.unsentLimit,
-               try Self.unsentCount(db, applicantID: upload.applicantID, since: upload.now - 86_400) >= limit {
+               try Self.unsentCount(db, applicantID: upload.applicantID, since: upload.now - NewAttachment.unsentWindow) >= limit {
                 throw PortalError(.tooManyUnsentAttachments, limit: Int64(limit))
             }
             let row = AttachmentRow(

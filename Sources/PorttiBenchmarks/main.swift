@@ -98,22 +98,10 @@ func startPortal(_ folder: URL, extra: [String] = []) -> (pid: pid_t, url: Strin
     return (pid, url)
 }
 
-func peakRSSKiB(_ pid: pid_t) -> Int {
+/// A field of /proc/PID/status in KiB: VmHWM (the peak), VmRSS (resident now), RssAnon (heap and stacks).
+func statusKiB(_ pid: pid_t, _ field: String) -> Int {
     let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
-    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-}
-
-/// The part of the resident memory that is not mapped from files: heap, stacks.
-func anonymousKiB(_ pid: pid_t) -> Int {
-    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
-    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-}
-
-func residentKiB(_ pid: pid_t) -> Int {
-    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
 }
 
@@ -290,7 +278,7 @@ if wanted("uploads") {
          "-H", "Expect:", "-H", "Content-Type: application/octet-stream", "-H", "Authorization: Bearer \(portal.token)",
          "-H", "Idempotency-Key: curl-\(index)", "\(portal.url)/api/v1/attachments?filename=scan.pdf"]
     }
-    let curlPortalPeak = peakRSSKiB(portal.pid)
+    let curlPortalPeak = statusKiB(portal.pid, "VmHWM")
     let curlRate = megabytes / curl.seconds
 
     // Portti's own client, whole: 200 `portti send` processes, each uploading the file and sending a message
@@ -301,7 +289,7 @@ if wanted("uploads") {
     let sends = await runAtOnce(clients, environment: portal.environment) { _ in
         [portti, "send", applicationID, "--message-file", message.path, "--attach", file.path]
     }
-    let sendPortalPeak = peakRSSKiB(portal.pid)
+    let sendPortalPeak = statusKiB(portal.pid, "VmHWM")
     let sendRate = megabytes / sends.seconds
     rows.append(Row(what: "200 clients each uploading 4 MiB at once (`portti send`)",
                     measured: "\(f(sendRate, 1)) MiB/s (\(sends.failures) failed)",
@@ -318,7 +306,7 @@ if wanted("uploads") {
     resetPeak(portal.pid)
     let portalURL = URL(string: portal.url)!
     let token = portal.token
-    let before = peakRSSKiB(getpid())
+    let before = statusKiB(getpid(), "VmHWM")
     let library = await { () async -> (seconds: Double, failures: Int) in
         let start = ContinuousClock.now
         let failures = await withTaskGroup(of: Int.self) { group in
@@ -342,10 +330,10 @@ if wanted("uploads") {
         return (ms(ContinuousClock.now - start) / 1000, failures)
     }()
     let libraryRate = megabytes / library.seconds
-    let libraryPeak = peakRSSKiB(portal.pid)
+    let libraryPeak = statusKiB(portal.pid, "VmHWM")
     rows.append(Row(what: "  the same from 200 PortalClients in one process",
                     measured: "\(f(libraryRate, 1)) MiB/s (\(library.failures) failed)",
-                    comparison: "curl: × \(f(libraryRate / curlRate, 2)); portal peak \(libraryPeak / 1024) MiB; this process grew \(max(peakRSSKiB(getpid()) - before, 0) / 1024) MiB",
+                    comparison: "curl: × \(f(libraryRate / curlRate, 2)); portal peak \(libraryPeak / 1024) MiB; this process grew \(max(statusKiB(getpid(), "VmHWM") - before, 0) / 1024) MiB",
                     target: "≥ 0.8× curl", verdict: verdict(library.failures == 0 && libraryRate >= 0.8 * curlRate)))
     kill(portal.pid, SIGTERM)
 }
@@ -399,8 +387,8 @@ if wanted("tui") {
     }
     let tui = run(["/bin/sh", "-c", "script -qfec \"'\(portti)' --portal \(portal.url)\" /dev/null > /dev/null & sleep 2; pgrep -n -f \"^\(portti) --portal\"; "], environment: environment)
     let tuiPID = pid_t(tui.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-    let idle = residentKiB(tuiPID)
-    let anonymous = anonymousKiB(tuiPID)
+    let idle = statusKiB(tuiPID, "VmRSS")
+    let anonymous = statusKiB(tuiPID, "RssAnon")
     kill(tuiPID, SIGTERM)
     rows.append(Row(what: "the TUI's resident memory, idle after start", measured: "\(idle / 1024) MiB",
                     comparison: "of which heap and stacks: \(anonymous / 1024) MiB", target: "≤ 30 MiB", verdict: verdict(idle > 0 && idle <= 30 * 1024)))

@@ -75,3 +75,8 @@ public enum FileName {
         return name.isEmpty ? "attachment" : name
     }
 }
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal, as digests are shown and stored.
+    public var hexString: String { map { String(format: "%02x", $0) }.joined() }
+}

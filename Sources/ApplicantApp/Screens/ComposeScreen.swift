@@ -62,10 +62,11 @@ struct ComposeScreen: AppScreen {
         attachmentList.viewportHeight = 3
     }
 
-    /// Files chosen in the picker, measured and hashed: added, except those already attached.
     /// The most files one message takes; the picker counts each pick, this counts the whole message.
     static let maxFiles = AttachmentLimits().maxFilesPerMessage
 
+    /// Files chosen in the picker, measured and hashed: added, except those already attached and those over
+    /// the limit (which the note names).
     mutating func attach(_ attached: [AttachedFile], unreadable: [String], context: ViewContext) {
         var overLimit = false
         for file in attached where !files.contains(where: { $0.path == file.path }) {

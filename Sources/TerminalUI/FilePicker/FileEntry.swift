@@ -163,11 +163,12 @@ public struct FolderListing: Sendable, Hashable {
         names = TextSearch.Index(folded)
     }
 
-    /// The listing with its entries described, and every sort order.
+    /// The listing with its entries described (the same entries, in the same places), and every sort order.
     public func described(_ described: [FileEntry]) -> FolderListing {
+        precondition(described.count == entries.count, "describing keeps every entry in its place")
         var listing = self
         listing.entries = described
-        guard let nameOrder = orders[.name], described.count == entries.count else { return FolderListing(folder: folder, entries: described).described(described) }
+        let nameOrder = orders[.name] ?? Array(described.indices)
         var rank = [Int](repeating: 0, count: described.count)
         for (position, index) in nameOrder.enumerated() { rank[index] = position }
         let all = Array(described.indices)

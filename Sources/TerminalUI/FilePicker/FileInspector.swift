@@ -21,22 +21,18 @@ public enum FileInspector {
         var entries: [FileEntry] = []
         while let record = readdir(directory) {
             let name: [UInt8] = withUnsafeBytes(of: &record.pointee.d_name) { raw in
-                let bytes = raw.bindMemory(to: UInt8.self)
-                return Array(bytes.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), bytes.count)))
+                Array(raw.prefix(strnlen(raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)))
             }
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             if entries.count % 1_000 == 0, !isWanted() { break }
-            switch Int32(record.pointee.d_type) {
-            case Int32(DT_REG): entries.append(FileEntry(rawName: name, kind: .regular))
-            case Int32(DT_DIR): entries.append(FileEntry(rawName: name, kind: .folder))
-            case Int32(DT_FIFO): entries.append(FileEntry(rawName: name, kind: .fifo))
-            case Int32(DT_SOCK): entries.append(FileEntry(rawName: name, kind: .socket))
-            case Int32(DT_CHR): entries.append(FileEntry(rawName: name, kind: .characterDevice))
-            case Int32(DT_BLK): entries.append(FileEntry(rawName: name, kind: .blockDevice))
-            default:
+            // `d_type` is the type bits of `st_mode`, shifted down (DTTOIF shifts them back).
+            switch kind(of: mode_t(record.pointee.d_type) << 12) {
+            case .symbolicLink, .other:  // a link, or a file system that records no kind
                 var entry = FileEntry(rawName: name, kind: .other)
                 entry.describe(details(of: name, in: descriptor))
                 entries.append(entry)
+            case let recorded:
+                entries.append(FileEntry(rawName: name, kind: recorded.fileKind))
             }
             if entries.count % 10_000 == 0 { progress(entries.count) }
         }

@@ -30,8 +30,8 @@ public enum TextSearch {
 }
 
 extension TextSearch {
-    /// Many folded strings in one buffer, searched in one pass (`memchr` for the first byte, then `memcmp`) instead of a search per row: a
-    /// keystroke in a folder of 100,000 names costs well under a frame.
+    /// Many folded strings in one buffer, searched in one pass (`memchr` for the first byte, then `memcmp`)
+    /// instead of a search per row: a keystroke in a folder of 100,000 names costs well under a frame.
     public struct Index: Sendable, Hashable {
         /// Each string's UTF-8 followed by a NUL, which no needle holds, so no match spans two strings.
         private let bytes: [UInt8]
