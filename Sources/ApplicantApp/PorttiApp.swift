@@ -24,7 +24,7 @@ public struct PorttiApp: Program, TranslatedProgram {
         case sendFinished(MessageTarget, Result<Receipt, ClientError>)
         case draftSaveDue
         case documentSaved(decisionID: String, path: String, Result<Int64, ClientError>)
-        case markedRead(PortalNotification?, destination: Destination)
+        case markedRead(PortalNotification?)
         case notificationEvent(NotificationEvent)
         case signedIn(Result<SignedInSession, ClientError>)
         case outboxDelivered([OutboxOutcome])
@@ -64,6 +64,10 @@ public struct PorttiApp: Program, TranslatedProgram {
     var size = (width: 80, height: 24)
     /// Where the last pick was made: the next picker opens there (the first one in the starting folder).
     var pickerFolder: FileSystemPath?
+    /// Keys typed while the writing screen opens (its draft is read off the terminal thread): they are kept
+    /// and given to it once it is there, so typing straight after Enter loses nothing and a second Enter
+    /// cannot open a second writing screen.
+    var typedAhead: [InputEvent]?
 
     /// Starts signed in as `applicant` (a kept session), or at the sign-in screen.
     public init(services: AppServices, language: Language, signedIn applicant: Applicant?, username: String = "") {
@@ -211,7 +215,11 @@ public struct PorttiApp: Program, TranslatedProgram {
             return []
         case .composeReady(let target, let title, let draft):
             stack.append(.compose(ComposeScreen(target: target, title: title, draft: draft)))
-            return resizeTop()
+            var effects = resizeTop()
+            let keys = typedAhead ?? []
+            typedAhead = nil
+            for event in keys { effects += handleInput(event) }
+            return effects
         case .filesAttached(let files, let unreadable):
             let context = self.context
             updateTopCompose { $0.attach(files, unreadable: unreadable, context: context) }
@@ -236,7 +244,7 @@ public struct PorttiApp: Program, TranslatedProgram {
                 }
             }
             return sessionCheck(result)
-        case .markedRead(let notification, let destination):
+        case .markedRead(let notification):
             if let notification {
                 updateScreens { screen in
                     if case .notifications(var notifications) = screen {
@@ -253,7 +261,7 @@ public struct PorttiApp: Program, TranslatedProgram {
                     }
                 }
             }
-            return open(destination)
+            return []
         case .notificationEvent(let event):
             return notificationArrived(event)
         case .signedIn(let result):
@@ -305,6 +313,10 @@ public struct PorttiApp: Program, TranslatedProgram {
             var effects: [Effect<Message>] = []
             for index in stack.indices { effects += deliver(event, toScreenAt: index) }
             return effects
+        }
+        if typedAhead != nil {
+            typedAhead?.append(event)
+            return []
         }
         if var dialog = confirmQuit, case .key(let key) = event {
             switch dialog.handle(key) {
@@ -384,8 +396,9 @@ public struct PorttiApp: Program, TranslatedProgram {
             let destination = NotificationsScreen.destination(of: notification)
             if notification.readAt != nil { return open(destination) }
             let client = services.client
-            // Reading it marks it read on the portal; opening it does not wait for that.
-            return [.run { .markedRead(try? await client.markRead(notificationID: id), destination: destination) }]
+            // Reading it marks it read on the portal; opening it does not wait for that, so a key pressed next
+            // goes to what was opened, and a second Enter cannot open it twice.
+            return open(destination) + [.run { .markedRead(try? await client.markRead(notificationID: id)) }]
         case .signIn(let username, let password):
             let client = services.client
             return [.run { .signedIn(await Self.result { try await client.signIn(username: username, password: password) }) }]
@@ -451,6 +464,7 @@ public struct PorttiApp: Program, TranslatedProgram {
             stack.append(.request(RequestScreen(requestID: id, applicationID: applicationID)))
         case .compose(let target, let title):
             // A draft left unsent is offered again.
+            typedAhead = []
             return [.run { .composeReady(target, title, try? store.draft(for: target)) }]
         case .notifications:
             stack.append(.notifications(NotificationsScreen()))

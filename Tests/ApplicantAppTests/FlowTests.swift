@@ -124,6 +124,24 @@ struct Words {
             await app.finish()
         }
     }
+
+    @Test func aNotification_opensAtOnce_soTheNextKeyGoesToWhatOpened() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await app.focus("Notifications")
+            await app.press(.enter)
+            await app.focus("A decision has been made")
+            // Enter and Escape before anything settles: the decision opened and closed, the list is back.
+            app.driver.send(.key(.enter))
+            app.driver.send(.key(.escape))
+            await app.driver.settle()
+            #expect(app.focusedRow.contains("A decision has been made"), "\(app.screen)")
+            #expect(!app.screen.contains("Granted for two years."))
+            let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
+            #expect(notifications.first { $0.kind == .decisionReady }?.readAt != nil, "it was still marked read")
+            await app.finish()
+        }
+    }
 }
 
 @Suite struct WritingTests {
@@ -143,6 +161,30 @@ struct Words {
             await app.press(.enter)
             #expect(app.screen.contains("Half-written answer"))
             #expect(app.screen.contains("draft"))
+            await app.finish()
+        }
+    }
+
+    @Test func typingStraightAfterEnter_reachesTheWritingScreen_andOpensItOnce() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await app.press(.enter)
+            await app.focus(app.work.referenceNumber)
+            await app.press(.enter, .enter)
+            // Enter opens the writing screen once its draft is read; what is typed before then is not lost,
+            // and the second Enter is a new line in the message, not a second writing screen.
+            app.driver.send(.key(.enter))
+            app.driver.type("Typed at once")
+            app.driver.send(.key(.enter))
+            app.driver.type("and on")
+            await app.driver.settle()
+            #expect(app.screen.contains("Typed at once"), "\(app.screen)")
+            #expect(app.screen.contains("and on"))
+            await app.press(.escape)
+            #expect(app.screen.contains("Signed employment contract"), "one Escape is back at the request: \(app.screen)")
+            #expect(!app.screen.contains("Typed at once"))
+            await app.press(.enter)
+            #expect(app.screen.contains("Typed at once") && app.screen.contains("and on"), "the draft kept both lines: \(app.screen)")
             await app.finish()
         }
     }
