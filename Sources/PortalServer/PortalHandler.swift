@@ -102,13 +102,29 @@ struct PortalHandler: APIProtocol {
         // Checked before a byte is read, and again when the file is recorded (uploads at the same moment pass
         // the first check together; a file refused at the second is swept at the next start).
         let quota = configuration.maxUnsentAttachmentsPerDay
-        guard try await store.mayUpload(applicantID: applicant.id, idempotencyKey: key, since: clock() - NewAttachment.unsentWindow, limit: quota)
-        else { throw PortalError(.tooManyUnsentAttachments, limit: Int64(quota)) }
         let vault = self.vault
-        let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
-        let attachment = try await store.recordAttachment(NewAttachment(
-            applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
-            size: stored.size, sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: quota))
+        let attachment: PorttiModel.Attachment
+        switch try await store.uploadAdmission(
+            applicantID: applicant.id, idempotencyKey: key, since: clock() - NewAttachment.unsentWindow, limit: quota)
+        {
+        case .overQuota:
+            throw PortalError(.tooManyUnsentAttachments, limit: Int64(quota))
+        case .repeatOfEarlier:
+            // A retry after a lost answer: its content is kept already, so it is only hashed. A repeat with
+            // other content is refused and leaves nothing on disk, however often it comes.
+            let examined = try await uploads.run { try await vault.examine(body, maxBytes: maxBytes) }
+            guard let earlier = try await store.earlierAttachment(NewAttachment(
+                applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
+                size: examined.size, sha256: examined.sha256, type: examined.type, now: clock()))
+            // The key was forgotten meanwhile (a week unsent): the client's retry uploads it as new.
+            else { throw PortalError(.internalError) }
+            attachment = earlier
+        case .new:
+            let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
+            attachment = try await store.recordAttachment(NewAttachment(
+                applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
+                size: stored.size, sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: quota))
+        }
         return .created(.init(body: .json(.init(attachment))))
     }
 

@@ -46,7 +46,29 @@ public struct DocumentVault: Sendable {
             try? handle.close()
             if !placed { try? FileManager.default.removeItem(at: temporary) }
         }
+        let stored = try await scan(chunks, maxBytes: maxBytes) { chunk in
+            try await io { try handle.write(contentsOf: chunk) }
+        }
+        let destination = location(sha256: stored.sha256)
+        try await io {
+            try handle.synchronize()
+            try Self.place(temporary, at: destination)
+        }
+        placed = true
+        return stored
+    }
 
+    /// Reads one document from `chunks` as `receive` does, and keeps nothing: for a repeated upload, whose
+    /// content is kept already if it matches and must leave nothing behind if it does not.
+    public func examine<Chunks: AsyncSequence>(
+        _ chunks: Chunks, maxBytes: Int64
+    ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
+        try await scan(chunks, maxBytes: maxBytes) { _ in }
+    }
+
+    private func scan<Chunks: AsyncSequence>(
+        _ chunks: Chunks, maxBytes: Int64, each: (ArraySlice<UInt8>) async throws -> Void
+    ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
         var hasher = SHA256()
         var size: Int64 = 0
         var head: [UInt8] = []
@@ -73,19 +95,12 @@ public struct DocumentVault: Sendable {
                 }
             }
             hasher.update(data: chunk)
-            try await io { try handle.write(contentsOf: chunk) }
+            try await each(chunk)
         }
         if size == 0 { throw PortalError(.attachmentEmpty) }
         // Shorter than a signature: no document of an accepted type is that small.
         guard let type else { throw PortalError(.attachmentTypeRefused) }
-        let sha256 = hasher.finalize().hexString
-        let destination = location(sha256: sha256)
-        try await io {
-            try handle.synchronize()
-            try Self.place(temporary, at: destination)
-        }
-        placed = true
-        return Stored(sha256: sha256, size: size, type: type)
+        return Stored(sha256: hasher.finalize().hexString, size: size, type: type)
     }
 
     /// Keeps a copy of a local file (a decision document from the officer) and answers its digest.

@@ -35,9 +35,13 @@ public protocol PortalStore: Sendable {
     // MARK: Attachments and messages
     /// Records an uploaded file; a repeat with the same key and content returns the first record.
     func recordAttachment(_ upload: NewAttachment) async throws -> Attachment
-    /// Whether the applicant may upload another file: a repeat of an upload (the same key) always may; a new
-    /// one only while fewer than `limit` files uploaded since `since` are in no message.
-    func mayUpload(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> Bool
+    /// What an upload under this key is, decided before a byte of it is read: a repeat of an earlier one (the
+    /// same key) always may go on; a new one only while fewer than `limit` files uploaded since `since` are in
+    /// no message.
+    func uploadAdmission(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> UploadAdmission
+    /// What the earlier upload under this key recorded, when `upload` repeats it; throws
+    /// `idempotencyKeyReused` when its content differs, and answers nil when no upload used the key.
+    func earlierAttachment(_ upload: NewAttachment) async throws -> Attachment?
     /// Forgets the attachments uploaded before `date` that are in no message, with their idempotency keys;
     /// answers the digests that no attachment or decision refers to any more, whose files may go.
     func forgetUnsentAttachments(uploadedBefore date: Date) async throws -> [String]
@@ -87,6 +91,10 @@ public struct ApplicationDetail: Sendable, Hashable {
 public struct OpenedDecision: Sendable, Hashable {
     public var decision: Decision
     public var documentSHA256: String?
+}
+
+public enum UploadAdmission: Sendable, Hashable {
+    case repeatOfEarlier, new, overQuota
 }
 
 public struct NewAttachment: Sendable, Hashable {

@@ -199,11 +199,20 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
-    public func mayUpload(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> Bool {
+    public func uploadAdmission(applicantID: String, idempotencyKey: String, since: Date, limit: Int) async throws -> UploadAdmission {
         try await database.read { db in
             if try IdempotencyRow.filter(Column("applicantID") == applicantID && Column("key") == idempotencyKey)
-                .fetchCount(db) > 0 { return true }
-            return try Self.unsentCount(db, applicantID: applicantID, since: since) < limit
+                .fetchCount(db) > 0 { return .repeatOfEarlier }
+            return try Self.unsentCount(db, applicantID: applicantID, since: since) < limit ? .new : .overQuota
+        }
+    }
+
+    public func earlierAttachment(_ upload: NewAttachment) async throws -> Attachment? {
+        try await database.read { db in
+            guard let earlier = try Self.earlierResult(db, applicantID: upload.applicantID, key: upload.idempotencyKey,
+                                                       fingerprint: upload.fingerprint)
+            else { return nil }
+            return try AttachmentRow.fetchOne(db, key: earlier)?.attachment
         }
     }
 

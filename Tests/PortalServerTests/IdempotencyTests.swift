@@ -1,4 +1,5 @@
 import Foundation
+import PortalStore
 import OpenAPIRuntime
 import PortalAPI
 import PortalTestSupport
@@ -79,6 +80,32 @@ import Testing
                 headers: ["Idempotency-Key": "upload-1", "Content-Type": "application/octet-stream"], body: Samples.png)
             #expect(other.status == 422)
             #expect(other.body.contains("idempotency_key_reused"))
+        }
+    }
+
+    @Test func aKeyReusedForOtherContent_leavesNothingOnDisk_andARetryIsStillAnswered() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let client = world.applicant.client
+            let first = try await client.upload(Samples.pdf, name: "a.pdf", key: "upload-1").created.body.json
+            let vault = try DocumentVault(folder: portal.configuration.documentsFolder)
+            let kept = await vault.digests(writtenBefore: .distantFuture)
+            #expect(kept.count == 1)
+            // Not counted by the quota (the key is known), so the disk is what bounds it: nothing may stay.
+            for round in 0..<5 {
+                let other = try await portal.raw(
+                    .post, "/attachments?filename=a.pdf", token: world.applicant.token,
+                    headers: ["Idempotency-Key": "upload-1", "Content-Type": "application/octet-stream"],
+                    body: Samples.pdf + Array(repeating: UInt8(round), count: 1000))
+                #expect(other.status == 422)
+            }
+            #expect(await vault.digests(writtenBefore: .distantFuture) == kept)
+            let incoming = try FileManager.default.contentsOfDirectory(
+                atPath: portal.configuration.documentsFolder.appending(path: "incoming").path)
+            #expect(incoming.isEmpty)
+            let retry = try await client.upload(Samples.pdf, name: "a.pdf", key: "upload-1").created.body.json
+            #expect(retry.id == first.id)
+            #expect(retry.sha256 == first.sha256)
         }
     }
 

@@ -99,23 +99,23 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
                 try await store.recordAttachment(NewAttachment(
                     applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: "ab", type: .pdf, now: time))
             }
-            func may(_ key: String, at time: Date, _ who: Applicant? = nil) async throws -> Bool {
-                try await store.mayUpload(applicantID: (who ?? aino).id, idempotencyKey: key, since: time - 86_400, limit: 2)
+            func may(_ key: String, at time: Date, _ who: Applicant? = nil) async throws -> UploadAdmission {
+                try await store.uploadAdmission(applicantID: (who ?? aino).id, idempotencyKey: key, since: time - 86_400, limit: 2)
             }
             let first = try await upload("u1", at: start)
             _ = try await upload("u2", at: start + 60)
-            #expect(try await may("u3", at: start + 120) == false)
-            #expect(try await may("u2", at: start + 120))  // a repeat
-            #expect(try await may("u3", at: start + 120, bo))  // another applicant's own count
+            #expect(try await may("u3", at: start + 120) == .overQuota)
+            #expect(try await may("u2", at: start + 120) == .repeatOfEarlier)
+            #expect(try await may("u3", at: start + 120, bo) == .new)  // another applicant's own count
             // Sent in a message, a file no longer counts.
             _ = try await store.receiveMessage(NewMessage(
                 applicantID: aino.id, idempotencyKey: "m1", target: .application(application.id), text: "x",
                 attachmentIDs: [first.id], now: start + 180))
-            #expect(try await may("u3", at: start + 200))
+            #expect(try await may("u3", at: start + 200) == .new)
             _ = try await upload("u3", at: start + 200)
-            #expect(try await may("u4", at: start + 300) == false)
+            #expect(try await may("u4", at: start + 300) == .overQuota)
             // A day later the unsent ones from the start no longer count.
-            #expect(try await may("u4", at: start + 86_500))
+            #expect(try await may("u4", at: start + 86_500) == .new)
             // Recording counts again, in its own transaction: what passed the first check together is held there.
             await #expect(throws: PortalError(.tooManyUnsentAttachments, limit: 2)) {
                 _ = try await store.recordAttachment(NewAttachment(
@@ -125,6 +125,17 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(try await store.recordAttachment(NewAttachment(
                 applicantID: aino.id, idempotencyKey: "u3", fileName: "u3.pdf", size: 10, sha256: "ab", type: .pdf,
                 now: start + 300, unsentLimit: 2)).fileName == "u3.pdf")  // a repeat is answered
+            // A repeat is looked up without recording anything: the same content answers the first record,
+            // other content is refused, and a key never used answers nothing.
+            func earlier(_ key: String, _ sha256: String) async throws -> PorttiModel.Attachment? {
+                try await store.earlierAttachment(NewAttachment(
+                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: sha256, type: .pdf,
+                    now: start + 400))
+            }
+            #expect(try await earlier("u1", "ab") == first)
+            await #expect(throws: PortalError(.idempotencyKeyReused)) { _ = try await earlier("u1", "ff") }
+            #expect(try await earlier("never", "ab") == nil)
+            #expect(try await may("never", at: start + 400) == .overQuota, "looking up recorded nothing")
         }
     }
 
@@ -153,7 +164,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             // The recent one is still there (a repeat answers it); the old one's key makes a new attachment.
             #expect(try await upload("recent", "cc", at: start + 7 * 86_400) == recent)
             #expect(try await upload("old", "bb", at: start + 8 * 86_400).id != old.id)
-            #expect(try await store.mayUpload(applicantID: aino.id, idempotencyKey: "new", since: start, limit: 3))
+            #expect(try await store.uploadAdmission(applicantID: aino.id, idempotencyKey: "new", since: start, limit: 3) == .new)
         }
     }
 
