@@ -217,7 +217,7 @@ let package = Package(
             name: "PortalClientTests",
             dependencies: [
                 "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery", "PortalServer", "PortalStore",
-                "PorttiModel", "portti",
+                "PorttiModel", "PorttiLocalization", "portti",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]

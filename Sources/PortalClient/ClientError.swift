@@ -98,6 +98,8 @@ public enum ClientError: Error, Sendable, Equatable {
         case .attachmentTypeRefused, .attachmentTooLarge, .attachmentEmpty, .tooManyAttachments, .tooManyUnsentAttachments:
             self = .attachmentRefused(code, limit: limit)
         case .internalError: self = .serverError
+        // The link was too slow for the portal to wait: as a timeout, tried again later with the same key.
+        case .uploadTooSlow: self = .timeout
         case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused:
             self = .refused(code, limit: limit)
         }

@@ -1,47 +1,54 @@
-/// Lets at most `limit` pieces of work run at once; the rest wait their turn, first come, first served.
+/// Lets at most `limit` pieces of work run at once, and at most `perKeyLimit` of one key (one applicant's);
+/// the rest wait their turn, first come, first served among those whose key has room.
 /// Uploads go through one: a waiting upload's bytes stay in the kernel's socket buffers (the request body is
-/// not read), so 200 uploads at once cost the portal the memory of `limit`, and none is refused.
+/// not read), so 200 uploads at once cost the portal the memory of `limit`, and none is refused; and one
+/// applicant starting many uploads holds only `perKeyLimit` of the places, so others' uploads still go on.
 actor AdmissionGate {
     private let limit: Int
+    private let perKeyLimit: Int
     private var running = 0
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-    private var next = 0
+    private var runningByKey: [String: Int] = [:]
+    private var waiting: [(key: String, turn: CheckedContinuation<Void, Never>)] = []
 
-    init(limit: Int) { self.limit = max(limit, 1) }
+    init(limit: Int, perKeyLimit: Int? = nil) {
+        self.limit = max(limit, 1)
+        self.perKeyLimit = max(perKeyLimit ?? limit, 1)
+    }
 
-    func run<T: Sendable>(_ work: @Sendable () async throws -> T) async throws -> T {
-        await enter()
-        defer { leave() }
+    func run<T: Sendable>(for key: String = "", _ work: @Sendable () async throws -> T) async throws -> T {
+        await enter(key)
+        defer { leave(key) }
         return try await work()
     }
 
     /// How many are running and how many wait, for tests.
-    var load: (running: Int, waiting: Int) { (running, waiting.count - next) }
+    var load: (running: Int, waiting: Int) { (running, waiting.count) }
 
-    private func enter() async {
-        if running < limit {
-            running += 1
-            return
-        }
-        await withCheckedContinuation { waiting.append($0) }
+    private func hasRoom(for key: String) -> Bool {
+        running < limit && runningByKey[key, default: 0] < perKeyLimit
     }
 
-    private func leave() {
-        guard next < waiting.count else {
-            running -= 1
+    private func enter(_ key: String) async {
+        if hasRoom(for: key) {
+            take(key)
             return
         }
-        // The place passes straight to the first in line.
-        let first = waiting[next]
-        next += 1
-        if next == waiting.count {
-            waiting.removeAll(keepingCapacity: true)
-            next = 0
-        } else if next >= 1024 {
-            // Under a queue that never empties, drop the served part now and then.
-            waiting.removeFirst(next)
-            next = 0
-        }
-        first.resume()
+        await withCheckedContinuation { waiting.append((key, $0)) }
+    }
+
+    private func take(_ key: String) {
+        running += 1
+        runningByKey[key, default: 0] += 1
+    }
+
+    private func leave(_ key: String) {
+        running -= 1
+        runningByKey[key, default: 1] -= 1
+        if runningByKey[key] == 0 { runningByKey[key] = nil }
+        // The place goes to the first in line whose key has room (one at most: one place was freed).
+        guard let index = waiting.firstIndex(where: { hasRoom(for: $0.key) }) else { return }
+        let next = waiting.remove(at: index)
+        take(next.key)
+        next.turn.resume()
     }
 }

@@ -66,7 +66,7 @@ public func buildPortal(
         throttle: SignInThrottle(
             freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
         passwordChecks: PasswordChecks(limit: configuration.maxPasswordChecksUnderWay),
-        uploads: AdmissionGate(limit: configuration.maxUploadsUnderWay),
+        uploads: AdmissionGate(limit: configuration.maxUploadsUnderWay, perKeyLimit: configuration.maxUploadsUnderWayPerApplicant),
         clock: clock, logger: logger,
         decoyHash: try await Passwords.hash(SessionToken.make(), cost: configuration.bcryptCost))
 

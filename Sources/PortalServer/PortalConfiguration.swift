@@ -27,6 +27,14 @@ public struct PortalConfiguration: Sendable {
     public var maxPasswordChecksUnderWay: Int = 64
     /// Uploads read at once; more wait their turn without being read (see `AdmissionGate`).
     public var maxUploadsUnderWay: Int = 16
+    /// Of those, how many one applicant's uploads may hold; their further uploads wait their turn.
+    public var maxUploadsUnderWayPerApplicant: Int = Self.defaultMaxUploadsUnderWayPerApplicant
+    public static let defaultMaxUploadsUnderWayPerApplicant = 4
+    /// An upload under way must average at least this many bytes a second once `uploadGrace` has passed, or
+    /// it is refused (`upload_too_slow`), so a trickling sender cannot hold its place for ever. At 4 KiB/s a
+    /// file of the default largest size (4 MiB) still arrives, in 17 minutes.
+    public var minimumUploadBytesPerSecond: Int64 = 4096
+    public var uploadGrace: Duration = .seconds(30)
     /// Files an applicant may upload within a day without sending them in a message (more are refused).
     public var maxUnsentAttachmentsPerDay: Int = Self.defaultMaxUnsentAttachmentsPerDay
     public static let defaultMaxUnsentAttachmentsPerDay = 50

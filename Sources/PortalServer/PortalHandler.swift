@@ -112,7 +112,7 @@ struct PortalHandler: APIProtocol {
         case .repeatOfEarlier:
             // A retry after a lost answer: its content is kept already, so it is only hashed. A repeat with
             // other content is refused and leaves nothing on disk, however often it comes.
-            let examined = try await uploads.run { try await vault.examine(body, maxBytes: maxBytes) }
+            let examined = try await receive(body, for: applicant) { try await vault.examine($0, maxBytes: maxBytes) }
             guard let earlier = try await store.earlierAttachment(NewAttachment(
                 applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
                 size: examined.size, sha256: examined.sha256, type: examined.type, now: clock()))
@@ -120,12 +120,28 @@ struct PortalHandler: APIProtocol {
             else { throw PortalError(.internalError) }
             attachment = earlier
         case .new:
-            let stored = try await uploads.run { try await vault.receive(body, maxBytes: maxBytes) }
+            let stored = try await receive(body, for: applicant) { try await vault.receive($0, maxBytes: maxBytes) }
             attachment = try await store.recordAttachment(NewAttachment(
                 applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
                 size: stored.size, sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: quota))
         }
         return .created(.init(body: .json(.init(attachment))))
+    }
+
+    /// Reads an upload's body once it is its turn (`uploads`, a few per applicant) and only while it keeps pace.
+    private func receive(
+        _ body: HTTPBody, for applicant: Applicant,
+        _ read: @escaping @Sendable (AsyncThrowingMapSequence<HTTPBody, ArraySlice<UInt8>>) async throws -> DocumentVault.Stored
+    ) async throws -> DocumentVault.Stored {
+        let pace = UploadPace(minimumBytesPerSecond: configuration.minimumUploadBytesPerSecond, grace: configuration.uploadGrace)
+        return try await uploads.run(for: applicant.id) {
+            try await pace.run { received in
+                try await read(body.map { chunk in
+                    received.add(chunk.count)
+                    return chunk
+                })
+            }
+        }
     }
 
     func respondToRequest(_ input: Operations.RespondToRequest.Input) async throws

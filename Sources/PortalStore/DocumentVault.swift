@@ -82,7 +82,11 @@ public struct DocumentVault: Sendable {
                 // The sender stopped half-way (a dropped connection): nothing was received.
                 throw PortalError(.malformedRequest, detail: "upload interrupted")
             }
-            guard let chunk = next else { break }
+            guard let chunk = next else {
+                // A body cut short by cancellation (the portal gave up on it) ends like a whole one: keep nothing.
+                try Task.checkCancellation()
+                break
+            }
             size += Int64(chunk.count)
             if size > maxBytes { throw PortalError(.attachmentTooLarge, limit: maxBytes) }
             if type == nil {

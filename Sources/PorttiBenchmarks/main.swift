@@ -212,7 +212,10 @@ struct Portal {
 func demoPortal(_ name: String) -> Portal {
     let home = work.appending(path: "home-\(name)")
     // 600 uploads go unsent by design here (curl's and the library's): above the portal's default daily quota.
-    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: ["--max-unsent-files", "1000"])
+    // The 200 clients are one applicant here, standing for 200: each may have all 16 places, not its 4.
+    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: [
+        "--max-unsent-files", "1000", "--max-uploads-per-applicant", "16",
+    ])
     let environment = ProcessInfo.processInfo.environment.merging([
         "HOME": home.path, "XDG_DATA_HOME": home.path + "/data", "XDG_STATE_HOME": home.path + "/state",
         "XDG_CONFIG_HOME": home.path + "/config", "PORTTI_LANG": "en", "PORTTI_URL": url,

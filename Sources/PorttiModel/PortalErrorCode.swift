@@ -18,6 +18,8 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case messageTooLong = "message_too_long"
     case idempotencyKeyMissing = "idempotency_key_missing"
     case idempotencyKeyReused = "idempotency_key_reused"
+    /// An upload's bytes stopped coming, or came too slowly to finish: it held a place others wait for.
+    case uploadTooSlow = "upload_too_slow"
     case internalError = "internal_error"
 
     /// The HTTP status the portal answers with.
@@ -31,6 +33,7 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
         case .idempotencyKeyReused: return 422
         case .attachmentTooLarge, .messageTooLong: return 413
         case .attachmentTypeRefused: return 415
+        case .uploadTooSlow: return 408
         case .tooManyAttempts: return 429
         case .internalError: return 500
         }

@@ -30,6 +30,8 @@ extension Portti {
         var maxFiles: Int = AttachmentLimits().maxFilesPerMessage
         @Option(help: "Most attachments an applicant may upload within a day without sending them in a message.")
         var maxUnsentFiles: Int = PortalConfiguration.defaultMaxUnsentAttachmentsPerDay
+        @Option(help: "Uploads of one applicant received at once (of 16); more wait their turn.")
+        var maxUploadsPerApplicant: Int = PortalConfiguration.defaultMaxUploadsUnderWayPerApplicant
         @Option(help: "Days from the date a decision is served to the last day to appeal.")
         var appealDays = 30
         @Option(help: "Minutes a session lasts without use.")
@@ -46,8 +48,9 @@ extension Portti {
             guard (1...3650).contains(appealDays) else {
                 throw ValidationError(strings("serve.bad_number", ["option": "--appeal-days", "range": "1–3650"]))
             }
-            guard maxFileBytes > 0, maxFiles > 0, maxUnsentFiles > 0 else {
-                throw ValidationError(strings("serve.bad_number", ["option": "--max-file-bytes/--max-files/--max-unsent-files", "range": "≥ 1"]))
+            guard maxFileBytes > 0, maxFiles > 0, maxUnsentFiles > 0, maxUploadsPerApplicant > 0 else {
+                throw ValidationError(strings("serve.bad_number", [
+                    "option": "--max-file-bytes/--max-files/--max-unsent-files/--max-uploads-per-applicant", "range": "≥ 1"]))
             }
         }
 
@@ -63,6 +66,7 @@ extension Portti {
             configuration.allowInsecure = allowInsecure
             configuration.attachmentLimits = AttachmentLimits(maxFileBytes: maxFileBytes, maxFilesPerMessage: maxFiles)
             configuration.maxUnsentAttachmentsPerDay = maxUnsentFiles
+            configuration.maxUploadsUnderWayPerApplicant = maxUploadsPerApplicant
             configuration.appealDays = appealDays
             configuration.sessionIdleTimeout = TimeInterval(sessionMinutes * 60)
 

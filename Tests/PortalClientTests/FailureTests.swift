@@ -8,6 +8,7 @@ import OpenAPIRuntime
 import PortalServer
 import PortalStore
 import PortalTestSupport
+import PorttiLocalization
 import PorttiModel
 import Testing
 
@@ -83,6 +84,19 @@ final class CountCalls: ClientMiddleware, Sendable {
 }
 
 @Suite struct FailureTests {
+    /// Every refusal the portal can answer reaches the applicant explained in each language; an upload cut off
+    /// for being too slow is tried again later, as a timeout is, with the same key.
+    @Test func everyPortalRefusal_isExplained_inEveryLanguage() {
+        for code in PortalErrorCode.allCases {
+            let error = ClientError(code: code, limit: 5)
+            for language in Language.allCases {
+                #expect(StringTable(language)(error.messageKey, error.messageArguments) != error.messageKey, "\(code) in \(language)")
+            }
+        }
+        #expect(ClientError(code: .uploadTooSlow).isTransient)
+        #expect(!ClientError(code: .uploadTooSlow).isDefiniteRefusal)
+    }
+
     @Test func sendInterruptedAfterThePortalStoredIt_thenReplayed_isOneMessageAndOneReceipt() async throws {
         try await withPortal { portal in
             let scratch = try Scratch()

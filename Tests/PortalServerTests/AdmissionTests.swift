@@ -1,4 +1,6 @@
 import Foundation
+import PortalAPI
+import PortalStore
 import PortalTestSupport
 import Synchronization
 import Testing
@@ -9,6 +11,12 @@ import Testing
 private final class Record: Sendable {
     let entered = Mutex<[Int]>([])
     let released = Mutex(false)
+}
+
+/// Who the gate let in, by name, and whom the test lets finish.
+private final class Turns: Sendable {
+    let entered = Mutex<[String]>([])
+    let released = Mutex<Set<String>>([])
 }
 
 @Suite struct AdmissionTests {
@@ -39,6 +47,66 @@ private final class Record: Sendable {
         #expect(await gate.load == (0, 0))
     }
 
+    /// One key (one applicant) holds at most its share of the places; the freed place goes to the first in
+    /// line whose key has room.
+    @Test func gate_givesOneKeyAtMostItsShare() async throws {
+        let gate = AdmissionGate(limit: 3, perKeyLimit: 2)
+        let turns = Turns()
+        func settled(_ expected: (Int, Int)) async throws {
+            for _ in 0..<500 where await gate.load != expected { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(await gate.load == expected)
+        }
+        var tasks: [Task<Void, any Error>] = []
+        for (name, load) in [("a0", (1, 0)), ("a1", (2, 0)), ("a2", (2, 1)), ("b0", (3, 1)), ("c0", (3, 2))] {
+            tasks.append(Task {
+                try await gate.run(for: String(name.prefix(1))) {
+                    turns.entered.withLock { $0.append(name) }
+                    while !turns.released.withLock({ $0.contains(name) }) { try await Task.sleep(for: .milliseconds(5)) }
+                }
+            })
+            try await settled(load)
+        }
+        #expect(turns.entered.withLock { $0 } == ["a0", "a1", "b0"], "a2 waits for a's share, not for a place")
+        turns.released.withLock { _ = $0.insert("a0") }
+        try await settled((3, 1))
+        #expect(turns.entered.withLock { $0 } == ["a0", "a1", "b0", "a2"], "the first in line with room")
+        turns.released.withLock { _ = $0.insert("b0") }
+        try await settled((3, 0))
+        #expect(turns.entered.withLock { $0 }.last == "c0")
+        turns.released.withLock { $0.formUnion(["a1", "a2", "c0"]) }
+        for task in tasks { try await task.value }
+        #expect(await gate.load == (0, 0))
+    }
+
+    /// An upload whose bytes stop coming is refused once it falls behind the pace, keeps nothing, and frees its
+    /// place: the next upload, waiting for the only place, goes through.
+    @Test func aStalledUpload_isRefused_andFreesItsPlace() async throws {
+        try await withPortal(adjust: {
+            $0.maxUploadsUnderWay = 1
+            $0.minimumUploadBytesPerSecond = 1000
+            $0.uploadGrace = .seconds(1)
+        }) { portal in
+            let signedIn = try await portal.signedInApplicant("aino")
+            // Headers and the first bytes of a PDF that says it is 100 kB long, then nothing more.
+            let socket = try LoopbackSocket(port: portal.port)
+            let head = "POST \(portalAPIBasePath)/attachments?filename=slow.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(signedIn.token)\r\nIdempotency-Key: slow-1\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+            try socket.write(Array(head.utf8) + Samples.pdf.prefix(20))
+            let started = ContinuousClock.now
+            let answer = try await socket.readAll(timeout: .seconds(20))
+            #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
+            #expect(answer.contains("upload_too_slow"))
+            #expect(started.duration(to: .now) < .seconds(10))
+            let next = try await signedIn.client.upload(Samples.pdf, name: "next.pdf").created.body.json
+            #expect(next.fileName == "next.pdf")
+            let incoming = try FileManager.default.contentsOfDirectory(
+                atPath: portal.configuration.documentsFolder.appending(path: "incoming").path)
+            #expect(incoming.isEmpty)
+            #expect(try await DocumentVault(folder: portal.configuration.documentsFolder).digests(writtenBefore: .distantFuture).count == 1)
+        }
+    }
+
     /// With room for one upload at a time, several at once are all received, none refused.
     @Test func uploads_beyondTheLimit_waitTheirTurn() async throws {
         try await withPortal(adjust: { $0.maxUploadsUnderWay = 1 }) { portal in
@@ -51,5 +119,43 @@ private final class Record: Sendable {
             }
             #expect(names == Set((0..<6).map { "scan-\($0).pdf" }))
         }
+    }
+}
+
+/// A plain TCP connection to the portal, for a client that misbehaves on purpose.
+private struct LoopbackSocket {
+    let descriptor: Int32
+
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        guard bytes.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// Everything the portal answers until it closes the connection (or `timeout` passes).
+    func readAll(timeout: Duration) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while ContinuousClock.now < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count > 0 { answer += buffer.prefix(count); continue }
+            if count == 0 { break }
+            // Nothing yet; an answer with a whole body is enough even if the connection stays open.
+            if String(decoding: answer, as: UTF8.self).contains("}") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        close(descriptor)
+        return String(decoding: answer, as: UTF8.self)
     }
 }
