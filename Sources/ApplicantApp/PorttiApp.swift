@@ -214,8 +214,17 @@ public struct PorttiApp: Program, TranslatedProgram {
             }
             return []
         case .composeReady(let target, let title, let draft):
-            stack.append(.compose(ComposeScreen(target: target, title: title, draft: draft)))
-            var effects = resizeTop()
+            let compose = Screen.compose(ComposeScreen(target: target, title: title, draft: draft))
+            var effects: [Effect<Message>]
+            if case .signIn = stack.last {
+                // The session ended while it opened: the password prompt stays on top (what was typed meanwhile
+                // went to it, not into the message), and the writing screen waits under it.
+                stack.insert(compose, at: stack.count - 1)
+                effects = deliver(.resize(width: size.width, height: size.height), toScreenAt: stack.count - 2)
+            } else {
+                stack.append(compose)
+                effects = resizeTop()
+            }
             let keys = typedAhead ?? []
             typedAhead = nil
             for event in keys { effects += handleInput(event) }
@@ -245,20 +254,27 @@ public struct PorttiApp: Program, TranslatedProgram {
             }
             return sessionCheck(result)
         case .markedRead(let notification):
-            if let notification {
-                updateScreens { screen in
-                    if case .notifications(var notifications) = screen {
-                        notifications.markRead(notification.id, at: notification.readAt ?? Date())
-                        screen = .notifications(notifications)
-                    }
+            guard let notification else { return [] }
+            // The count goes down only for a notification still shown unread: a list reloaded meanwhile (going
+            // back before this answer came) already counts it as read.
+            var shownUnread = false
+            var listed = false
+            updateScreens { screen in
+                if case .notifications(var notifications) = screen {
+                    listed = true
+                    if notifications.markRead(notification.id, at: notification.readAt ?? Date()) { shownUnread = true }
+                    screen = .notifications(notifications)
                 }
-                unread = max((unread ?? 1) - 1, 0)
-                let count = unread
-                updateScreens { screen in
-                    if case .start(var start) = screen {
-                        start.unread = count
-                        screen = .start(start)
-                    }
+            }
+            // No list left to tell: the portal's own count is asked for.
+            guard listed else { return reloadUnread() }
+            guard shownUnread else { return [] }
+            unread = max((unread ?? 1) - 1, 0)
+            let count = unread
+            updateScreens { screen in
+                if case .start(var start) = screen {
+                    start.unread = count
+                    screen = .start(start)
                 }
             }
             return []
@@ -521,10 +537,17 @@ public struct PorttiApp: Program, TranslatedProgram {
         case .receipts:
             return [.run { .receiptsLoaded((try? store.receipts()) ?? []) }]
         case .start:
-            return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
+            return reloadUnread()
         default:
             return []
         }
+    }
+
+    /// The notifications again from the portal, for the unread count wherever it shows.
+    private func reloadUnread() -> [Effect<Message>] {
+        guard let store = account?.store else { return [] }
+        let client = services.client
+        return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
     }
 
     // MARK: Writing and sending

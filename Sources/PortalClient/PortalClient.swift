@@ -357,6 +357,8 @@ public final class PortalClient: Sendable {
         switch status {
         case 401: return .notSignedIn
         case 404: return .notFound
+        // The portal gave up waiting for the request (a slow link): try again, as after a timeout.
+        case 408: return .timeout
         case 500...: return .serverError
         default: return .refused(.malformedRequest, limit: nil)
         }

@@ -131,16 +131,11 @@ struct PortalHandler: APIProtocol {
     /// Reads an upload's body once it is its turn (`uploads`, a few per applicant) and only while it keeps pace.
     private func receive(
         _ body: HTTPBody, for applicant: Applicant,
-        _ read: @escaping @Sendable (AsyncThrowingMapSequence<HTTPBody, ArraySlice<UInt8>>) async throws -> DocumentVault.Stored
+        _ read: @escaping @Sendable (UploadPace.Counted<HTTPBody>) async throws -> DocumentVault.Stored
     ) async throws -> DocumentVault.Stored {
         let pace = UploadPace(minimumBytesPerSecond: configuration.minimumUploadBytesPerSecond, grace: configuration.uploadGrace)
         return try await uploads.run(for: applicant.id) {
-            try await pace.run { received in
-                try await read(body.map { chunk in
-                    received.add(chunk.count)
-                    return chunk
-                })
-            }
+            try await pace.run { received in try await read(received.counting(body)) }
         }
     }
 

@@ -50,6 +50,8 @@ public struct DocumentVault: Sendable {
             try await io { try handle.write(contentsOf: chunk) }
         }
         let destination = location(sha256: stored.sha256)
+        // Given up on meanwhile (the answer is already a refusal): nothing is kept.
+        try Task.checkCancellation()
         try await io {
             try handle.synchronize()
             try Self.place(temporary, at: destination)

@@ -138,18 +138,33 @@ struct Words {
             #expect(app.focusedRow.contains("A decision has been made"), "\(app.screen)")
             #expect(!app.screen.contains("Granted for two years."))
             let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
-            #expect(notifications.first { $0.kind == .decisionReady }?.readAt != nil, "it was still marked read")
+            let decision = try #require(notifications.first { $0.kind == .decisionReady })
+            #expect(decision.readAt != nil, "it was still marked read")
+            // The portal's answer to marking it read may come after the list was reloaded (and counted it read
+            // already): it must not lower the count again.
+            let unread = notifications.filter { $0.readAt == nil }.count
+            await app.press(.escape)
+            #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
+            app.driver.send(message: .screen(.markedRead(decision)))
+            await app.driver.settle()
+            #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
             await app.finish()
         }
     }
 }
 
 @Suite struct WritingTests {
-    /// Opens the response to the request, as the flow does.
-    private func compose(_ app: inout AppHarness) async {
+    /// Opens the request for additional information, as the flow does.
+    private func request(_ app: inout AppHarness) async {
         await app.press(.enter)
         await app.focus(app.work.referenceNumber)
-        await app.press(.enter, .enter, .enter)
+        await app.press(.enter, .enter)
+    }
+
+    /// Opens the response to the request, as the flow does.
+    private func compose(_ app: inout AppHarness) async {
+        await request(&app)
+        await app.press(.enter)
     }
 
     @Test func anUnsentDraft_isOfferedAgain() async throws {
@@ -168,9 +183,7 @@ struct Words {
     @Test func typingStraightAfterEnter_reachesTheWritingScreen_andOpensItOnce() async throws {
         try await withPortal { portal in
             var app = try await AppHarness.start(portal, language: .english)
-            await app.press(.enter)
-            await app.focus(app.work.referenceNumber)
-            await app.press(.enter, .enter)
+            await request(&app)
             // Enter opens the writing screen once its draft is read; what is typed before then is not lost,
             // and the second Enter is a new line in the message, not a second writing screen.
             app.driver.send(.key(.enter))
@@ -303,6 +316,24 @@ struct Words {
             await app.press(.control("e"))
             #expect(app.screen.contains("First line"))
             #expect(app.screen.contains("Written in the editor."))
+            await app.finish()
+        }
+    }
+
+    @Test func aSessionEnding_whileTheWritingScreenOpens_keepsThePasswordOutOfTheMessage() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await request(&app)
+            app.driver.send(.key(.enter))  // the writing screen opens…
+            // …and meanwhile another answer says the session has ended: the password prompt comes up.
+            app.driver.send(message: .screen(.applicationsLoaded(.failure(.sessionExpired))))
+            app.driver.type(TestPortal.password)
+            await app.driver.settle()
+            #expect(app.screen.contains("session has expired"), "\(app.screen)")
+            #expect(!app.screen.contains(TestPortal.password))
+            await app.press(.enter)
+            #expect(app.screen.contains("Respond to the request"), "the writing screen is there after: \(app.screen)")
+            #expect(!app.screen.contains(TestPortal.password), "the password went to the prompt, not the message")
             await app.finish()
         }
     }

@@ -52,48 +52,68 @@ private final class Turns: Sendable {
     @Test func gate_givesOneKeyAtMostItsShare() async throws {
         let gate = AdmissionGate(limit: 3, perKeyLimit: 2)
         let turns = Turns()
-        func settled(_ expected: (Int, Int)) async throws {
-            for _ in 0..<500 where await gate.load != expected { try await Task.sleep(for: .milliseconds(5)) }
+        /// Waits until the gate shows `expected`, and those let in have begun (the load changes a moment before).
+        func settled(_ expected: (Int, Int), entered names: [String]? = nil) async throws {
+            for _ in 0..<500 {
+                if await gate.load == expected, names.map({ $0 == turns.entered.withLock { $0 } }) ?? true { break }
+                try await Task.sleep(for: .milliseconds(5))
+            }
             #expect(await gate.load == expected)
         }
         var tasks: [Task<Void, any Error>] = []
-        for (name, load) in [("a0", (1, 0)), ("a1", (2, 0)), ("a2", (2, 1)), ("b0", (3, 1)), ("c0", (3, 2))] {
+        for (name, load, names) in [
+            ("a0", (1, 0), ["a0"]), ("a1", (2, 0), ["a0", "a1"]), ("a2", (2, 1), ["a0", "a1"]),
+            ("b0", (3, 1), ["a0", "a1", "b0"]), ("c0", (3, 2), ["a0", "a1", "b0"]),
+        ] {
             tasks.append(Task {
                 try await gate.run(for: String(name.prefix(1))) {
                     turns.entered.withLock { $0.append(name) }
                     while !turns.released.withLock({ $0.contains(name) }) { try await Task.sleep(for: .milliseconds(5)) }
                 }
             })
-            try await settled(load)
+            try await settled(load, entered: names)
         }
         #expect(turns.entered.withLock { $0 } == ["a0", "a1", "b0"], "a2 waits for a's share, not for a place")
         turns.released.withLock { _ = $0.insert("a0") }
-        try await settled((3, 1))
+        try await settled((3, 1), entered: ["a0", "a1", "b0", "a2"])
         #expect(turns.entered.withLock { $0 } == ["a0", "a1", "b0", "a2"], "the first in line with room")
         turns.released.withLock { _ = $0.insert("b0") }
-        try await settled((3, 0))
+        try await settled((3, 0), entered: ["a0", "a1", "b0", "a2", "c0"])
         #expect(turns.entered.withLock { $0 }.last == "c0")
         turns.released.withLock { $0.formUnion(["a1", "a2", "c0"]) }
         for task in tasks { try await task.value }
         #expect(await gate.load == (0, 0))
     }
 
-    /// An upload whose bytes stop coming is refused once it falls behind the pace, keeps nothing, and frees its
-    /// place: the next upload, waiting for the only place, goes through.
-    @Test func aStalledUpload_isRefused_andFreesItsPlace() async throws {
+    /// An upload that stops half-way, or trickles, is refused once it falls behind (no byte for the grace
+    /// period; under the rate on average), keeps nothing, and frees its place: the next upload, waiting for
+    /// the only place, goes through.
+    @Test(arguments: [StalledUpload.stopsHalfWay, .trickles])
+    func aStalledUpload_isRefused_andFreesItsPlace(_ upload: StalledUpload) async throws {
         try await withPortal(adjust: {
             $0.maxUploadsUnderWay = 1
-            $0.minimumUploadBytesPerSecond = 1000
+            $0.minimumUploadBytesPerSecond = upload == .stopsHalfWay ? 1 : 1000
             $0.uploadGrace = .seconds(1)
         }) { portal in
             let signedIn = try await portal.signedInApplicant("aino")
-            // Headers and the first bytes of a PDF that says it is 100 kB long, then nothing more.
+            // A PDF that says it is 100 kB long.
             let socket = try LoopbackSocket(port: portal.port)
             let head = "POST \(portalAPIBasePath)/attachments?filename=slow.pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Authorization: Bearer \(signedIn.token)\r\nIdempotency-Key: slow-1\r\n"
                 + "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
-            try socket.write(Array(head.utf8) + Samples.pdf.prefix(20))
             let started = ContinuousClock.now
+            switch upload {
+            case .stopsHalfWay:
+                // Half at once, far above the (here tiny) rate; then nothing.
+                try socket.write(Array(head.utf8) + Samples.pdf + Array(repeating: 0x20, count: 50_000 - Samples.pdf.count))
+            case .trickles:
+                // A few bytes every tenth of a second: never silent for long, far below the rate.
+                try socket.write(Array(head.utf8) + Samples.pdf.prefix(20))
+                for _ in 0..<40 where !socket.hasAnswer {
+                    try await Task.sleep(for: .milliseconds(100))
+                    guard (try? socket.write(Array(repeating: 0x20, count: 5))) != nil else { break }
+                }
+            }
             let answer = try await socket.readAll(timeout: .seconds(20))
             #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer)")
             #expect(answer.contains("upload_too_slow"))
@@ -122,6 +142,11 @@ private final class Turns: Sendable {
     }
 }
 
+enum StalledUpload: CustomStringConvertible, Sendable {
+    case stopsHalfWay, trickles
+    var description: String { self == .stopsHalfWay ? "stops half-way" : "trickles" }
+}
+
 /// A plain TCP connection to the portal, for a client that misbehaves on purpose.
 private struct LoopbackSocket {
     let descriptor: Int32
@@ -140,6 +165,12 @@ private struct LoopbackSocket {
 
     func write(_ bytes: [UInt8]) throws {
         guard bytes.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw POSIXError(.EIO) }
+    }
+
+    /// Whether the portal has begun to answer.
+    var hasAnswer: Bool {
+        var byte: UInt8 = 0
+        return recv(descriptor, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) > 0
     }
 
     /// Everything the portal answers until it closes the connection (or `timeout` passes).

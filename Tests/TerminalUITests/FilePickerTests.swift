@@ -129,8 +129,12 @@ final class PickerFolder {
         #expect(!isoRow.contains("2026-01-15"))
         #expect(!isoRow.contains("MB"))
         #expect(picker.sortOrder == .name)
+        #expect(canvas.lines[0].contains("Sort: name ·"))
         _ = picker.update(.input(.key(.character("s"))))  // by date before dates are known: names still shown
         #expect(picker.list.visible.count == 13)
+        canvas = Canvas(width: 80, height: 23)
+        picker.view(into: &canvas)
+        #expect(canvas.lines[0].contains("Sort: date… ·"), "the order waits for the dates, and says so")
 
         let described = names.described(FileInspector.describe(entries, in: path))
         let iso = try #require(described.entries.firstIndex { $0.displayName == "iso.pdf" })
@@ -143,6 +147,7 @@ final class PickerFolder {
         canvas = Canvas(width: 80, height: 23)
         picker.view(into: &canvas)
         #expect(canvas.text.contains("2026-01-15 10:00"))
+        #expect(canvas.lines[0].contains("Sort: date ·"))
         // A listing of another folder (an older generation) changes nothing.
         _ = picker.update(.described(generation: 0, FolderListing(folder: path, entries: [])))
         #expect(picker.entries.count == 14)

@@ -12,13 +12,15 @@ struct NotificationsScreen: AppScreen {
         list.setVisible(Array((content.value ?? []).indices))
     }
 
-    /// A notification read elsewhere (or just now) shows as read.
-    mutating func markRead(_ id: String, at time: Date) {
+    /// A notification read elsewhere (or just now) shows as read; answers whether it was shown unread.
+    @discardableResult
+    mutating func markRead(_ id: String, at time: Date) -> Bool {
         guard case .loaded(var notifications, let offline) = content,
             let index = notifications.firstIndex(where: { $0.id == id }), notifications[index].readAt == nil
-        else { return }
+        else { return false }
         notifications[index].readAt = time
         content = .loaded(notifications, offlineSince: offline)
+        return true
     }
 
     /// A new notification from the stream, on top.

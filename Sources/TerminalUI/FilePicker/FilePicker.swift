@@ -310,7 +310,9 @@ public struct FilePicker: Program {
 
     public func view(into canvas: inout Canvas) {
         let width = canvas.width
-        let sortName = strings("picker.sort.\(["name", "date", "size"][sortOrder.rawValue])")
+        var sortName = strings("picker.sort.\(["name", "date", "size"][sortOrder.rawValue])")
+        // Sorting by date or size waits for the sizes and times; till then the rows are in name order.
+        if orders[sortOrder] == nil && !entries.isEmpty { sortName += "…" }
         let state = strings("picker.state", ["sort": sortName, "hidden": strings(showsHidden ? "picker.hidden.shown" : "picker.hidden.hidden")])
         let stateWidth = DisplayWidth.of(state)
         canvas.put(strings("picker.title"), column: 0, row: 0, maxWidth: width - stateWidth - 1, style: .title)
