@@ -30,7 +30,7 @@ extension Portti {
         var maxFiles: Int = AttachmentLimits().maxFilesPerMessage
         @Option(help: "Most attachments an applicant may upload within a day without sending them in a message.")
         var maxUnsentFiles: Int = PortalConfiguration.defaultMaxUnsentAttachmentsPerDay
-        @Option(help: "Uploads of one applicant received at once (of 16); more wait their turn.")
+        @Option(help: "Uploads of one applicant received at once; more wait their turn.")
         var maxUploadsPerApplicant: Int = PortalConfiguration.defaultMaxUploadsUnderWayPerApplicant
         @Option(help: "Days from the date a decision is served to the last day to appeal.")
         var appealDays = 30
