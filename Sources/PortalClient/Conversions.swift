@@ -43,7 +43,7 @@ extension Receipt {
     init(_ value: Components.Schemas.Receipt) throws {
         self.init(
             number: try Checked.id(value.number), receivedAt: value.receivedAt, applicationID: try Checked.id(value.applicationId),
-            requestID: try value.requestId.map(Checked.id),
+            applicationReference: value.applicationReference, requestID: try value.requestId.map(Checked.id),
             files: try value.files.map { File(name: $0.name, size: $0.size, sha256: try Checked.digest($0.sha256)) })
     }
 }

@@ -44,7 +44,7 @@ extension Components.Schemas.Receipt {
     init(_ receipt: Receipt) {
         self.init(
             number: receipt.number, receivedAt: receipt.receivedAt, applicationId: receipt.applicationID,
-            requestId: receipt.requestID,
+            applicationReference: receipt.applicationReference ?? "", requestId: receipt.requestID,
             files: receipt.files.map { .init(name: $0.name, size: $0.size, sha256: $0.sha256) })
     }
 }

@@ -327,7 +327,7 @@ public final class SQLitePortalStore: PortalStore {
                                fingerprint: message.fingerprint, resultID: row.receiptNumber,
                                createdAt: receivedAt).insert(db)
             return Receipt(number: row.receiptNumber, receivedAt: receivedAt, applicationID: applicationID,
-                           requestID: answered?.id, files: files)
+                           applicationReference: application.referenceNumber, requestID: answered?.id, files: files)
         }
     }
 
@@ -482,7 +482,9 @@ public final class SQLitePortalStore: PortalStore {
     private static func receipt(_ db: Database, message row: MessageRow) throws -> Receipt {
         let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
             .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
+        let reference = try String.fetchOne(
+            db, sql: "SELECT referenceNumber FROM application WHERE id = ?", arguments: [row.applicationID])
         return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
-                       requestID: row.requestID, files: files)
+                       applicationReference: reference, requestID: row.requestID, files: files)
     }
 }

@@ -19,14 +19,21 @@ public struct Receipt: Sendable, Codable, Hashable {
     public var number: String
     public var receivedAt: Date
     public var applicationID: String
+    /// The application's reference number, as the authority writes it (`MIG-2026-000042`). Nil only in
+    /// receipts kept before the portal sent it.
+    public var applicationReference: String?
     /// The request this message answers; nil for additional information sent without a request.
     public var requestID: String?
     public var files: [File]
 
-    public init(number: String, receivedAt: Date, applicationID: String, requestID: String?, files: [File]) {
+    public init(
+        number: String, receivedAt: Date, applicationID: String, applicationReference: String?, requestID: String?,
+        files: [File]
+    ) {
         self.number = number
         self.receivedAt = receivedAt
         self.applicationID = applicationID
+        self.applicationReference = applicationReference
         self.requestID = requestID
         self.files = files
     }

@@ -70,6 +70,10 @@ struct Words {
             #expect(incoming.count == 1)
             let receipt = try #require(incoming.first?.receipt)
             #expect(app.screen.contains(receipt.number))
+            // The receipt names the application it concerns, in the language's words.
+            #expect(receipt.applicationReference == app.work.referenceNumber)
+            let application = StringTable(language)("receipt.application", ["reference": app.work.referenceNumber])
+            #expect(app.screen.contains(application), "\(app.screen)")
             #expect(receipt.files.map(\.name) == ["contract.pdf"])
             #expect(app.screen.contains(String(receipt.files[0].sha256.prefix(12))))
             #expect(try await portal.store.request(id: app.request.id, applicantID: nil)?.answeredAt != nil)
@@ -96,6 +100,8 @@ struct Words {
             #expect(incoming.map(\.text) == ["My new address: Mannerheimintie 1"])
             #expect(incoming.first?.receipt.requestID == nil)
             #expect(incoming.first?.applicationReference == app.study.referenceNumber)
+            #expect(incoming.first?.receipt.applicationReference == app.study.referenceNumber)
+            #expect(app.screen.contains(app.study.referenceNumber), "the receipt names the application: \(app.screen)")
             await app.finish()
         }
     }
@@ -121,6 +127,20 @@ struct Words {
             // Reading a notification marked it read on the portal.
             let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
             #expect(notifications.first { $0.kind == .decisionReady }?.readAt != nil)
+            await app.finish()
+        }
+    }
+
+    @Test func escapeOnTheStartPage_staysThere_andQQuits() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await app.press(.enter)
+            // Back from the list, and once too often: still the start page.
+            await app.press(.escape, .escape, .escape)
+            #expect(!app.driver.didQuit)
+            #expect(app.screen.contains("Portti · Start page"), "\(app.screen)")
+            await app.press(.character("q"))
+            #expect(app.driver.didQuit)
             await app.finish()
         }
     }

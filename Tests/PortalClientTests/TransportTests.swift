@@ -111,7 +111,7 @@ import Testing
         try store.put(item)
         // The applicant went on writing after pressing Send: that newer text must stay.
         try store.save(Draft(target: .request("r1"), text: "Sent text, and more written later"))
-        let receipt = Receipt(number: "2026-00000001", receivedAt: Date(), applicationID: "a", requestID: "r1", files: [])
+        let receipt = Receipt(number: "2026-00000001", receivedAt: Date(), applicationID: "a", applicationReference: "MIG-2026-000001", requestID: "r1", files: [])
         try store.delivered(item, receipt: receipt)
         #expect(try store.draft(for: .request("r1"))?.text == "Sent text, and more written later")
         #expect(try store.receipts().map(\.receipt) == [receipt])

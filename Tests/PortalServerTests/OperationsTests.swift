@@ -142,10 +142,14 @@ struct Case {
             }
             #expect(numbers == numbers.sorted())
             #expect(Set(numbers).count == 3)
-            let listed = try await client.listReceipts().ok.body.json.receipts.map(\.number)
-            #expect(listed == numbers.reversed())
+            let listed = try await client.listReceipts().ok.body.json.receipts
+            #expect(listed.map(\.number) == numbers.reversed())
             let one = try await client.getReceipt(path: .init(receiptNumber: numbers[1])).ok.body.json
             #expect(one.number == numbers[1])
+            // Each names the application's reference number, as sent, listed and fetched.
+            let reference = world.application.referenceNumber
+            #expect(listed.allSatisfy { $0.applicationReference == reference })
+            #expect(one.applicationReference == reference && reference.hasPrefix("MIG-"))
             // The officer handles them oldest first.
             #expect(try await portal.store.incomingMessages().map(\.receipt.number) == numbers)
         }

@@ -115,6 +115,7 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(reply.status == 0, "\(reply.err)")
             #expect(reply.out.contains("Confirmation of receipt"))
             #expect(reply.out.contains("contract.pdf"))
+            #expect(reply.out.contains("Application: \(application.referenceNumber)"), "\(reply.out)")
 
             let again = try await applicant.run(["reply", request.id, "--message-file", message])
             #expect(again.status == 1)
@@ -132,6 +133,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(try await applicant.run(["receipts", "--export", export]).status == 0)
             let exported = try String(contentsOfFile: export, encoding: .utf8)
             #expect(exported.contains(receipt.number))
+            #expect(exported.contains("Application: \(application.referenceNumber)"))
+            #expect(receipt.applicationReference == application.referenceNumber)
             #expect(exported.contains(try #require(kept.last?.receipt.files.first?.sha256)))
             #expect(try await portal.store.incomingMessages().map(\.text) == ["Here is the contract.", "My new e-mail: aino@example.fi"])
         }

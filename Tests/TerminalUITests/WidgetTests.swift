@@ -76,6 +76,20 @@ import Testing
         _ = selection.handle(MouseEvent(.wheelUp, at: Position(column: 0, row: 0)), area: Rect(column: 0, row: 0, width: 40, height: 20))
         #expect(selection.focusedItem == 9_996)
     }
+
+    /// A row longer than the list is wide ends in an ellipsis at the edge; one that fits is drawn whole.
+    @Test func list_cutsALongRowWithAnEllipsis() {
+        var selection = ListSelection()
+        selection.setVisible([0, 1])
+        selection.viewportHeight = 2
+        let canvas = render(width: 20, height: 2) { canvas in
+            selection.draw(into: &canvas, area: Rect(column: 0, row: 0, width: 20, height: 2)) { index in
+                (index == 0 ? "Response to a request for additional information" : "Fits exactly here", .plain)
+            }
+        }
+        #expect(canvas.lines[0] == "› Response to a req…")
+        #expect(canvas.lines[1] == "  Fits exactly here")
+    }
 }
 
 @Suite struct TextViewerTests {

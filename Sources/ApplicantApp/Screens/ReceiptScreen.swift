@@ -29,7 +29,8 @@ struct ReceiptScreen: AppScreen {
             strings("receipt.number", ["number": context.clean(receipt.number)]),
             strings("receipt.time", ["time": context.formats.dateTime(receipt.receivedAt)]),
             kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"),
-        ] {
+            receipt.applicationReference.map { strings("receipt.application", ["reference": context.clean($0)]) },
+        ].compactMap({ $0 }) {
             _ = canvas.put(line, column: 2, row: row, maxWidth: canvas.width - 4)
             row += 1
         }
@@ -88,7 +89,8 @@ struct ReceiptsScreen: AppScreen {
         list.draw(into: &canvas, area: Rect(column: 1, row: 2, width: canvas.width - 2, height: max(canvas.height - 4, 1))) { index in
             let receipt = receipts[index].receipt
             let kind = receipts[index].target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional")
-            return ("\(pad(context.clean(receipt.number), 16))\(pad(context.formats.dateTime(receipt.receivedAt), 22))\(kind)", .plain)
+            let reference = pad(context.clean(receipt.applicationReference ?? ""), 17)
+            return ("\(pad(context.clean(receipt.number), 15))\(pad(context.formats.dateTime(receipt.receivedAt), 20))\(reference)\(kind)", .plain)
         }
     }
 

@@ -25,7 +25,10 @@ struct StartScreen: AppScreen {
             return nil
         }
         switch key {
-        case .character("q"), .escape: return .quit
+        case .character("q"): return .quit
+        // Escape goes back everywhere else; here, at the bottom, it must not end the program of a user
+        // pressing it once too often on the way back.
+        case .escape: return nil
         case .character("/"): return nil  // nothing here to filter
         default:
             if case .activated = menu.handle(key) { return choose() }

@@ -125,7 +125,8 @@ public struct ListSelection: Sendable, Hashable {
     public var visibleRange: Range<Int> { top..<min(top + max(viewportHeight, 0), visible.count) }
 
     /// Draws the rows on screen only: `row` gives the text and style of an item (by index), asked once
-    /// per visible row. The focused row gets a marker and reverse video, and the terminal's cursor.
+    /// per visible row. The focused row gets a marker and reverse video, and the terminal's cursor. A row too
+    /// long for the area ends in "…", so a cut is seen as one.
     public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true, row: (Int) -> (text: String, style: Style)) {
         for (offset, position) in visibleRange.prefix(area.height).enumerated() {
             let y = area.row + offset
@@ -135,7 +136,8 @@ public struct ListSelection: Sendable, Hashable {
             if isFocus && focused { style.reverse = true }
             canvas.fill(Rect(column: area.column, row: y, width: area.width, height: 1), style: style)
             canvas.put(isFocus ? "›" : " ", column: area.column, row: y, style: style)
-            canvas.put(text, column: area.column + 2, row: y, maxWidth: area.width - 2, style: style)
+            canvas.put(TextLayout.truncate(text, toWidth: area.width - 2, ellipsis: true), column: area.column + 2, row: y,
+                       maxWidth: area.width - 2, style: style)
             if isFocus && focused { canvas.cursor = Position(column: area.column, row: y) }
         }
     }

@@ -69,6 +69,7 @@ extension ApplicantContext {
     func printReceipt(_ receipt: Receipt) throws {
         if options.json { return try printJSON(receipt) }
         say(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))
+        if let reference = receipt.applicationReference { say("  " + strings("receipt.application", ["reference": clean(reference)])) }
         for file in receipt.files {
             say("  \(clean(file.name))  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
         }

@@ -61,6 +61,9 @@ extension Portti {
                     let receipt = entry.receipt
                     lines.append(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))
                     lines.append("  " + context.describe(entry.target))
+                    if let reference = receipt.applicationReference {
+                        lines.append("  " + context.strings("receipt.application", ["reference": context.clean(reference)]))
+                    }
                     for file in receipt.files {
                         lines.append("  \(context.clean(file.name))  \(file.size)  SHA-256 \(file.sha256)")
                     }
