@@ -42,6 +42,16 @@ import Testing
         #expect(Receipt.number(sequence: 9, year: 2026) < Receipt.number(sequence: 10, year: 2026))
     }
 
+    /// Receipts kept on an applicant's machine before receipts named the application still read.
+    @Test func aReceiptKeptWithoutTheApplicationReference_stillDecodes() throws {
+        let earlier = #"{"number":"2026-00000001","receivedAt":0,"applicationID":"a1","files":[]}"#
+        let receipt = try JSONDecoder().decode(Receipt.self, from: Data(earlier.utf8))
+        #expect(receipt.number == "2026-00000001" && receipt.applicationReference == nil)
+        let now = Receipt(number: "2026-00000002", receivedAt: Date(timeIntervalSince1970: 0), applicationID: "a1",
+                          applicationReference: "MIG-2026-000001", requestID: nil, files: [])
+        #expect(try JSONDecoder().decode(Receipt.self, from: JSONEncoder().encode(now)) == now)
+    }
+
     @Test func appealDeadlineCountsFromServedDate() throws {
         let served = try Date("2026-03-10T09:00:00Z", strategy: .iso8601)
         let decision = Decision(id: "d", applicationID: "a", text: "", madeAt: served, servedAt: served, hasDocument: false)
