@@ -25,7 +25,8 @@ public enum ScreenTimings {
             let readAt: Date? = index % 3 == 0 ? nil : date
             return PortalNotification(
                 id: "notification_\(index)", sequence: Int64(count - index), kind: PortalNotification.Kind.allCases[index % 3],
-                applicationID: "application_\(index % 7)", subjectID: "request_\(index)", createdAt: createdAt, readAt: readAt)
+                applicationID: "application_\(index % 7)", applicationReference: "MIG-2026-\(100_000 + index % 7)",
+                subjectID: "request_\(index)", createdAt: createdAt, readAt: readAt)
         }
     }
 

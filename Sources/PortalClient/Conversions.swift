@@ -52,8 +52,8 @@ extension PortalNotification {
     init(_ value: Components.Schemas.Notification) throws {
         self.init(
             id: try Checked.id(value.id), sequence: value.sequence, kind: Kind(rawValue: value.kind.rawValue) ?? .messageReceived,
-            applicationID: try Checked.id(value.applicationId), subjectID: try Checked.id(value.subjectId), createdAt: value.createdAt,
-            readAt: value.readAt)
+            applicationID: try Checked.id(value.applicationId), applicationReference: value.applicationReference,
+            subjectID: try Checked.id(value.subjectId), createdAt: value.createdAt, readAt: value.readAt)
     }
 }
 

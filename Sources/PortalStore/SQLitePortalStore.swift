@@ -366,7 +366,11 @@ public final class SQLitePortalStore: PortalStore {
             } else {
                 query = query.order(Column("createdAt").desc, Column("sequence").desc)
             }
-            return try query.fetchAll(db).map(\.notification)
+            // The applicant's few applications, read once, name each notification's application.
+            let references = try Dictionary(uniqueKeysWithValues: Row.fetchAll(
+                db, sql: "SELECT id, referenceNumber FROM application WHERE applicantID = ?", arguments: [applicantID]
+            ).map { (row: Row) -> (String, String) in (row["id"], row["referenceNumber"]) })
+            return try query.fetchAll(db).map { $0.notification(applicationReference: references[$0.applicationID]) }
         }
     }
 
@@ -385,7 +389,7 @@ public final class SQLitePortalStore: PortalStore {
                 row.readAt = now
                 try row.update(db)
             }
-            return row.notification
+            return row.notification(applicationReference: try Self.referenceNumber(db, applicationID: row.applicationID))
         }
     }
 
@@ -472,6 +476,10 @@ public final class SQLitePortalStore: PortalStore {
         return row.resultID
     }
 
+    private static func referenceNumber(_ db: Database, applicationID: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT referenceNumber FROM application WHERE id = ?", arguments: [applicationID])
+    }
+
     private static func receipt(_ db: Database, number: String, applicantID: String) throws -> Receipt? {
         guard let row = try MessageRow.filter(Column("receiptNumber") == number)
             .filter(Column("applicantID") == applicantID).fetchOne(db)
@@ -482,8 +490,7 @@ public final class SQLitePortalStore: PortalStore {
     private static func receipt(_ db: Database, message row: MessageRow) throws -> Receipt {
         let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
             .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
-        let reference = try String.fetchOne(
-            db, sql: "SELECT referenceNumber FROM application WHERE id = ?", arguments: [row.applicationID])
+        let reference = try referenceNumber(db, applicationID: row.applicationID)
         return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
                        applicationReference: reference, requestID: row.requestID, files: files)
     }

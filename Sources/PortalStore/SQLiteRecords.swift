@@ -123,10 +123,10 @@ struct NotificationRow: Codable, FetchableRecord, PersistableRecord {
     var createdAt: Date
     var readAt: Date?
 
-    var notification: PortalNotification {
+    func notification(applicationReference: String?) -> PortalNotification {
         PortalNotification(
-            id: id, sequence: sequence ?? 0, kind: kind, applicationID: applicationID, subjectID: subjectID,
-            createdAt: createdAt, readAt: readAt)
+            id: id, sequence: sequence ?? 0, kind: kind, applicationID: applicationID,
+            applicationReference: applicationReference, subjectID: subjectID, createdAt: createdAt, readAt: readAt)
     }
 }
 

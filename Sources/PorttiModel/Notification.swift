@@ -16,19 +16,23 @@ public struct PortalNotification: Sendable, Codable, Hashable, Identifiable {
     public var sequence: Int64
     public var kind: Kind
     public var applicationID: String
+    /// The application's reference number (`MIG-2026-000042`); nil only in lists kept from before the portal
+    /// sent it.
+    public var applicationReference: String?
     /// The request, decision or receipt number the notification is about.
     public var subjectID: String
     public var createdAt: Date
     public var readAt: Date?
 
     public init(
-        id: String, sequence: Int64, kind: Kind, applicationID: String, subjectID: String, createdAt: Date,
-        readAt: Date?
+        id: String, sequence: Int64, kind: Kind, applicationID: String, applicationReference: String?,
+        subjectID: String, createdAt: Date, readAt: Date?
     ) {
         self.id = id
         self.sequence = sequence
         self.kind = kind
         self.applicationID = applicationID
+        self.applicationReference = applicationReference
         self.subjectID = subjectID
         self.createdAt = createdAt
         self.readAt = readAt

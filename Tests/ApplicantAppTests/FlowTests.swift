@@ -114,6 +114,7 @@ struct Words {
             await app.focus(StringTable(language)("start.notifications"))
             await app.press(.enter)
             await app.focus(words.decision)
+            #expect(app.focusedRow.contains(app.study.referenceNumber), "a notification names its application")
             await app.press(.enter)
             #expect(app.screen.contains("Granted for two years."))
             #expect(app.screen.contains(words.appeal))

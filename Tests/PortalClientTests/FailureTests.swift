@@ -389,7 +389,9 @@ final class CountCalls: ClientMiddleware, Sendable {
             let streaming = try PortalClient(portalURL: url, token: "stream", settings: settings)
             var events = streaming.notificationEvents(after: nil).makeAsyncIterator()
             var delivered: [String] = []
-            while let event = await events.next() {
+            // Bounded: a client that passed over every event would otherwise reconnect here for ever.
+            for _ in 0..<20 {
+                guard let event = await events.next() else { break }
                 if case .notification(let notification) = event { delivered.append(notification.subjectID); break }
             }
             #expect(delivered == ["d1"])

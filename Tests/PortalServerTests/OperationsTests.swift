@@ -164,7 +164,9 @@ struct Case {
             let notification = try #require(list.notifications.first)
             #expect(notification.kind == .requestSent)
             #expect(notification.subjectId == world.request.id)
+            #expect(notification.applicationReference == world.application.referenceNumber)
             let read = try await client.markNotificationRead(path: .init(notificationId: notification.id)).ok.body.json
+            #expect(read.applicationReference == world.application.referenceNumber)
             let readAt = try #require(read.readAt)
             portal.clock.advance(by: 60)
             let again = try await client.markNotificationRead(path: .init(notificationId: notification.id)).ok.body.json

@@ -158,6 +158,9 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let list = try await applicant.json(List.self, ["notifications"])
             #expect(list.unread == 1)
             #expect(list.notifications.first?.kind == .decisionReady)
+            #expect(list.notifications.first?.applicationReference == application.referenceNumber)
+            let printed = try await applicant.run(["notifications"])
+            #expect(printed.out.contains(application.referenceNumber), "\(printed.out)")
             let saved = applicant.home.appending(path: "decision.pdf").path
             let read = try await applicant.run(["decision", decision.id, "--save", saved, "--lang", "fi"])
             #expect(read.status == 0, "\(read.err)")

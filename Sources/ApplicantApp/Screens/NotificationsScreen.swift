@@ -74,7 +74,8 @@ struct NotificationsScreen: AppScreen {
                 let unread = notification.readAt == nil
                 // Unread is marked by a word as well as by weight: never by colour alone.
                 let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
-                let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 24))"
+                let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
+                    + pad(context.clean(notification.applicationReference ?? ""), 17)
                     + strings("notification.\(notification.kind.rawValue)")
                 return (text, unread ? .title : .plain)
             }

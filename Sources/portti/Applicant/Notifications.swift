@@ -58,6 +58,7 @@ extension ApplicantContext {
     func line(_ notification: PortalNotification) -> String {
         let mark = notification.readAt == nil ? "*" : " "
         return "\(mark) \(notification.id)\t\(formats.dateTime(notification.createdAt))\t"
+            + "\(clean(notification.applicationReference ?? ""))\t"
             + "\(strings("notification.\(notification.kind.rawValue)"))\t\(clean(notification.subjectID))"
     }
 }
