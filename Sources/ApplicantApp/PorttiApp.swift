@@ -16,7 +16,7 @@ public struct PorttiApp: Program, TranslatedProgram {
         case applicationLoaded(id: String, Result<Fresh<ApplicationPage>, ClientError>)
         case requestLoaded(id: String, Result<Fresh<SupplementRequest>, ClientError>, reference: String)
         case notificationsLoaded(Result<Fresh<NotificationList>, ClientError>, fromCache: Bool)
-        case decisionLoaded(id: String, Result<Fresh<ServedDecision>, ClientError>)
+        case decisionLoaded(id: String, Result<Fresh<ServedDecision>, ClientError>, reference: String)
         case receiptsLoaded([KeptReceipt])
         case composeReady(MessageTarget, ComposeTitle, Draft?)
         case filesAttached([AttachedFile], unreadable: [String])
@@ -199,11 +199,11 @@ public struct PorttiApp: Program, TranslatedProgram {
                 }
             }
             return effects + (fromCache ? [] : sessionCheck(result))
-        case .decisionLoaded(let id, let result):
+        case .decisionLoaded(let id, let result, let reference):
             let context = self.context
             updateScreens { screen in
                 if case .decision(var decision) = screen, decision.decisionID == id {
-                    decision.show(Self.loadable(result), context: context)
+                    decision.show(Self.loadable(result), reference: reference, context: context)
                     screen = .decision(decision)
                 }
             }
@@ -533,7 +533,18 @@ public struct PorttiApp: Program, TranslatedProgram {
             return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
         case .decision(let screen):
             let id = screen.decisionID
-            return [.run { .decisionLoaded(id: id, await Self.result { try await readThroughCache(store, key: "decision:\(id)") { try await client.decision(id: id) } }) }]
+            return [.run {
+                let result = await Self.result { try await readThroughCache(store, key: "decision:\(id)") { try await client.decision(id: id) } }
+                // Which application it decides, by its reference number, as the request screen shows it.
+                var reference = ""
+                if case .success(let fresh) = result {
+                    let applicationID = fresh.value.decision.applicationID
+                    reference = (try? await readThroughCache(store, key: "application:\(applicationID)") {
+                        try await client.application(id: applicationID)
+                    })?.value.application.referenceNumber ?? ""
+                }
+                return .decisionLoaded(id: id, result, reference: reference)
+            }]
         case .receipts:
             return [.run { .receiptsLoaded((try? store.receipts()) ?? []) }]
         case .start:

@@ -118,6 +118,8 @@ struct Words {
             await app.press(.enter)
             #expect(app.screen.contains("Granted for two years."))
             #expect(app.screen.contains(words.appeal))
+            let title = StringTable(language)("decision.title_reference", ["reference": app.study.referenceNumber])
+            #expect(app.screen.contains(title), "the decision names its application: \(app.screen)")
             let opened = try await portal.store.openDecision(id: app.decision.id, applicantID: app.applicant.id, now: portal.clock.now + 86_400)
             #expect(opened?.decision.servedAt != nil, "reading it served it")
             await app.press(.character("s"), .enter)

@@ -25,8 +25,12 @@ struct DecisionScreen: AppScreen {
 
     let suggestedFolder: String
 
-    mutating func show(_ content: Loadable<ServedDecision>, context: ViewContext) {
+    /// The application's reference number; empty until known.
+    var reference = ""
+
+    mutating func show(_ content: Loadable<ServedDecision>, reference: String, context: ViewContext) {
         self.content = content
+        self.reference = reference
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")
         viewer.layout(width: size.width - 4, height: max(size.height - 10, 1))
     }
@@ -94,7 +98,8 @@ struct DecisionScreen: AppScreen {
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
         let layout = Layout(canvas: canvas.bounds)
-        canvas.heading(strings("decision.title"), context: context)
+        canvas.heading(reference.isEmpty ? strings("decision.title")
+                       : strings("decision.title_reference", ["reference": context.clean(reference)]), context: context)
         guard let served = content.value else {
             if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
             else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
