@@ -70,7 +70,8 @@ public enum Destination: Sendable, Equatable {
     case request(id: String, applicationID: String)
     case compose(MessageTarget, title: ComposeTitle)
     case notifications
-    case decision(id: String)
+    /// A decision, with its application's reference number when the screen opening it knows it.
+    case decision(id: String, reference: String?)
     case receipts
     case receipt(KeptReceipt)
     case language

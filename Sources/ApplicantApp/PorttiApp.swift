@@ -484,9 +484,9 @@ public struct PorttiApp: Program, TranslatedProgram {
             return [.run { .composeReady(target, title, try? store.draft(for: target)) }]
         case .notifications:
             stack.append(.notifications(NotificationsScreen()))
-        case .decision(let id):
+        case .decision(let id, let reference):
             let folder = services.environment["HOME"] ?? FileManager.default.currentDirectoryPath
-            stack.append(.decision(DecisionScreen(decisionID: id, suggestedFolder: folder)))
+            stack.append(.decision(DecisionScreen(decisionID: id, reference: reference ?? "", suggestedFolder: folder)))
         case .receipts:
             stack.append(.receipts(ReceiptsScreen(receipts: [])))
         case .receipt(let kept):
@@ -533,11 +533,13 @@ public struct PorttiApp: Program, TranslatedProgram {
             return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
         case .decision(let screen):
             let id = screen.decisionID
+            let known = screen.reference
             return [.run {
                 let result = await Self.result { try await readThroughCache(store, key: "decision:\(id)") { try await client.decision(id: id) } }
-                // Which application it decides, by its reference number, as the request screen shows it.
-                var reference = ""
-                if case .success(let fresh) = result {
+                // Which application it decides, by its reference number: asked for only when the screen that
+                // opened it did not know it.
+                var reference = known
+                if reference.isEmpty, case .success(let fresh) = result {
                     let applicationID = fresh.value.decision.applicationID
                     reference = (try? await readThroughCache(store, key: "application:\(applicationID)") {
                         try await client.application(id: applicationID)

@@ -339,7 +339,8 @@ public final class SQLitePortalStore: PortalStore {
         try await database.read { db in
             let rows = try MessageRow.filter(Column("applicantID") == applicantID).order(Column("sequence").desc)
                 .fetchAll(db)
-            return try rows.map { try Self.receipt(db, message: $0) }
+            let references = try Self.referenceNumbers(db, applicantID: applicantID)
+            return try rows.map { try Self.receipt(db, message: $0, reference: references[$0.applicationID]) }
         }
     }
 
@@ -350,7 +351,8 @@ public final class SQLitePortalStore: PortalStore {
                 let applicant = try ApplicantRow.fetchOne(db, key: row.applicantID)
                 let application = try ApplicationRow.fetchOne(db, key: row.applicationID)
                 return IncomingMessage(
-                    receipt: try Self.receipt(db, message: row), applicantName: applicant?.displayName ?? "",
+                    receipt: try Self.receipt(db, message: row, reference: application?.referenceNumber),
+                    applicantName: applicant?.displayName ?? "",
                     applicationReference: application?.referenceNumber ?? "", text: row.text)
             }
         }
@@ -366,10 +368,7 @@ public final class SQLitePortalStore: PortalStore {
             } else {
                 query = query.order(Column("createdAt").desc, Column("sequence").desc)
             }
-            // The applicant's few applications, read once, name each notification's application.
-            let references = try Dictionary(uniqueKeysWithValues: Row.fetchAll(
-                db, sql: "SELECT id, referenceNumber FROM application WHERE applicantID = ?", arguments: [applicantID]
-            ).map { (row: Row) -> (String, String) in (row["id"], row["referenceNumber"]) })
+            let references = try Self.referenceNumbers(db, applicantID: applicantID)
             return try query.fetchAll(db).map { $0.notification(applicationReference: references[$0.applicationID]) }
         }
     }
@@ -480,6 +479,13 @@ public final class SQLitePortalStore: PortalStore {
         try String.fetchOne(db, sql: "SELECT referenceNumber FROM application WHERE id = ?", arguments: [applicationID])
     }
 
+    /// The reference numbers of the applicant's few applications, read once for a whole list.
+    private static func referenceNumbers(_ db: Database, applicantID: String) throws -> [String: String] {
+        try Dictionary(uniqueKeysWithValues: Row.fetchAll(
+            db, sql: "SELECT id, referenceNumber FROM application WHERE applicantID = ?", arguments: [applicantID]
+        ).map { (row: Row) -> (String, String) in (row["id"], row["referenceNumber"]) })
+    }
+
     private static func receipt(_ db: Database, number: String, applicantID: String) throws -> Receipt? {
         guard let row = try MessageRow.filter(Column("receiptNumber") == number)
             .filter(Column("applicantID") == applicantID).fetchOne(db)
@@ -487,10 +493,11 @@ public final class SQLitePortalStore: PortalStore {
         return try receipt(db, message: row)
     }
 
-    private static func receipt(_ db: Database, message row: MessageRow) throws -> Receipt {
+    /// The receipt of a message; `reference` when the caller has read it already (a list), or read here.
+    private static func receipt(_ db: Database, message row: MessageRow, reference known: String? = nil) throws -> Receipt {
         let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
             .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
-        let reference = try referenceNumber(db, applicationID: row.applicationID)
+        let reference = try known ?? referenceNumber(db, applicationID: row.applicationID)
         return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
                        applicationReference: reference, requestID: row.requestID, files: files)
     }

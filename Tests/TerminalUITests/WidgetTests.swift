@@ -80,15 +80,16 @@ import Testing
     /// A row longer than the list is wide ends in an ellipsis at the edge; one that fits is drawn whole.
     @Test func list_cutsALongRowWithAnEllipsis() {
         var selection = ListSelection()
-        selection.setVisible([0, 1])
-        selection.viewportHeight = 2
-        let canvas = render(width: 20, height: 2) { canvas in
-            selection.draw(into: &canvas, area: Rect(column: 0, row: 0, width: 20, height: 2)) { index in
-                (index == 0 ? "Response to a request for additional information" : "Fits exactly here", .plain)
-            }
+        selection.setVisible([0, 1, 2])
+        selection.viewportHeight = 3
+        let rows = ["Response to a request for additional information", "Fits exactly here.", "決定決定決定決定決定"]
+        let canvas = render(width: 20, height: 3) { canvas in
+            selection.draw(into: &canvas, area: Rect(column: 0, row: 0, width: 20, height: 3)) { index in (rows[index], .plain) }
         }
         #expect(canvas.lines[0] == "› Response to a req…")
-        #expect(canvas.lines[1] == "  Fits exactly here")
+        #expect(canvas.lines[1] == "  Fits exactly here.", "18 columns in 18: whole, no ellipsis")
+        // 20 columns of wide letters in 18: eight of them and the ellipsis, never half a letter.
+        #expect(canvas.lines[2].hasPrefix("  決定決定決定決定…"), "\(canvas.lines[2])")
     }
 }
 

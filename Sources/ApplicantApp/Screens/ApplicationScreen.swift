@@ -40,7 +40,9 @@ struct ApplicationScreen: AppScreen {
             if index < value.requests.count {
                 return .open(.request(id: value.requests[index].id, applicationID: applicationID))
             }
-            if let decisionID = value.overview.decisionID, index == value.requests.count { return .open(.decision(id: decisionID)) }
+            if let decisionID = value.overview.decisionID, index == value.requests.count {
+                return .open(.decision(id: decisionID, reference: value.overview.application.referenceNumber))
+            }
             return .open(.compose(.application(applicationID),
                                   title: .additionalInformation(reference: value.overview.application.referenceNumber)))
         }

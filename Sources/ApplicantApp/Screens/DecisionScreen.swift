@@ -18,8 +18,9 @@ struct DecisionScreen: AppScreen {
     var exists: String?
     private var size = (width: 80, height: 22)
 
-    init(decisionID: String, suggestedFolder: String) {
+    init(decisionID: String, reference: String, suggestedFolder: String) {
         self.decisionID = decisionID
+        self.reference = reference
         self.suggestedFolder = suggestedFolder
     }
 
@@ -30,7 +31,7 @@ struct DecisionScreen: AppScreen {
 
     mutating func show(_ content: Loadable<ServedDecision>, reference: String, context: ViewContext) {
         self.content = content
-        self.reference = reference
+        if !reference.isEmpty { self.reference = reference }
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")
         viewer.layout(width: size.width - 4, height: max(size.height - 10, 1))
     }

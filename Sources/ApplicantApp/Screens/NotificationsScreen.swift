@@ -54,7 +54,7 @@ struct NotificationsScreen: AppScreen {
     /// Where a notification leads.
     static func destination(of notification: PortalNotification) -> Destination {
         switch notification.kind {
-        case .decisionReady: .decision(id: notification.subjectID)
+        case .decisionReady: .decision(id: notification.subjectID, reference: notification.applicationReference)
         case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID)
         case .messageReceived: .application(id: notification.applicationID)
         }
@@ -75,7 +75,7 @@ struct NotificationsScreen: AppScreen {
                 // Unread is marked by a word as well as by weight: never by colour alone.
                 let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
                 let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
-                    + pad(context.clean(notification.applicationReference ?? ""), 17)
+                    + pad(context.clean(notification.applicationReference ?? ""), 16)
                     + strings("notification.\(notification.kind.rawValue)")
                 return (text, unread ? .title : .plain)
             }

@@ -89,8 +89,9 @@ struct ReceiptsScreen: AppScreen {
         list.draw(into: &canvas, area: Rect(column: 1, row: 2, width: canvas.width - 2, height: max(canvas.height - 4, 1))) { index in
             let receipt = receipts[index].receipt
             let kind = receipts[index].target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional")
-            let reference = pad(context.clean(receipt.applicationReference ?? ""), 17)
-            return ("\(pad(context.clean(receipt.number), 15))\(pad(context.formats.dateTime(receipt.receivedAt), 20))\(reference)\(kind)", .plain)
+            // Widths for the longest of each (a Finnish date is 20 columns), so the kind fits at 80 columns.
+            let reference = pad(context.clean(receipt.applicationReference ?? ""), 16)
+            return ("\(pad(context.clean(receipt.number), 14))\(pad(context.formats.dateTime(receipt.receivedAt), 21))\(reference)\(kind)", .plain)
         }
     }
 

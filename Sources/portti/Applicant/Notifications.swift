@@ -57,8 +57,9 @@ struct NotificationList: Codable, Sendable {
 extension ApplicantContext {
     func line(_ notification: PortalNotification) -> String {
         let mark = notification.readAt == nil ? "*" : " "
+        // The reference is the last column: scripts reading the earlier ones by position keep working.
         return "\(mark) \(notification.id)\t\(formats.dateTime(notification.createdAt))\t"
-            + "\(clean(notification.applicationReference ?? ""))\t"
-            + "\(strings("notification.\(notification.kind.rawValue)"))\t\(clean(notification.subjectID))"
+            + "\(strings("notification.\(notification.kind.rawValue)"))\t\(clean(notification.subjectID))\t"
+            + clean(notification.applicationReference ?? "")
     }
 }
