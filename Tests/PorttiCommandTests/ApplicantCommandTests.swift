@@ -165,6 +165,7 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let read = try await applicant.run(["decision", decision.id, "--save", saved, "--lang", "fi"])
             #expect(read.status == 0, "\(read.err)")
             #expect(read.out.contains("Valituksen viimeinen päivä"))
+            #expect(read.out.contains("Päätös: \(application.referenceNumber)"), "\(read.out)")
             #expect(read.out.contains("You have been granted citizenship."))
             #expect(FileManager.default.contents(atPath: saved) == Data(Samples.pdf))
             let marked = try await applicant.run(["notifications", "--read", try #require(list.notifications.first?.id)])

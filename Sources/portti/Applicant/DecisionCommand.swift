@@ -25,6 +25,12 @@ extension Portti {
                 }
                 if options.json { return try context.printJSON(served) }
                 let strings = context.strings
+                // Which application it decides, as the TUI's title says; without it (offline, nothing kept) the
+                // decision still shows.
+                let applicationID = served.decision.applicationID
+                if let overview = try? await context.fresh(store, key: "application:\(applicationID)", { try await $0.application(id: applicationID) }) {
+                    say(strings("decision.title_reference", ["reference": context.clean(overview.application.referenceNumber)]))
+                }
                 say(strings("cli.decision_made", ["date": context.formats.date(served.decision.madeAt)]))
                 if let servedAt = served.decision.servedAt {
                     say(strings("cli.decision_served", ["date": context.formats.date(servedAt)]))
