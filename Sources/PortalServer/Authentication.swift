@@ -87,10 +87,13 @@ actor SignInThrottle {
     private var records: [String: Record] = [:]
     private let freeAttempts: Int
     private let maxDelay: TimeInterval
+    /// Names tracked at most (memory is bounded however many names are tried).
+    private let maxTracked: Int
 
-    init(freeAttempts: Int, maxDelay: TimeInterval) {
+    init(freeAttempts: Int, maxDelay: TimeInterval, maxTracked: Int = 100_000) {
         self.freeAttempts = freeAttempts
         self.maxDelay = maxDelay
+        self.maxTracked = max(maxTracked, 2)
     }
 
     /// Starts an attempt for `username`: answers the seconds to wait when it may not try now; otherwise
@@ -101,7 +104,7 @@ actor SignInThrottle {
             let remaining = record.lastFailure.addingTimeInterval(delay(after: record.failures)).timeIntervalSince(now)
             if remaining > 0 { return Int(remaining.rounded(.up)) }
         }
-        if records[key] == nil, records.count >= Self.maxTracked { forgetOld(now: now) }
+        if records[key] == nil, records.count >= maxTracked { forgetOld(now: now) }
         var record = records[key] ?? Record(failures: 0, lastFailure: now)
         record.failures += 1
         record.lastFailure = now
@@ -109,12 +112,14 @@ actor SignInThrottle {
         return nil
     }
 
-    /// Names tracked at most; beyond it, records quiet for longer than the longest delay are forgotten.
-    static let maxTracked = 100_000
-
+    /// Full: records quiet for longer than the longest delay go first; if that is not enough, the names with
+    /// the fewest failures. A flood of made-up names must not wipe the count of the one being guessed at.
     private func forgetOld(now: Date) {
         records = records.filter { now.timeIntervalSince($0.value.lastFailure) <= maxDelay }
-        if records.count >= Self.maxTracked { records.removeAll() }  // a flood of names: start afresh
+        guard records.count >= maxTracked else { return }
+        let kept = records.sorted { ($0.value.failures, $0.value.lastFailure) > ($1.value.failures, $1.value.lastFailure) }
+            .prefix(maxTracked / 2)
+        records = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
     }
 
     func succeeded(_ username: String) { records[username.lowercased()] = nil }
