@@ -179,23 +179,20 @@ public struct PorttiApp: Program, TranslatedProgram {
             return sessionCheck(result)
         case .notificationsLoaded(let result, let fromCache):
             var effects: [Effect<Message>] = []
-            if case .success(let fresh) = result {
-                unread = fresh.value.unread
+            let fresh = try? result.get()
+            // A failed load leaves the count as it was (and a new start page learns it).
+            setUnread(fresh?.value.unread ?? unread)
+            if let fresh {
                 // The stream starts after the newest listed by the portal itself, so nothing falls between.
                 if !fromCache && fresh.offlineSince == nil && lastSequence == nil && services.timing.followsNotifications {
                     lastSequence = fresh.value.notifications.map(\.sequence).max() ?? 0
                     effects.append(streamNotifications(after: lastSequence))
                 }
             }
-            let count = unread
             updateScreens { screen in
                 if case .notifications(var notifications) = screen {
                     notifications.show(Self.loadable(result).map(\.notifications))
                     screen = .notifications(notifications)
-                }
-                if case .start(var start) = screen {
-                    start.unread = count
-                    screen = .start(start)
                 }
             }
             return effects + (fromCache ? [] : sessionCheck(result))
@@ -267,16 +264,8 @@ public struct PorttiApp: Program, TranslatedProgram {
                 }
             }
             // No list left to tell: the portal's own count is asked for.
-            guard listed else { return reloadUnread() }
-            guard shownUnread else { return [] }
-            unread = max((unread ?? 1) - 1, 0)
-            let count = unread
-            updateScreens { screen in
-                if case .start(var start) = screen {
-                    start.unread = count
-                    screen = .start(start)
-                }
-            }
+            guard listed else { return reloadNotifications() }
+            if shownUnread { setUnread(max((unread ?? 1) - 1, 0)) }
             return []
         case .notificationEvent(let event):
             return notificationArrived(event)
@@ -522,15 +511,13 @@ public struct PorttiApp: Program, TranslatedProgram {
             let id = screen.requestID
             let applicationID = screen.applicationID
             return [.run {
-                let reference = (try? await readThroughCache(store, key: "application:\(applicationID)") {
-                    try await client.application(id: applicationID)
-                })?.value.application.referenceNumber ?? ""
+                let reference = await Self.referenceNumber(of: applicationID, client, store)
                 return .requestLoaded(id: id, await Self.result {
                     try await readThroughCache(store, key: "request:\(id)") { try await client.request(id: id) }
                 }, reference: reference)
             }]
-        case .notifications:
-            return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
+        case .notifications, .start:
+            return reloadNotifications()
         case .decision(let screen):
             let id = screen.decisionID
             let known = screen.reference
@@ -540,24 +527,37 @@ public struct PorttiApp: Program, TranslatedProgram {
                 // opened it did not know it.
                 var reference = known
                 if reference.isEmpty, case .success(let fresh) = result {
-                    let applicationID = fresh.value.decision.applicationID
-                    reference = (try? await readThroughCache(store, key: "application:\(applicationID)") {
-                        try await client.application(id: applicationID)
-                    })?.value.application.referenceNumber ?? ""
+                    reference = await Self.referenceNumber(of: fresh.value.decision.applicationID, client, store)
                 }
                 return .decisionLoaded(id: id, result, reference: reference)
             }]
         case .receipts:
             return [.run { .receiptsLoaded((try? store.receipts()) ?? []) }]
-        case .start:
-            return reloadUnread()
         default:
             return []
         }
     }
 
-    /// The notifications again from the portal, for the unread count wherever it shows.
-    private func reloadUnread() -> [Effect<Message>] {
+    /// The unread count, here and on the start page.
+    private mutating func setUnread(_ count: Int?) {
+        unread = count
+        updateScreens { screen in
+            if case .start(var start) = screen {
+                start.unread = count
+                screen = .start(start)
+            }
+        }
+    }
+
+    /// An application's reference number, through the cache; empty when it cannot be had.
+    static func referenceNumber(of applicationID: String, _ client: PortalClient, _ store: ApplicantStore) async -> String {
+        (try? await readThroughCache(store, key: "application:\(applicationID)") {
+            try await client.application(id: applicationID)
+        })?.value.application.referenceNumber ?? ""
+    }
+
+    /// The notifications again from the portal: the list, and the unread count wherever it shows.
+    private func reloadNotifications() -> [Effect<Message>] {
         guard let store = account?.store else { return [] }
         let client = services.client
         return [.run { .notificationsLoaded(await Self.fetchNotifications(client, store), fromCache: false) }]
@@ -650,7 +650,7 @@ public struct PorttiApp: Program, TranslatedProgram {
     private mutating func openPicker() -> [Effect<Message>] {
         guard case .compose(var compose) = stack.last else { return [] }
         guard compose.files.count < ComposeScreen.maxFiles else {
-            compose.note = context.strings("error.too_many_attachments", ["limit": String(ComposeScreen.maxFiles)])
+            compose.note = ComposeScreen.tooManyFilesNote(context)
             stack[stack.count - 1] = .compose(compose)
             return []
         }
@@ -768,16 +768,11 @@ public struct PorttiApp: Program, TranslatedProgram {
         switch event {
         case .notification(let notification):
             lastSequence = max(lastSequence ?? 0, notification.sequence)
-            unread = (unread ?? 0) + (notification.readAt == nil ? 1 : 0)
-            let count = unread
+            setUnread((unread ?? 0) + (notification.readAt == nil ? 1 : 0))
             updateScreens { screen in
                 if case .notifications(var notifications) = screen {
                     notifications.prepend(notification)
                     screen = .notifications(notifications)
-                }
-                if case .start(var start) = screen {
-                    start.unread = count
-                    screen = .start(start)
                 }
             }
             let text = context.strings("news.new", ["what": context.strings("notification.\(notification.kind.rawValue)")])

@@ -13,7 +13,8 @@ public enum ClientError: Error, Sendable, Equatable {
     case notSignedIn
     case invalidCredentials
     case tooManyAttempts(retryAfterSeconds: Int)
-    /// The portal refused an attachment: its type, size or emptiness, or too many in one message.
+    /// The portal refused an attachment: its type, size or emptiness, too many in one message, or too many
+    /// uploaded and not sent within a day.
     case attachmentRefused(PortalErrorCode, limit: Int64?)
     case requestAlreadyAnswered
     case requestOverdue

@@ -103,6 +103,11 @@ struct PortalHandler: APIProtocol {
         // the first check together; a file refused at the second is swept at the next start).
         let quota = configuration.maxUnsentAttachmentsPerDay
         let vault = self.vault
+        let fileName = FileName.sanitized(input.query.filename)
+        func upload(_ stored: DocumentVault.Stored, unsentLimit: Int? = nil) -> NewAttachment {
+            NewAttachment(applicantID: applicant.id, idempotencyKey: key, fileName: fileName, size: stored.size,
+                          sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: unsentLimit)
+        }
         let attachment: PorttiModel.Attachment
         switch try await store.uploadAdmission(
             applicantID: applicant.id, idempotencyKey: key, since: clock() - NewAttachment.unsentWindow, limit: quota)
@@ -113,17 +118,13 @@ struct PortalHandler: APIProtocol {
             // A retry after a lost answer: its content is kept already, so it is only hashed. A repeat with
             // other content is refused and leaves nothing on disk, however often it comes.
             let examined = try await receive(body, for: applicant) { try await vault.examine($0, maxBytes: maxBytes) }
-            guard let earlier = try await store.earlierAttachment(NewAttachment(
-                applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
-                size: examined.size, sha256: examined.sha256, type: examined.type, now: clock()))
-            // The key was forgotten meanwhile (a week unsent): the client's retry uploads it as new.
-            else { throw PortalError(.internalError) }
+            // Keys are forgotten only at start, so the earlier record is there; were it gone, the client's retry
+            // would upload the file as new.
+            guard let earlier = try await store.earlierAttachment(upload(examined)) else { throw PortalError(.internalError) }
             attachment = earlier
         case .new:
             let stored = try await receive(body, for: applicant) { try await vault.receive($0, maxBytes: maxBytes) }
-            attachment = try await store.recordAttachment(NewAttachment(
-                applicantID: applicant.id, idempotencyKey: key, fileName: FileName.sanitized(input.query.filename),
-                size: stored.size, sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: quota))
+            attachment = try await store.recordAttachment(upload(stored, unsentLimit: quota))
         }
         return .created(.init(body: .json(.init(attachment))))
     }

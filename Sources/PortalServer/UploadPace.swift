@@ -55,20 +55,18 @@ struct UploadPace: Sendable {
                 let start = ContinuousClock.now
                 var lastCount: Int64 = 0
                 var lastByte = start
-                while !received.hasEnded {
+                while true {
                     try await Task.sleep(for: checkEvery)
+                    if received.hasEnded { return nil }
                     let now = ContinuousClock.now
                     let count = received.count
                     if count > lastCount { (lastCount, lastByte) = (count, now) }
-                    if received.hasEnded { break }
                     let elapsed = start.duration(to: now)
                     guard elapsed >= grace else { continue }
-                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-                    if lastByte.duration(to: now) >= grace || Double(count) < Double(minimumBytesPerSecond) * seconds {
+                    if lastByte.duration(to: now) >= grace || Double(count) < Double(minimumBytesPerSecond) * (elapsed / .seconds(1)) {
                         throw PortalError(.uploadTooSlow)
                     }
                 }
-                return nil
             }
             // The upload's result, or the watch's refusal (which cancels the upload); the watch ending quietly
             // (the body is all in) decides nothing.

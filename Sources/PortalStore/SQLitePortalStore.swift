@@ -368,8 +368,11 @@ public final class SQLitePortalStore: PortalStore {
             } else {
                 query = query.order(Column("createdAt").desc, Column("sequence").desc)
             }
+            // The stream asks often and mostly finds nothing: the references are read only for rows found.
+            let rows = try query.fetchAll(db)
+            guard !rows.isEmpty else { return [] }
             let references = try Self.referenceNumbers(db, applicantID: applicantID)
-            return try query.fetchAll(db).map { $0.notification(applicationReference: references[$0.applicationID]) }
+            return rows.map { $0.notification(applicationReference: references[$0.applicationID]) }
         }
     }
 

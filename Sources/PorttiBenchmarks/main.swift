@@ -90,8 +90,7 @@ func run(_ argv: [String], environment: [String: String] = ProcessInfo.processIn
 func startPortal(_ folder: URL, extra: [String] = []) -> (pid: pid_t, url: String) {
     try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let log = folder.appending(path: "serve.log").path
-    let (seconds, _, output) = run(["/bin/sh", "-c", "'\(portti)' serve --port 0 --demo --data '\(folder.path)' \(extra.joined(separator: " ")) > '\(log)' 2>&1 & echo $!; while ! grep -q 'Portal listening' '\(log)'; do sleep 0.05; done"])
-    _ = seconds
+    let (_, _, output) = run(["/bin/sh", "-c", "'\(portti)' serve --port 0 --demo --data '\(folder.path)' \(extra.joined(separator: " ")) > '\(log)' 2>&1 & echo $!; while ! grep -q 'Portal listening' '\(log)'; do sleep 0.05; done"])
     let pid = pid_t(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
     let url = text.split(separator: "\n").first { $0.contains("Portal listening on") }.flatMap { $0.split(separator: " ").last }.map(String.init) ?? ""

@@ -33,6 +33,12 @@ private func withStore(_ kind: StoreKind, _ body: (any PortalStore, @Sendable ()
     try await body(store, reopen)
 }
 
+/// A 10-byte PDF named after its upload key.
+private func pdf(_ applicant: Applicant, _ key: String, sha256: String = "ab", at time: Date, unsentLimit: Int? = nil) -> NewAttachment {
+    NewAttachment(applicantID: applicant.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: sha256, type: .pdf,
+                  now: time, unsentLimit: unsentLimit)
+}
+
 private func applicantWithApplication(_ store: any PortalStore, _ username: String) async throws -> (Applicant, Application) {
     let applicant = try await store.createApplicant(username: username, displayName: username, passwordHash: "$2b$hash", now: start)
     let application = try await store.createApplication(applicantID: applicant.id, type: .citizenship, now: start)
@@ -96,8 +102,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             let (aino, application) = try await applicantWithApplication(store, "aino")
             let (bo, _) = try await applicantWithApplication(store, "bo")
             func upload(_ key: String, at time: Date) async throws -> PorttiModel.Attachment {
-                try await store.recordAttachment(NewAttachment(
-                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: "ab", type: .pdf, now: time))
+                try await store.recordAttachment(pdf(aino, key, at: time))
             }
             func may(_ key: String, at time: Date, _ who: Applicant? = nil) async throws -> UploadAdmission {
                 try await store.uploadAdmission(applicantID: (who ?? aino).id, idempotencyKey: key, since: time - 86_400, limit: 2)
@@ -118,19 +123,13 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(try await may("u4", at: start + 86_500) == .new)
             // Recording counts again, in its own transaction: what passed the first check together is held there.
             await #expect(throws: PortalError(.tooManyUnsentAttachments, limit: 2)) {
-                _ = try await store.recordAttachment(NewAttachment(
-                    applicantID: aino.id, idempotencyKey: "u4", fileName: "u4.pdf", size: 10, sha256: "ab", type: .pdf,
-                    now: start + 300, unsentLimit: 2))
+                _ = try await store.recordAttachment(pdf(aino, "u4", at: start + 300, unsentLimit: 2))
             }
-            #expect(try await store.recordAttachment(NewAttachment(
-                applicantID: aino.id, idempotencyKey: "u3", fileName: "u3.pdf", size: 10, sha256: "ab", type: .pdf,
-                now: start + 300, unsentLimit: 2)).fileName == "u3.pdf")  // a repeat is answered
+            #expect(try await store.recordAttachment(pdf(aino, "u3", at: start + 300, unsentLimit: 2)).fileName == "u3.pdf")  // a repeat is answered
             // A repeat is looked up without recording anything: the same content answers the first record,
             // other content is refused, and a key never used answers nothing.
             func earlier(_ key: String, _ sha256: String) async throws -> PorttiModel.Attachment? {
-                try await store.earlierAttachment(NewAttachment(
-                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: sha256, type: .pdf,
-                    now: start + 400))
+                try await store.earlierAttachment(pdf(aino, key, sha256: sha256, at: start + 400))
             }
             #expect(try await earlier("u1", "ab") == first)
             await #expect(throws: PortalError(.idempotencyKeyReused)) { _ = try await earlier("u1", "ff") }
@@ -145,8 +144,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         try await withStore(kind) { store, _ in
             let (aino, application) = try await applicantWithApplication(store, "aino")
             func upload(_ key: String, _ digest: String, at time: Date) async throws -> PorttiModel.Attachment {
-                try await store.recordAttachment(NewAttachment(
-                    applicantID: aino.id, idempotencyKey: key, fileName: "\(key).pdf", size: 10, sha256: digest, type: .pdf, now: time))
+                try await store.recordAttachment(pdf(aino, key, sha256: digest, at: time))
             }
             let sent = try await upload("sent", "aa", at: start)
             _ = try await store.receiveMessage(NewMessage(

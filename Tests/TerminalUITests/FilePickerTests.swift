@@ -289,7 +289,7 @@ final class PickerFolder {
             return
         }
         #expect(partial.count == 1_000)
-        guard case .success(let all) = FileInspector.list(FileSystemPath(path)) else { return }
+        let all = try FileInspector.list(FileSystemPath(path)).get()
         #expect(all.count == 2_500)
         asked = 0
         let described = FileInspector.describe(all, in: FileSystemPath(path), isWanted: { asked += 1; return asked < 2 })

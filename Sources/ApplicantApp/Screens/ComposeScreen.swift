@@ -65,6 +65,10 @@ struct ComposeScreen: AppScreen {
     /// The most files one message takes; the picker counts each pick, this counts the whole message.
     static let maxFiles = AttachmentLimits().maxFilesPerMessage
 
+    static func tooManyFilesNote(_ context: ViewContext) -> String {
+        context.strings("error.too_many_attachments", ["limit": String(maxFiles)])
+    }
+
     /// Files chosen in the picker, measured and hashed: added, except those already attached and those over
     /// the limit (which the note names).
     mutating func attach(_ attached: [AttachedFile], unreadable: [String], context: ViewContext) {
@@ -75,7 +79,7 @@ struct ComposeScreen: AppScreen {
         }
         attachmentList.setVisible(Array(files.indices))
         var notes = unreadable.map { context.error(.fileUnreadable(path: context.clean($0))) }
-        if overLimit { notes.append(context.strings("error.too_many_attachments", ["limit": String(Self.maxFiles)])) }
+        if overLimit { notes.append(Self.tooManyFilesNote(context)) }
         note = notes.isEmpty ? nil : notes.joined(separator: " ")
         unsaved = true
     }

@@ -31,7 +31,7 @@ struct DecisionScreen: AppScreen {
 
     mutating func show(_ content: Loadable<ServedDecision>, reference: String, context: ViewContext) {
         self.content = content
-        if !reference.isEmpty { self.reference = reference }
+        self.reference = reference
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")
         viewer.layout(width: size.width - 4, height: max(size.height - 10, 1))
     }

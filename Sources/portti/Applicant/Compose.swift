@@ -66,10 +66,15 @@ extension ApplicantContext {
         return AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256)
     }
 
+    /// "Application: MIG-…", for a receipt that names its application.
+    func referenceLine(_ receipt: Receipt) -> String? {
+        receipt.applicationReference.map { strings("receipt.application", ["reference": clean($0)]) }
+    }
+
     func printReceipt(_ receipt: Receipt) throws {
         if options.json { return try printJSON(receipt) }
         say(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))
-        if let reference = receipt.applicationReference { say("  " + strings("receipt.application", ["reference": clean(reference)])) }
+        if let line = referenceLine(receipt) { say("  " + line) }
         for file in receipt.files {
             say("  \(clean(file.name))  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Delivery
 import Foundation
 import PortalClient
 import PorttiModel
@@ -25,10 +26,18 @@ extension Portti {
                 }
                 if options.json { return try context.printJSON(served) }
                 let strings = context.strings
-                // Which application it decides, as the TUI's title says; without it (offline, nothing kept) the
-                // decision still shows.
+                // Which application it decides, as the TUI's title says: a reference number does not change, so a
+                // kept one is used before the portal is asked; without it (offline, nothing kept) the decision
+                // still shows.
                 let applicationID = served.decision.applicationID
-                if let overview = try? await context.fresh(store, key: "application:\(applicationID)", { try await $0.application(id: applicationID) }) {
+                let key = "application:\(applicationID)"
+                let client = context.client
+                let overview: ApplicationOverview? = if let kept: Fresh<ApplicationOverview> = cachedOnly(store, key: key) {
+                    kept.value
+                } else {
+                    try? await readThroughCache(store, key: key) { try await client.application(id: applicationID) }.value
+                }
+                if let overview {
                     say(strings("decision.title_reference", ["reference": context.clean(overview.application.referenceNumber)]))
                 }
                 say(strings("cli.decision_made", ["date": context.formats.date(served.decision.madeAt)]))
@@ -67,9 +76,7 @@ extension Portti {
                     let receipt = entry.receipt
                     lines.append(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))
                     lines.append("  " + context.describe(entry.target))
-                    if let reference = receipt.applicationReference {
-                        lines.append("  " + context.strings("receipt.application", ["reference": context.clean(reference)]))
-                    }
+                    if let line = context.referenceLine(receipt) { lines.append("  " + line) }
                     for file in receipt.files {
                         lines.append("  \(context.clean(file.name))  \(file.size)  SHA-256 \(file.sha256)")
                     }
