@@ -100,8 +100,10 @@ public enum ClientError: Error, Sendable, Equatable {
             self = .attachmentRefused(code, limit: limit)
         case .internalError: self = .serverError
         // The link was too slow for the portal to wait: as a timeout, tried again later with the same key.
-        case .uploadTooSlow: self = .timeout
-        case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused:
+        case .uploadTooSlow, .requestTimeout: self = .timeout
+        case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused,
+            .idempotencyKeyInvalid, .nulCharacter, .attachmentListedTwice, .attachmentAlreadySent, .methodNotAllowed,
+            .headersTooLarge:
             self = .refused(code, limit: limit)
         }
     }

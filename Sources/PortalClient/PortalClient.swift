@@ -42,6 +42,9 @@ public final class PortalClient: Sendable {
         // A refused connection fails at once; our own retries with backoff decide how long to keep trying
         // (the pool would otherwise retry silently until the request's whole timeout).
         configuration.connectionPool.retryConnectionEstablishment = false
+        // Below the portal's 10 seconds for an idle connection: the client lets go first, so a request never
+        // goes out on a connection the portal is closing.
+        configuration.connectionPool.idleTimeout = .seconds(5)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else { throw ClientError.fileUnreadable(path: caFile) }

@@ -74,6 +74,13 @@ public enum Passwords {
     public static func verify(_ password: String, hash: String) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
+
+    /// The cost (work factor) a bcrypt hash was made with: `$2b$12$…` is 12. Nil for what is not such a hash.
+    public static func cost(of hash: String) -> UInt8? {
+        let fields = hash.split(separator: "$", omittingEmptySubsequences: true)
+        guard fields.count >= 3, fields[0].hasPrefix("2") else { return nil }
+        return UInt8(fields[1])
+    }
 }
 
 /// Slows down repeated failed sign-ins for a user name: after the free attempts, each further one must wait

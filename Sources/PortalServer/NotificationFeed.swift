@@ -38,10 +38,15 @@ actor NotificationFeed: Service {
                 latest = newest
                 wakeAll()
             }
+        } catch is CancellationError {
+            // The portal is stopping.
         } catch {
             logger.warning("notification poll failed: \(error)")
         }
     }
+
+    /// Wakes every stream to look at its session again: one was signed out.
+    func sessionEnded() { wakeAll() }
 
     /// Returns once a sequence above `seen` exists, the feed closes, or `timeout` passes.
     func wait(above seen: Int64, timeout: Duration) async {

@@ -58,7 +58,8 @@ public func buildPortal(
         throw PortalSetupError.insecureBind(host: configuration.host)
     }
     let vault = try DocumentVault(folder: configuration.documentsFolder)
-    await vault.removeAbandoned(olderThan: 3600)
+    let abandoned = await vault.removeAbandoned()
+    if abandoned > 0 { logger.info("removed \(abandoned) partial uploads left by an earlier stop") }
     await sweep(vault: vault, store: store, configuration: configuration, clock: clock, logger: logger)
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
@@ -71,15 +72,22 @@ public func buildPortal(
         decoyHash: try await Passwords.hash(SessionToken.make(), cost: configuration.bcryptCost))
 
     let router = Router()
-    router.add(middleware: RouteProblemMiddleware(
-        maxBufferedBody: configuration.maxJSONBodyBytes, streamingPaths: [portalAPIBasePath + "/attachments"]))
+    let routes = RouteTable()
+    let streamingPaths: Set<String> = [portalAPIBasePath + "/attachments"]
+    router.add(middleware: RequestBoundary(
+        maxBufferedBody: configuration.maxJSONBodyBytes, streamingPaths: streamingPaths, routes: routes, logger: logger))
     try handler.registerHandlers(
-        on: router, serverURL: URL(string: portalAPIBasePath)!, configuration: .portal,
+        on: RecordingTransport(router: router, table: routes), serverURL: URL(string: portalAPIBasePath)!, configuration: .portal,
         middlewares: [
             ProblemMiddleware(logger: logger),
             AuthenticationMiddleware(store: store, idleTimeout: configuration.sessionIdleTimeout, clock: clock),
         ])
 
+    let http1 = HTTPServerBuilder.http1(configuration: .init(additionalChannelHandlers: [
+        ConnectionDeadlines(
+            headTimeout: configuration.requestHeadTimeout, bodyTimeout: configuration.requestBodyTimeout,
+            streamingPaths: streamingPaths),
+    ]))
     let server: HTTPServerBuilder
     if let certificatePath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath {
         for path in [certificatePath, keyPath] where !FileManager.default.isReadableFile(atPath: path) {
@@ -89,15 +97,20 @@ public func buildPortal(
         var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain, privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
         tls.minimumTLSVersion = .tlsv12
-        server = try .tls(.http1(), tlsConfiguration: tls)
+        server = try .tls(http1, tlsConfiguration: tls)
     } else {
-        server = .http1()
+        server = http1
     }
     let application = Hummingbird.Application(
         router: router,
         server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Portti"),
-        services: [feed],
+        services: [
+            feed,
+            Housekeeping(
+                store: store, grace: configuration.expiredSessionGrace, interval: configuration.housekeepingInterval,
+                clock: clock, logger: logger),
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return Portal(application: application, feed: feed)

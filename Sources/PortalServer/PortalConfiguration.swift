@@ -21,6 +21,11 @@ public struct PortalConfiguration: Sendable {
     public var appealDays: Int = 30
     /// A session ends after this long without use; every use moves the end on.
     public var sessionIdleTimeout: TimeInterval = 30 * 60
+    /// An ended session is removed this long after its end; until then its token answers "session expired"
+    /// rather than "unknown", so the applicant is told why they must sign in again.
+    public var expiredSessionGrace: TimeInterval = 60 * 60
+    /// How often ended sessions are looked for (also once at start).
+    public var housekeepingInterval: Duration = .seconds(600)
     /// A session ends this long after sign-in however busy it is.
     public var sessionMaxLifetime: TimeInterval = 12 * 60 * 60
     /// Password checks under way at once; more sign-ins are asked to wait a second.
@@ -41,6 +46,11 @@ public struct PortalConfiguration: Sendable {
     /// How long an uploaded file that was never sent in a message is kept (swept when the portal starts).
     public var unsentAttachmentRetention: TimeInterval = 7 * 86_400
     public var bcryptCost: UInt8 = 12
+    /// A connection with no request under way (new, idle, or still sending its headers) is closed this long
+    /// after it opened or after its last answer: a stalled client must not hold a file descriptor for ever.
+    public var requestHeadTimeout: Duration = .seconds(10)
+    /// A request's JSON body must arrive within this long of its headers (uploads keep their pace rule).
+    public var requestBodyTimeout: Duration = .seconds(10)
     /// Failed sign-ins for one user name allowed before each further attempt has to wait, doubling each time.
     public var freeSignInAttempts: Int = 5
     public var maxSignInDelay: TimeInterval = 15 * 60

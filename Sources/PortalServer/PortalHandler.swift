@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Logging
 import OpenAPIRuntime
 import PortalAPI
@@ -33,14 +34,30 @@ struct PortalHandler: APIProtocol {
             throw PortalError(.invalidCredentials)
         }
         let now = clock()
+        let account = try await store.passwordHash(username: credentials.username)
+        // Counted under the name as it is stored when it finds an account (however it was written), otherwise as
+        // given; letter case never makes a fresh count.
+        let throttleKey = (account?.0.username ?? credentials.username).lowercased()
         // The attempt counts before the password is checked, so attempts sent in parallel count too.
-        if let wait = await throttle.begin(credentials.username, now: now) {
+        if let wait = await throttle.begin(throttleKey, now: now) {
             throw PortalError(.tooManyAttempts, retryAfterSeconds: wait)
         }
-        let account = try await store.passwordHash(username: credentials.username)
         let matches = try await passwordChecks.verify(credentials.password, hash: account?.1 ?? decoyHash)
-        guard let applicant = account?.0, matches else { throw PortalError(.invalidCredentials) }
-        await throttle.succeeded(credentials.username)
+        guard case let (applicant, storedHash)? = account.flatMap({ matches ? $0 : nil }) else {
+            // A wrong password for an account hashed at a lower cost than the portal's would answer sooner than
+            // for a name that does not exist: the decoy's work is added, so the answer's time does not tell.
+            if let account, Passwords.cost(of: account.1) ?? 0 < configuration.bcryptCost {
+                _ = try await Passwords.verify(credentials.password, hash: decoyHash)
+            }
+            throw PortalError(.invalidCredentials)
+        }
+        await throttle.succeeded(throttleKey)
+        // Brought to the portal's cost while the password is at hand: the next wrong guess takes as long as
+        // one for an unknown name.
+        if Passwords.cost(of: storedHash) != configuration.bcryptCost {
+            let upgraded = try await Passwords.hash(credentials.password, cost: configuration.bcryptCost)
+            try await store.setPasswordHash(applicantID: applicant.id, passwordHash: upgraded)
+        }
         let token = SessionToken.make()
         let expiresAt = now + configuration.sessionIdleTimeout
         try await store.createSession(
@@ -50,7 +67,10 @@ struct PortalHandler: APIProtocol {
     }
 
     func signOut(_ input: Operations.SignOut.Input) async throws -> Operations.SignOut.Output {
-        if let tokenHash = SignedIn.tokenHash { try await store.deleteSession(tokenHash: tokenHash) }
+        if let tokenHash = SignedIn.tokenHash {
+            try await store.deleteSession(tokenHash: tokenHash)
+            await feed.sessionEnded()
+        }
         return .noContent(.init())
     }
 
@@ -167,6 +187,7 @@ struct PortalHandler: APIProtocol {
         if draft.attachmentIds.count > limits.maxFilesPerMessage {
             throw PortalError(.tooManyAttachments, limit: Int64(limits.maxFilesPerMessage))
         }
+        if Set(draft.attachmentIds).count != draft.attachmentIds.count { throw PortalError(.attachmentListedTwice) }
         if draft.message.count > configuration.maxMessageCharacters {
             throw PortalError(.messageTooLong, limit: Int64(configuration.maxMessageCharacters))
         }
@@ -191,8 +212,14 @@ struct PortalHandler: APIProtocol {
         return .ok(.init(body: .json(.init(receipt))))
     }
 
-    private static func idempotencyKey(_ key: String?) throws -> String {
-        guard let key, !key.isEmpty, key.count <= 200 else { throw PortalError(.idempotencyKeyMissing) }
+    /// The operations that create something, and so take an `Idempotency-Key` (required by the contract).
+    static let keyedOperations: Set<String> = ["uploadAttachment", "respondToRequest", "sendAdditionalInformation"]
+    static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
+
+    /// The key, checked as the contract says: present, not empty, at most 200 characters.
+    static func idempotencyKey(_ key: String?) throws -> String {
+        guard let key, !key.isEmpty else { throw PortalError(.idempotencyKeyMissing) }
+        guard key.count <= 200 else { throw PortalError(.idempotencyKeyInvalid, limit: 200) }
         return key
     }
 
@@ -223,8 +250,9 @@ struct PortalHandler: APIProtocol {
         let tokenHash = SignedIn.tokenHash ?? ""
         let clock = self.clock
         var cursor: Int64
-        if let header = input.headers.lastEventID {
-            guard let value = Int64(header.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+        // Empty is no id at all (the contract's pattern allows it): the stream starts from now.
+        if let header = input.headers.lastEventID, !header.isEmpty {
+            guard header.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(header) else {
                 throw PortalError(.malformedRequest, detail: "Last-Event-ID is not a sequence")
             }
             cursor = value
@@ -245,11 +273,12 @@ struct PortalHandler: APIProtocol {
             var lastWrite = ContinuousClock.now
             let keepAliveEvery = Duration.seconds(15)
             stream: while !Task.isCancelled, await !feed.isClosed {
+                let sessionEnds: Date
                 do {
-                    // A stream lasts only as long as its session: signing out or expiring ends it.
-                    let now = clock()
-                    guard case .live = try await store.useSession(tokenHash: tokenHash, now: now, slidingExpiry: now, minimumSlide: 60)
-                    else { break }
+                    // A stream lasts only as long as its session: signing out wakes it (`sessionEnded`), and
+                    // it sleeps no longer than the session's end, so either ends it at once.
+                    guard let end = try await store.sessionExpiry(tokenHash: tokenHash), end > clock() else { break }
+                    sessionEnds = end
                     for notification in try await store.notifications(applicantID: applicant.id, after: cursor) {
                         let data = try String(decoding: JSONEncoder.portal.encode(
                             Components.Schemas.Notification(notification)), as: UTF8.self)
@@ -259,11 +288,16 @@ struct PortalHandler: APIProtocol {
                         lastWrite = .now
                     }
                 } catch {
-                    logger.warning("notification stream failed: \(error)")
+                    // The client went away (the task is cancelled): a normal end, not a fault.
+                    if !Task.isCancelled && !(error is CancellationError) {
+                        logger.warning("notification stream failed: \(error)")
+                    }
                     break
                 }
                 let quietFor = ContinuousClock.now - lastWrite
-                await feed.wait(above: seen, timeout: max(keepAliveEvery - quietFor, .milliseconds(10)))
+                let untilSessionEnds = Duration.milliseconds(Int64(sessionEnds.timeIntervalSince(clock()) * 1000) + 1)
+                await feed.wait(
+                    above: seen, timeout: max(min(keepAliveEvery - quietFor, untilSessionEnds), .milliseconds(10)))
                 seen = await feed.latest
                 if ContinuousClock.now - lastWrite >= keepAliveEvery {
                     if case .dropped = continuation.yield(ServerSentEvent(event: "keepalive", data: nil)) { break }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import OpenAPIRuntime
 import PortalAPI
 import PorttiModel
@@ -22,6 +23,12 @@ extension PortalError {
         var fields = HTTPFields()
         fields[.contentType] = "application/json; charset=utf-8"
         if let retryAfterSeconds { fields[.retryAfter] = String(retryAfterSeconds) }
+        // RFC 6750, 3: a 401 names the scheme it wants, and says when the token given is no longer good.
+        switch code {
+        case .sessionExpired: fields[.wwwAuthenticate] = #"Bearer realm="portti", error="invalid_token""#
+        case _ where code.httpStatus == 401: fields[.wwwAuthenticate] = #"Bearer realm="portti""#
+        default: break
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // one answer, byte for byte, for one refusal
         let body = (try? encoder.encode(problem)) ?? Data(#"{"code":"internal_error","message":""}"#.utf8)
@@ -38,11 +45,17 @@ extension PortalError {
                 return PortalError(.malformedRequest, detail: "\(error.causeDescription)")
             }
         }
-        if let error = error as? HTTPError {
+        // The request's bytes broke off or broke HTTP (the client went away mid-body): its fault, not ours.
+        if error is HTTPParserError { return PortalError(.malformedRequest, detail: "unreadable request: \(error)") }
+        // Hummingbird's own refusals, whatever their type: a body over the limit is NIO's `NIOTooManyBytesError`
+        // (413) when it comes chunked, and must answer as the same body with a Content-Length does.
+        if let error = error as? any HTTPResponseError {
             switch error.status.code {
-            case 404, 405: return PortalError(.notFound, detail: "no such route")
+            case 404: return PortalError(.notFound, detail: "no such route")
+            case 405: return PortalError(.methodNotAllowed)
+            case 408: return PortalError(.requestTimeout)
             case 413: return PortalError(.malformedRequest, detail: "body too large")
-            case 400..<500: return PortalError(.malformedRequest, detail: error.body ?? "bad request")
+            case 400..<500: return PortalError(.malformedRequest, detail: (error as? HTTPError)?.body ?? "bad request")
             default: break
             }
         }
@@ -60,39 +73,19 @@ struct ProblemMiddleware: ServerMiddleware {
         next: @Sendable (HTTPRequest, HTTPBody?, ServerRequestMetadata) async throws -> (HTTPResponse, HTTPBody?)
     ) async throws -> (HTTPResponse, HTTPBody?) {
         do {
+            // Checked before the generated layer reads the request, which would call a missing key malformed.
+            if PortalHandler.keyedOperations.contains(operationID) {
+                _ = try PortalHandler.idempotencyKey(request.headerFields[PortalHandler.idempotencyKeyField])
+            }
             return try await next(request, body, metadata)
         } catch {
             let problem = PortalError.from(error)
             if problem.code == .internalError {
-                logger.error("operation \(operationID) failed: \(String(reflecting: error))")
+                // The cause only: the error's description carries the request, and with it the bearer token.
+                let cause = (error as? ServerError).map { String(reflecting: $0.underlyingError) } ?? String(reflecting: error)
+                logger.error("operation \(operationID) failed: \(cause)")
             }
             return problem.responseParts
-        }
-    }
-}
-
-/// The same `Problem` answers for what never reaches an operation: unknown routes, oversized bodies.
-struct RouteProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Bodies above this size are refused before they are read into memory (uploads are exempt: they stream).
-    let maxBufferedBody: Int
-    let streamingPaths: Set<String>
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
-        async throws -> Response
-    {
-        var request = request
-        do {
-            if !streamingPaths.contains(request.uri.path) {
-                if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBufferedBody {
-                    throw PortalError(.malformedRequest, limit: Int64(maxBufferedBody), detail: "body too large")
-                }
-                _ = try await request.collectBody(upTo: maxBufferedBody)
-            }
-            return try await next(request, context)
-        } catch {
-            let (head, bytes) = PortalError.from(error).responseBytes
-            return Response(
-                status: head.status, headers: head.headerFields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
     }
 }

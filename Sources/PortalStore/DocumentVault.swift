@@ -39,7 +39,11 @@ public struct DocumentVault: Sendable {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
                 throw CocoaError(.fileWriteUnknown)
             }
-            return try FileHandle(forWritingTo: temporary)
+            let handle = try FileHandle(forWritingTo: temporary)
+            // Held while the file is written and released by the kernel if this process dies: a file in
+            // `incoming` nobody holds is a crash's leftover (`removeAbandoned`).
+            flock(handle.fileDescriptor, LOCK_EX)
+            return handle
         }
         var placed = false
         defer {
@@ -150,17 +154,23 @@ public struct DocumentVault: Sendable {
         }) ?? []
     }
 
-    /// Removes uploads that never finished (the portal stopped mid-upload), once they are clearly abandoned.
-    public func removeAbandoned(olderThan age: TimeInterval, now: Date = Date()) async {
+    /// Removes the partial uploads a crash left in `incoming`: every file no process holds (an upload under
+    /// way holds its file locked, and the kernel lets go of the lock when its process dies, however it dies).
+    /// Answers how many were removed.
+    @discardableResult
+    public func removeAbandoned() async -> Int {
         let incoming = self.incoming
-        _ = try? await io {
-            let names = try FileManager.default.contentsOfDirectory(atPath: incoming.path)
-            for name in names {
-                let url = incoming.appending(path: name)
-                let modified = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
-                if let modified, now.timeIntervalSince(modified) > age { try? FileManager.default.removeItem(at: url) }
+        return (try? await io {
+            var removed = 0
+            for name in try FileManager.default.contentsOfDirectory(atPath: incoming.path) {
+                let path = incoming.appending(path: name).path
+                let descriptor = Foundation.open(path, O_RDONLY | O_NOFOLLOW)
+                guard descriptor >= 0 else { continue }
+                defer { Foundation.close(descriptor) }
+                if flock(descriptor, LOCK_EX | LOCK_NB) == 0, unlink(path) == 0 { removed += 1 }
             }
-        }
+            return removed
+        }) ?? 0
     }
 
     private static func place(_ temporary: URL, at destination: URL) throws {

@@ -10,6 +10,8 @@ public protocol PortalStore: Sendable {
         -> Applicant
     func applicant(username: String) async throws -> Applicant?
     func passwordHash(username: String) async throws -> (Applicant, String)?
+    /// Replaces an applicant's password hash (the same password at another cost).
+    func setPasswordHash(applicantID: String, passwordHash: String) async throws
     /// A session that expires at `expiresAt` unless used, and at `notAfter` however much it is used.
     func createSession(tokenHash: String, applicantID: String, expiresAt: Date, notAfter: Date, now: Date) async throws
     /// The session's applicant if it is live at `now`. A live session's expiry slides to `slidingExpiry` (never
@@ -17,6 +19,11 @@ public protocol PortalStore: Sendable {
     /// only read, and a session may end up to a minute before its idle timeout.
     func useSession(tokenHash: String, now: Date, slidingExpiry: Date, minimumSlide: TimeInterval) async throws -> SessionLookup
     func deleteSession(tokenHash: String) async throws
+    /// When the session ends if nobody uses it (never later than its `notAfter`); nil for an unknown token.
+    func sessionExpiry(tokenHash: String) async throws -> Date?
+    /// Removes the sessions that ended before `date`; answers how many.
+    @discardableResult
+    func removeSessions(expiredBefore date: Date) async throws -> Int
 
     // MARK: Applications
     func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application

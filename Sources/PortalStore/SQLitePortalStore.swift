@@ -44,13 +44,16 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
+    public func setPasswordHash(applicantID: String, passwordHash: String) async throws {
+        _ = try await database.write { db in
+            try ApplicantRow.filter(key: applicantID).updateAll(db, Column("passwordHash").set(to: passwordHash))
+        }
+    }
+
     public func createSession(tokenHash: String, applicantID: String, expiresAt: Date, notAfter: Date, now: Date)
         async throws
     {
         try await database.write { db in
-            // Sessions expired a day ago are swept here, when someone signs in, so the table stays small;
-            // until then an expired token keeps answering "expired", not "unknown".
-            try SessionRow.filter(Column("expiresAt") < now - 86_400).deleteAll(db)
             try SessionRow(
                 tokenHash: tokenHash, applicantID: applicantID, createdAt: now, expiresAt: min(expiresAt, notAfter),
                 notAfter: notAfter
@@ -84,6 +87,17 @@ public final class SQLitePortalStore: PortalStore {
 
     public func deleteSession(tokenHash: String) async throws {
         _ = try await database.write { db in try SessionRow.deleteOne(db, key: tokenHash) }
+    }
+
+    public func sessionExpiry(tokenHash: String) async throws -> Date? {
+        try await database.read { db in
+            try Date.fetchOne(db.cachedStatement(sql: "SELECT expiresAt FROM session WHERE tokenHash = ?"), arguments: [tokenHash])
+        }
+    }
+
+    @discardableResult
+    public func removeSessions(expiredBefore date: Date) async throws -> Int {
+        try await database.write { db in try SessionRow.filter(Column("expiresAt") < date).deleteAll(db) }
     }
 
     // MARK: Applications
@@ -289,6 +303,10 @@ public final class SQLitePortalStore: PortalStore {
                 guard let row = try AttachmentRow.filter(key: attachmentID)
                     .filter(Column("applicantID") == message.applicantID).fetchOne(db)
                 else { throw PortalError.notFound }
+                // In the authority's record a file belongs to one message: a second message attaches it anew.
+                if try MessageFileRow.filter(Column("attachmentID") == attachmentID).fetchCount(db) > 0 {
+                    throw PortalError(.attachmentAlreadySent)
+                }
                 attachmentRows.append(row)
                 files.append(Receipt.File(name: row.fileName, size: row.size, sha256: row.sha256))
             }

@@ -106,6 +106,9 @@ enum SQLiteSchema {
             try db.create(index: "attachment_sha256", on: "attachment", columns: ["sha256"])
             try db.create(index: "decision_documentSHA256", on: "decision", columns: ["documentSHA256"])
         }
+        migrator.registerMigration("v3: the sweep of expired sessions") { db in
+            try db.create(index: "session_expiresAt", on: "session", columns: ["expiresAt"])
+        }
         return migrator
     }
 }

@@ -17,6 +17,19 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case messageEmpty = "message_empty"
     case messageTooLong = "message_too_long"
     case idempotencyKeyMissing = "idempotency_key_missing"
+    /// An `Idempotency-Key` longer than the contract's 200 characters.
+    case idempotencyKeyInvalid = "idempotency_key_invalid"
+    /// A string, header or path id carries U+0000, which no stored text may hold (SQLite cut it silently).
+    case nulCharacter = "nul_character"
+    /// One attachment named twice in one message.
+    case attachmentListedTwice = "attachment_listed_twice"
+    /// An attachment already sent in a message: in the authority's record a file belongs to one message.
+    case attachmentAlreadySent = "attachment_already_sent"
+    /// A method the path does not have; the answer's `Allow` names those it has.
+    case methodNotAllowed = "method_not_allowed"
+    /// The request's headers or body did not arrive in time, or its headers are too large.
+    case requestTimeout = "request_timeout"
+    case headersTooLarge = "headers_too_large"
     case idempotencyKeyReused = "idempotency_key_reused"
     /// An upload's bytes stopped coming, or came too slowly to finish: it held a place others wait for.
     case uploadTooSlow = "upload_too_slow"
@@ -25,8 +38,13 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     /// The HTTP status the portal answers with.
     public var httpStatus: Int {
         switch self {
-        case .malformedRequest, .attachmentEmpty, .messageEmpty, .idempotencyKeyMissing, .tooManyAttachments:
+        case .malformedRequest, .attachmentEmpty, .messageEmpty, .idempotencyKeyMissing, .idempotencyKeyInvalid,
+            .tooManyAttachments, .nulCharacter, .attachmentListedTwice:
             return 400
+        case .methodNotAllowed: return 405
+        case .requestTimeout: return 408
+        case .headersTooLarge: return 431
+        case .attachmentAlreadySent: return 409
         case .invalidCredentials, .unauthenticated, .sessionExpired: return 401
         case .notFound: return 404
         case .requestAlreadyAnswered, .requestOverdue, .tooManyUnsentAttachments: return 409

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import OpenAPIRuntime
 import PortalAPI
 import PortalTestSupport
 import PortalServer
@@ -172,5 +173,132 @@ import Testing
                 #expect(answer.status == 415)
             }
         }
+    }
+
+    /// Reads a stream in a task of its own: the event kinds in order, once the stream ends.
+    private func read(_ body: HTTPBody) async throws -> Task<[String], any Error> {
+        let (opened, signal) = AsyncStream<Void>.makeStream()
+        let reader = Task {
+            var kinds: [String] = []
+            for try await event in body.asDecodedServerSentEvents() {
+                kinds.append(event.event ?? "")
+                if event.event == "open" { signal.yield() }
+            }
+            signal.finish()
+            return kinds
+        }
+        for await _ in opened { break }
+        return reader
+    }
+
+    @Test func notificationStream_endsAtOnceOnSignOut_withNothingNewToWakeIt() async throws {
+        try await withPortal { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            let reader = try await read(try await aino.client.streamNotifications(headers: .init()).ok.body.textEventStream)
+            _ = try await aino.client.signOut().noContent
+            // Before, the stream noticed only at its next keep-alive, 15 seconds on.
+            let kinds = try await within(5, "the stream to end after sign-out") { try await reader.value }
+            #expect(kinds == ["open"])
+        }
+    }
+
+    @Test func notificationStream_endsWhenTheSessionExpires() async throws {
+        try await withPortal(adjust: { $0.sessionIdleTimeout = 1 }) { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            let reader = try await read(try await aino.client.streamNotifications(headers: .init()).ok.body.textEventStream)
+            portal.clock.advance(by: 5)
+            let kinds = try await within(5, "the stream to end when its session expired") { try await reader.value }
+            #expect(kinds == ["open"])
+        }
+    }
+
+    @Test func aClientThatGoesAway_isNotAWarning() async throws {
+        try await withPortal { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            for _ in 0..<5 {
+                let connection = try await RawConnection.open(port: portal.port)
+                try await connection.send(
+                    "GET /api/v1/notifications/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(aino.token)\r\n\r\n")
+                await connection.close()
+            }
+            // A stream that is read to its first event and dropped, through the real client.
+            let reader = try await read(try await aino.client.streamNotifications(headers: .init()).ok.body.textEventStream)
+            reader.cancel()
+            _ = try await portal.store.issueRequest(
+                applicationID: try await portal.store.createApplication(
+                    applicantID: aino.applicant.id, type: .citizenship, now: portal.clock.now).id,
+                text: "x", items: [], deadline: portal.clock.now + 86_400, now: portal.clock.now)
+            #expect(try await portal.raw(.get, "/health").status == 200)
+            #expect(portal.logs.entries.isEmpty, "\(portal.logs.entries)")
+        }
+    }
+
+    @Test func endedSessions_areRemovedFromTheDatabase() async throws {
+        try await withPortal(adjust: {
+            $0.sessionIdleTimeout = 60
+            $0.expiredSessionGrace = 0
+            $0.housekeepingInterval = .milliseconds(100)
+        }) { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            let database = try DatabaseQueue(path: portal.configuration.databasePath)
+            let sessions: @Sendable () async throws -> Int = { try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM session") ?? -1 } }
+            #expect(try await sessions() == 1)
+            portal.clock.advance(by: 120)
+            try await within(10, "the ended session to be removed") {
+                while try await sessions() != 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(try await portal.raw(.get, "/applications", token: aino.token).status == 401)
+        }
+    }
+
+    @Test func signIn_bringsTheHashToThePortalsCost() async throws {
+        try await withPortal(adjust: { $0.bcryptCost = 5 }) { portal in
+            _ = try await portal.signedInApplicant("aino")  // created at cost 4
+            let hash = try #require(try await portal.store.passwordHash(username: "aino")?.1)
+            #expect(Passwords.cost(of: hash) == 5)
+            // And the password still works.
+            let again = try await portal.client().signIn(body: .json(.init(username: "aino", password: TestPortal.password)))
+            _ = try again.ok
+        }
+    }
+
+    @Test func wrongPassword_takesAsLongForAnAccountHashedCheaply_asForAnUnknownName() async throws {
+        try await withPortal(adjust: { $0.bcryptCost = 11; $0.freeSignInAttempts = 100 }) { portal in
+            let cheap = try await Passwords.hash(TestPortal.password, cost: 4)
+            _ = try await portal.store.createApplicant(username: "aino", displayName: "Aino", passwordHash: cheap, now: portal.clock.now)
+            func median(_ username: String) async throws -> Duration {
+                var times: [Duration] = []
+                for _ in 0..<5 {
+                    let start = ContinuousClock.now
+                    let output = try await portal.client().signIn(body: .json(.init(username: username, password: "wrong")))
+                    guard case .default(401, _) = output else { Issue.record("\(output)"); return .zero }
+                    times.append(ContinuousClock.now - start)
+                }
+                return times.sorted()[2]
+            }
+            let known = try await median("aino")
+            let unknown = try await median("nobody")
+            // A ratio in one run, not a time: at costs 4 and 11 the two differ by a factor of 128 when unequal.
+            #expect(known / unknown > 0.5, "known \(known), unknown \(unknown)")
+        }
+    }
+
+    @Test func partialUploadsOfACrash_areRemovedAtStart_andOneUnderWayIsKept() async throws {
+        let first = try await TestPortal.start()
+        let incoming = first.configuration.documentsFolder.appending(path: "incoming")
+        await first.stop()
+        defer { first.removeData() }
+        let leftover = incoming.appending(path: "crashed-upload")
+        try Data(repeating: 1, count: 4096).write(to: leftover)
+        // A file another process is writing holds its lock.
+        let held = incoming.appending(path: "under-way")
+        try Data(repeating: 2, count: 10).write(to: held)
+        let handle = try FileHandle(forWritingTo: held)
+        defer { try? handle.close() }
+        #expect(flock(handle.fileDescriptor, LOCK_EX) == 0)
+        let second = try await TestPortal.start(folder: first.folder)
+        await second.stop()
+        #expect(!FileManager.default.fileExists(atPath: leftover.path))
+        #expect(FileManager.default.fileExists(atPath: held.path))
     }
 }

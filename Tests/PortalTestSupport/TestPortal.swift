@@ -20,6 +20,28 @@ public final class TestClock: Sendable {
     public func advance(by interval: TimeInterval) { current.withLockedValue { $0 += interval } }
 }
 
+/// What the portal logged at warning or above, for tests that check what is logged and what is not.
+public final class LogRecord: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+    public init() {}
+    public var entries: [String] { lines.withLockedValue { $0 } }
+    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+}
+
+struct RecordingLogHandler: LogHandler {
+    let record: LogRecord
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .warning
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        record.append("\(event.level): \(event.message)")
+        FileHandle.standardError.write(Data("test.portal \(event.level): \(event.message)\n".utf8))
+    }
+}
+
 /// The real portal server on a free loopback port, with a real SQLite file in a temporary folder.
 public final class TestPortal: Sendable {
     public let folder: URL
@@ -27,6 +49,8 @@ public final class TestPortal: Sendable {
     public let store: SQLitePortalStore
     public let clock: TestClock
     public let port: Int
+    /// Warnings and errors the portal logged.
+    public let logs: LogRecord
     private let running: Task<Void, any Error>
     private let services: ServiceGroup
 
@@ -45,7 +69,8 @@ public final class TestPortal: Sendable {
         adjust(&configuration)
         let store = try SQLitePortalStore(path: configuration.databasePath)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "test.portal")
+        let logs = LogRecord()
+        var logger = Logger(label: "test.portal", factory: { _ in RecordingLogHandler(record: logs) })
         logger.logLevel = .warning
         let app = try await buildPortal(
             configuration: configuration, store: store, logger: logger, clock: { clock.now },
@@ -55,14 +80,15 @@ public final class TestPortal: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         return TestPortal(
-            folder: folder, configuration: configuration, store: store, clock: clock, port: port, running: running,
-            services: services)
+            folder: folder, configuration: configuration, store: store, clock: clock, port: port, logs: logs,
+            running: running, services: services)
     }
 
     private init(
         folder: URL, configuration: PortalConfiguration, store: SQLitePortalStore, clock: TestClock, port: Int,
-        running: Task<Void, any Error>, services: ServiceGroup
+        logs: LogRecord, running: Task<Void, any Error>, services: ServiceGroup
     ) {
+        self.logs = logs
         self.services = services
         self.folder = folder
         self.configuration = configuration

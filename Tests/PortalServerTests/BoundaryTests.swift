@@ -1,0 +1,271 @@
+import AsyncHTTPClient
+import Foundation
+import GRDB
+import NIOCore
+import NIOHTTP1
+import PortalAPI
+import PortalServer
+import PortalTestSupport
+import Testing
+
+/// What every request meets before an operation: NUL refused everywhere, bodies bounded however they are
+/// framed, stalled connections closed, and answers that say what the contract says.
+@Suite struct BoundaryTests {
+    // MARK: NUL
+
+    @Test func nul_inAnyStringOfTheBody_isRefused_andNothingIsStored() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            // The name with NUL once signed in as the name before it.
+            let signIn = try await portal.raw(
+                .post, "/session", headers: ["Content-Type": "application/json"],
+                body: Array(#"{"username":"aino\u0000x","password":"correct horse battery"}"#.utf8))
+            #expect(signIn.status == 400)
+            #expect(signIn.body.contains("nul_character"))
+            let message = try await portal.raw(
+                .post, "/requests/\(world.request.id)/response", token: world.applicant.token,
+                headers: ["Content-Type": "application/json", "Idempotency-Key": "k1"],
+                body: Array(#"{"message":"before\u0000after","attachmentIds":[]}"#.utf8))
+            #expect(message.status == 400)
+            #expect(message.body.contains("nul_character"))
+            #expect(try await portal.store.receipts(applicantID: world.applicant.applicant.id).isEmpty)
+            // An escaped backslash before "u0000" is text, not NUL.
+            let text = try await portal.raw(
+                .post, "/requests/\(world.request.id)/response", token: world.applicant.token,
+                headers: ["Content-Type": "application/json", "Idempotency-Key": "k2"],
+                body: Array(#"{"message":"C:\\u0000 is a path","attachmentIds":[]}"#.utf8))
+            #expect(text.status == 201)
+            #expect(try await portal.store.incomingMessages().map(\.text) == [#"C:\u0000 is a path"#])
+        }
+    }
+
+    @Test func nul_inAPathIdQueryOrHeader_isRefused() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let token = world.applicant.token
+            for path in ["/requests/\(world.request.id)%00x", "/applications/\(world.application.id)%00",
+                         "/decisions/x%00y", "/receipts/R%00"] {
+                let answer = try await portal.raw(.get, path, token: token)
+                #expect(answer.status == 400, "\(path)")
+                #expect(answer.body.contains("nul_character"), "\(path)")
+            }
+            let upload = try await portal.raw(
+                .post, "/attachments?filename=a%00.pdf", token: token,
+                headers: ["Idempotency-Key": "u", "Content-Type": "application/octet-stream"], body: Samples.pdf)
+            #expect(upload.status == 400)
+            #expect(upload.body.contains("nul_character"))
+            // A header with NUL never reaches an operation: HTTP forbids it, and the answer is still a Problem.
+            let connection = try await RawConnection.open(port: portal.port)
+            try await connection.send("GET /api/v1/applications HTTP/1.1\r\nHost: x\r\nX-Name: a\u{0}b\r\n\r\n")
+            let answer = try await within(10, "the answer to a header with NUL") { try await connection.answerAfterClose() }
+            #expect(answer.hasPrefix("HTTP/1.1 400"))
+            #expect(answer.contains(#""code":"malformed_request""#))
+        }
+    }
+
+    // MARK: Bodies
+
+    @Test func chunkedBody_overTheLimit_isRefusedAsWithALength_everywhere() async throws {
+        try await withPortal(adjust: { $0.maxJSONBodyBytes = 64 * 1024 }) { portal in
+            let big = [UInt8](repeating: 0x20, count: 64 * 1024 + 1)
+            for (method, path) in [(HTTPMethod.POST, "/session"), (.GET, "/health"), (.GET, "/applications")] {
+                for chunked in [true, false] {
+                    var request = HTTPClientRequest(url: portal.baseURL.absoluteString + path)
+                    request.method = method
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    if chunked {
+                        let chunks = stride(from: 0, to: big.count, by: 8192).map { ByteBuffer(bytes: big[$0..<min($0 + 8192, big.count)]) }
+                        request.body = .stream(chunks.async, length: .unknown)
+                    } else {
+                        request.body = .bytes(big)
+                    }
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    #expect(response.status.code == 400, "\(method) \(path) chunked: \(chunked)")
+                    #expect(body.contains("malformed_request"), "\(method) \(path) chunked: \(chunked)")
+                }
+            }
+            #expect(portal.logs.entries.isEmpty, "\(portal.logs.entries)")
+        }
+    }
+
+    @Test func aRemaining500_isLoggedWithItsCause() async throws {
+        try await withPortal { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            // A fault of the portal itself: its database lost a table under it.
+            let database = try DatabaseQueue(path: portal.configuration.databasePath)
+            try await database.write { db in try db.execute(sql: "ALTER TABLE notification RENAME TO lost") }
+            let answer = try await portal.raw(.get, "/notifications", token: aino.token)
+            #expect(answer.status == 500)
+            #expect(answer.body.contains("internal_error"))
+            #expect(portal.logs.entries.contains { $0.contains("listNotifications") && $0.contains("no such table") },
+                    "\(portal.logs.entries)")
+            #expect(!portal.logs.entries.contains { $0.contains(aino.token) }, "a token in the log")
+        }
+    }
+
+    // MARK: Connections
+
+    @Test func stalledConnections_areClosed_whileThePortalKeepsServing() async throws {
+        try await withPortal(adjust: {
+            $0.requestHeadTimeout = .seconds(2)
+            $0.requestBodyTimeout = .seconds(2)
+        }) { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            var stalled: [RawConnection] = []
+            for index in 0..<500 {
+                let connection = try await RawConnection.open(port: portal.port)
+                switch index % 3 {
+                case 0: try await connection.send("GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  // part of the headers
+                case 1:  // part of a JSON body
+                    try await connection.send(
+                        "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user")
+                default: break  // nothing at all
+                }
+                stalled.append(connection)
+            }
+            // Served while all 500 are open.
+            #expect(try await portal.raw(.get, "/health").status == 200)
+            #expect(try await portal.raw(.get, "/applications", token: aino.token).status == 200)
+            // Each stalled one is closed by the portal, none left open.
+            let all = stalled
+            try await within(30, "the portal to close 500 stalled connections") {
+                for connection in all { _ = try await connection.answerAfterClose() }
+            }
+            #expect(stalled.allSatisfy { !$0.isOpen })
+        }
+    }
+
+    @Test func anUploadThatWaits_isNotClosedByTheHeaderDeadline() async throws {
+        try await withPortal(adjust: {
+            $0.requestHeadTimeout = .seconds(1)
+            $0.requestBodyTimeout = .seconds(1)
+        }) { portal in
+            let world = try await Case.make(portal)
+            let connection = try await RawConnection.open(port: portal.port)
+            let half = Samples.pdf.count / 2
+            try await connection.send(
+                "POST /api/v1/attachments?filename=a.pdf HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(world.applicant.token)\r\n"
+                    + "Idempotency-Key: slow\r\nContent-Type: application/octet-stream\r\nContent-Length: \(Samples.pdf.count)\r\n\r\n")
+            try await connection.send(Array(Samples.pdf[..<half]))
+            // Longer than both deadlines, shorter than the upload's grace: the upload is still open.
+            let fresh = try await RawConnection.open(port: portal.port)
+            _ = try await within(10, "a connection with nothing sent to be closed") { try await fresh.answerAfterClose() }
+            _ = try await within(10, "a second idle connection to be closed") {
+                let other = try await RawConnection.open(port: portal.port)
+                return try await other.answerAfterClose()
+            }
+            #expect(connection.isOpen)
+            try await connection.send(Array(Samples.pdf[half...]))
+            try await connection.send("")
+            await connection.close()
+        }
+    }
+
+    @Test func hugeHeaders_areAnsweredWithAProblem() async throws {
+        try await withPortal { portal in
+            let connection = try await RawConnection.open(port: portal.port)
+            let value = String(repeating: "a", count: 1 << 20)
+            try await connection.send("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: \(value)\r\n\r\n")
+            let answer = try await within(10, "the answer to 1 MB of headers") { try await connection.answerAfterClose() }
+            #expect(answer.hasPrefix("HTTP/1.1 431"))
+            #expect(answer.contains(#""code":"headers_too_large""#))
+        }
+    }
+
+    // MARK: What the contract says
+
+    @Test func unauthenticated_carriesWWWAuthenticateBearer() async throws {
+        try await withPortal { portal in
+            for token in [nil, "forged"] as [String?] {
+                var request = HTTPClientRequest(url: portal.baseURL.absoluteString + "/applications")
+                if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                #expect(response.status.code == 401)
+                #expect(response.headers["WWW-Authenticate"].first?.hasPrefix("Bearer") == true)
+            }
+        }
+    }
+
+    @Test func aMethodThePathLacks_answers405WithAllow() async throws {
+        try await withPortal { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            for (method, path, allowed) in [
+                (HTTPMethod.DELETE, "/applications", "GET"), (.PUT, "/session", "POST, DELETE"),
+                (.GET, "/requests/r1/response", "POST"), (.PATCH, "/notifications/n1/read", "POST"),
+            ] {
+                var request = HTTPClientRequest(url: portal.baseURL.absoluteString + path)
+                request.method = method
+                request.headers.add(name: "Authorization", value: "Bearer \(aino.token)")
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
+                #expect(response.status.code == 405, "\(method) \(path)")
+                #expect(Set(response.headers["Allow"].first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
+                        == Set(allowed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }), "\(method) \(path)")
+                #expect(body.contains("method_not_allowed"))
+            }
+            #expect(try await portal.raw(.get, "/no/such/path", token: aino.token).status == 404)
+        }
+    }
+
+    @Test func idempotencyKey_missingOrTooLong_getsItsOwnCode() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let body = Array(#"{"message":"hello","attachmentIds":[]}"#.utf8)
+            let path = "/requests/\(world.request.id)/response"
+            let missing = try await portal.raw(.post, path, token: world.applicant.token,
+                                               headers: ["Content-Type": "application/json"], body: body)
+            #expect(missing.status == 400)
+            #expect(missing.body.contains("idempotency_key_missing"))
+            let long = try await portal.raw(.post, path, token: world.applicant.token,
+                                            headers: ["Content-Type": "application/json", "Idempotency-Key": String(repeating: "k", count: 201)],
+                                            body: body)
+            #expect(long.status == 400)
+            #expect(long.body.contains("idempotency_key_invalid"))
+            let upload = try await portal.raw(.post, "/attachments?filename=a.pdf", token: world.applicant.token,
+                                              headers: ["Content-Type": "application/octet-stream"], body: Samples.pdf)
+            #expect(upload.body.contains("idempotency_key_missing"))
+            let exact = try await portal.raw(.post, path, token: world.applicant.token,
+                                             headers: ["Content-Type": "application/json", "Idempotency-Key": String(repeating: "k", count: 200)],
+                                             body: body)
+            #expect(exact.status == 201)
+        }
+    }
+
+    @Test func attachment_twiceInAMessage_orAlreadySent_isRefused() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let client = world.applicant.client
+            let first = try await client.upload(Samples.pdf, name: "a.pdf").created.body.json.id
+            let twice = try await client.sendAdditionalInformation(
+                path: .init(applicationId: world.application.id), headers: .init(idempotencyKey: "twice"),
+                body: .json(.init(message: "m", attachmentIds: [first, first])))
+            guard case .default(400, let problem) = twice else { Issue.record("\(twice)"); return }
+            #expect(problem.code == "attachment_listed_twice")
+            let sent = try await client.sendAdditionalInformation(
+                path: .init(applicationId: world.application.id), headers: .init(idempotencyKey: "once"),
+                body: .json(.init(message: "m", attachmentIds: [first]))).created.body.json
+            #expect(sent.files.count == 1)
+            // The same send again is the first receipt, not a refusal.
+            let repeated = try await client.sendAdditionalInformation(
+                path: .init(applicationId: world.application.id), headers: .init(idempotencyKey: "once"),
+                body: .json(.init(message: "m", attachmentIds: [first]))).created.body.json
+            #expect(repeated.number == sent.number)
+            let again = try await client.respondToRequest(
+                path: .init(requestId: world.request.id), headers: .init(idempotencyKey: "again"),
+                body: .json(.init(message: "m", attachmentIds: [first])))
+            guard case .default(409, let problem) = again else { Issue.record("\(again)"); return }
+            #expect(problem.code == "attachment_already_sent")
+            #expect(try await portal.store.receipts(applicantID: world.applicant.applicant.id).count == 1)
+        }
+    }
+
+    @Test func emptyLastEventID_startsFromNow() async throws {
+        try await withPortal { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            let body = try await aino.client.streamNotifications(headers: .init(lastEventID: "")).ok.body.textEventStream
+            var events = body.asDecodedServerSentEvents().makeAsyncIterator()
+            #expect(try await events.next()?.event == "open")
+        }
+    }
+}

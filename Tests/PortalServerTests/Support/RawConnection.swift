@@ -1,0 +1,73 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A bare TCP connection to the portal, for what no HTTP client sends: partial headers, stalls, NUL bytes.
+final class RawConnection: Sendable {
+    let channel: any Channel
+    private let received: NIOLockedValueBox<[UInt8]>
+
+    private init(channel: any Channel, received: NIOLockedValueBox<[UInt8]>) {
+        self.channel = channel
+        self.received = received
+    }
+
+    static func open(port: Int) async throws -> RawConnection {
+        let received = NIOLockedValueBox<[UInt8]>([])
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(received)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return RawConnection(channel: channel, received: received)
+    }
+
+    func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    /// Waits until the portal closes the connection, and answers what it sent.
+    func answerAfterClose() async throws -> String {
+        try await channel.closeFuture.get()
+        return String(decoding: received.withLockedValue { $0 }, as: UTF8.self)
+    }
+
+    var isOpen: Bool { channel.isActive }
+
+    func close() async { try? await channel.close() }
+
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: NIOLockedValueBox<[UInt8]>
+        init(_ received: NIOLockedValueBox<[UInt8]>) { self.received = received }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            received.withLockedValue { $0.append(contentsOf: buffer.readableBytesView) }
+        }
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Runs `operation`, failing with `TimedOut` if it has not finished within `seconds`: a bound on a wait for
+/// a condition, never a sleep that the test relies on.
+func within<T: Sendable>(
+    _ seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TimedOut(what: what)
+        }
+        guard let first = try await group.next() else { throw TimedOut(what: what) }
+        group.cancelAll()
+        return first
+    }
+}
