@@ -89,9 +89,9 @@ struct ApplicantContext {
         for (item, outcome) in await courier.deliverPending() {
             switch outcome {
             case .success(let receipt):
-                note(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))
+                note("\(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))")
             case .failure(let error) where error.isDefiniteRefusal:
-                note(strings("cli.outbox_refused") + " " + describe(item.target) + ": " + failure(error).message)
+                note("\(strings("cli.outbox_refused")) \(describe(item.target)): \(failure(error).message)")
             case .failure:
                 break
             }
@@ -114,33 +114,6 @@ struct ApplicantContext {
         case .application(let id): strings("cli.target_application", ["id": id])
         }
     }
-
-    /// A line of text from the portal or a file, made safe for the terminal.
-    func clean(_ text: String, lines: Bool = false) -> String { UntrustedText.sanitized(text, keepingLineBreaks: lines) }
-
-    func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-
-    func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        say(Self.terminalSafe(String(decoding: try encoder.encode(value), as: UTF8.self)))
-    }
-
-    /// JSON with every control and bidi character written as a `\u` escape: the same data for a script,
-    /// nothing a terminal would act on. (The encoder escapes only C0.)
-    static func terminalSafe(_ json: String) -> String {
-        var result = ""
-        for scalar in json.unicodeScalars {
-            switch scalar.value {
-            case 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C:
-                result += String(format: "\\u%04x", scalar.value)
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
-    }
 }
 
 /// A translated failure and the exit code it ends the command with.
@@ -162,7 +135,7 @@ extension AsyncParsableCommand {
         do {
             context = try await ApplicantContext.open(options)
         } catch let failure as Failure {
-            FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+            note("\(failure.message)")
             throw ExitCode(failure.status)
         }
         do {
@@ -172,12 +145,12 @@ extension AsyncParsableCommand {
             await context.finish()
         } catch let failure as Failure {
             await context.finish()
-            context.note(failure.message)
+            note("\(failure.message)")
             throw ExitCode(failure.status)
         } catch let error as ClientError {
             await context.finish()
             let failure = context.failure(error)
-            context.note(failure.message)
+            note("\(failure.message)")
             throw ExitCode(failure.status)
         } catch {
             await context.finish()

@@ -40,11 +40,11 @@ extension ApplicantContext {
             return try await courier.send(draft) { progress in
                 guard interactive, case .uploading(let index, let count, let sent, let total) = progress else { return }
                 let percent = total > 0 ? Int(sent * 100 / total) : 100
-                FileHandle.standardError.write(Data("\r\(strings("cli.uploading", ["index": String(index + 1), "count": String(count), "percent": String(percent)]))".utf8))
-                if sent == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                let line = strings("cli.uploading", ["index": String(index + 1), "count": String(count), "percent": String(percent)])
+                note("\r\(line)", terminator: sent == total ? "\n" : "")
             }
         } catch {
-            if error.isTransient || error == .sessionExpired || error == .notSignedIn { note(strings("cli.kept_in_outbox")) }
+            if error.isTransient || error == .sessionExpired || error == .notSignedIn { note("\(strings("cli.kept_in_outbox"))") }
             throw error
         }
     }
@@ -60,7 +60,7 @@ extension ApplicantContext {
         if digest.size == 0 { throw failure(.attachmentRefused(.attachmentEmpty, limit: nil)) }
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: AttachmentType.signatureLength)) ?? nil
         guard let head, AttachmentType.detect(prefix: Array(head)) != nil else {
-            throw Failure(strings("cli.attachment_type", ["path": clean(path)]), ExitStatus.refused)
+            throw Failure(strings("cli.attachment_type", ["path": path]), ExitStatus.refused)
         }
         let name = FileName.sanitized(URL(fileURLWithPath: path).lastPathComponent)
         return AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256)
@@ -68,15 +68,15 @@ extension ApplicantContext {
 
     /// "Application: MIG-…", for a receipt that names its application.
     func referenceLine(_ receipt: Receipt) -> String? {
-        receipt.applicationReference.map { strings("receipt.application", ["reference": clean($0)]) }
+        receipt.applicationReference.map { strings("receipt.application", ["reference": $0]) }
     }
 
     func printReceipt(_ receipt: Receipt) throws {
-        if options.json { return try printJSON(receipt) }
-        say(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))
-        if let line = referenceLine(receipt) { say("  " + line) }
+        if options.json { return try sayJSON(receipt) }
+        say("\(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))")
+        if let line = referenceLine(receipt) { say("  \(line)") }
         for file in receipt.files {
-            say("  \(clean(file.name))  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
+            say("  \(file.name)  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
         }
     }
 }
@@ -132,11 +132,11 @@ extension Portti {
                 if let discard {
                     guard try store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
                     try store.removeFromOutbox(id: discard)
-                    return say(context.strings("cli.discarded"))
+                    return say("\(context.strings("cli.discarded"))")
                 }
                 let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
-                if options.json { return try context.printJSON(items) }
-                if items.isEmpty { return say(context.strings("cli.outbox_empty")) }
+                if options.json { return try sayJSON(items) }
+                if items.isEmpty { return say("\(context.strings("cli.outbox_empty"))") }
                 for item in items {
                     let state: String
                     switch item.state {
@@ -174,19 +174,19 @@ extension Portti {
                 }
                 if let discard {
                     try store.discardDraft(for: try find(discard).target)
-                    return say(context.strings("cli.discarded"))
+                    return say("\(context.strings("cli.discarded"))")
                 }
                 if let show {
                     let draft = try find(show)
-                    if options.json { return try context.printJSON(draft) }
-                    say(context.clean(draft.text, lines: true))
-                    for file in draft.files { say("  📎 \(context.clean(file.path))  \(context.formats.size(file.size, strings: context.strings))") }
+                    if options.json { return try sayJSON(draft) }
+                    say("\(lines: draft.text)")
+                    for file in draft.files { say("  📎 \(file.path)  \(context.formats.size(file.size, strings: context.strings))") }
                     return
                 }
-                if options.json { return try context.printJSON(drafts) }
-                if drafts.isEmpty { return say(context.strings("cli.no_drafts")) }
+                if options.json { return try sayJSON(drafts) }
+                if drafts.isEmpty { return say("\(context.strings("cli.no_drafts"))") }
                 for draft in drafts.sorted(by: { $0.updatedAt > $1.updatedAt }) {
-                    let firstLine = context.clean(String(draft.text.split(separator: "\n").first ?? ""))
+                    let firstLine = draft.text.split(separator: "\n").first ?? ""
                     say("\(context.formats.dateTime(draft.updatedAt))\t\(context.describe(draft.target))\t\(firstLine)")
                 }
             }
