@@ -83,19 +83,23 @@ struct ApplicantContext {
     }
 
     /// Sends what an earlier run left in the outbox (a crash, a lost connection), and says on standard error
-    /// what became of each: delivered, or refused for good.
-    func deliverOutbox(_ store: ApplicantStore) async {
+    /// what became of each: delivered, or refused for good. Answers the failure that stopped the delivery (no
+    /// connection, no session), if one did: what is left then still waits.
+    @discardableResult
+    func deliverOutbox(_ store: ApplicantStore) async -> ClientError? {
         let courier = Courier(client: client, store: store)
+        var stopped: ClientError?
         for (item, outcome) in await courier.deliverPending() {
             switch outcome {
             case .success(let receipt):
                 note("\(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))")
             case .failure(let error) where error.isDefiniteRefusal:
                 note("\(strings("cli.outbox_refused")) \(describe(item.target)): \(failure(error).message)")
-            case .failure:
-                break
+            case .failure(let error):
+                stopped = error
             }
         }
+        return stopped
     }
 
     func finish() async { await client.shutdown() }

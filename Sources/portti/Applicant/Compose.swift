@@ -120,32 +120,49 @@ extension Portti {
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "outbox",
-            abstract: "Show messages not yet confirmed by the portal (every command first tries to send them).",
-            discussion: "A refused message stays listed until discarded; its text is kept as a draft (see `portti drafts`).")
+            abstract: "Send what waits in the outbox, then show what is left: messages not yet confirmed by the portal.",
+            discussion: """
+                Exits 3 (the portal cannot be reached) or 4 (sign in first) while a message still waits, and 1 while \
+                a refused one is listed. A refused message stays listed until discarded; its text is kept as a \
+                draft (see `portti drafts`).
+                """)
 
         @OptionGroup var options: ApplicantOptions
+        @Flag(help: "Send what waits now. (Every command does this first, this one too; the flag says it in a script.)")
+        var send = false
         @Option(help: "Remove this item (by its id) from the outbox; its draft stays.") var discard: String?
 
         func run() async throws {
-            try await withApplicant(options) { context in
+            // This command delivers before it lists, so that the list is the outbox after the delivery.
+            try await withApplicant(options, deliversOutbox: false) { context in
                 let store = try context.requireStore()
                 if let discard {
                     guard try store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
                     try store.removeFromOutbox(id: discard)
-                    return say("\(context.strings("cli.discarded"))")
+                    say("\(context.strings("cli.discarded"))")
+                    await context.deliverOutbox(store)
+                    return
                 }
+                let stopped = await context.deliverOutbox(store)
                 let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
-                if options.json { return try sayJSON(items) }
-                if items.isEmpty { return say("\(context.strings("cli.outbox_empty"))") }
-                for item in items {
-                    let state: String
-                    switch item.state {
-                    case .pending: state = context.strings("cli.outbox_pending")
-                    case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
-                    case .delivered: continue
-                    }
-                    say("\(item.id)\t\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
+                if options.json { try sayJSON(items) } else { list(items, context) }
+                if let stopped, items.contains(where: { $0.state == .pending }) { throw context.failure(stopped) }
+                if items.contains(where: { if case .refused = $0.state { true } else { false } }) {
+                    throw Failure(context.strings("cli.outbox_not_sent"), ExitStatus.refused)
                 }
+            }
+        }
+
+        private func list(_ items: [OutboxItem], _ context: ApplicantContext) {
+            if items.isEmpty { return say("\(context.strings("cli.outbox_empty"))") }
+            for item in items {
+                let state: String
+                switch item.state {
+                case .pending: state = context.strings("cli.outbox_pending")
+                case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
+                case .delivered: continue
+                }
+                say("\(item.id)\t\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
             }
         }
     }
