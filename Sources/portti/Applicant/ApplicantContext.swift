@@ -69,11 +69,15 @@ struct ApplicantContext {
             sessionFile: sessionFile, session: session)
     }
 
-    /// The account's local store; nil when nobody is signed in to this portal.
-    func store() throws -> ApplicantStore? {
+    /// Where the signed-in account's records are kept; nil when nobody is signed in to this portal.
+    var storePath: String? {
         guard let session, let url = settings.portalURL else { return nil }
-        return try ApplicantStore(path: ApplicantStore.path(
-            portal: url, username: session.username, environment: ProcessInfo.processInfo.environment))
+        return ApplicantStore.path(portal: url, username: session.username, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The account's local store; nil when nobody is signed in to this portal.
+    func store() throws(ApplicantStoreError) -> ApplicantStore? {
+        try storePath.map { path throws(ApplicantStoreError) in try ApplicantStore(path: path) }
     }
 
     /// The local store of the signed-in account, or the translated "sign in first".
@@ -105,11 +109,34 @@ struct ApplicantContext {
     func finish() async { await client.shutdown() }
 
     func failure(_ error: ClientError) -> Failure {
+        // The courier cannot say where the records are; this command knows.
+        if error == .localStorageFailed, let storePath {
+            return failure(.cannotReadOrWrite(folder: URL(fileURLWithPath: storePath).deletingLastPathComponent().path))
+        }
         var arguments = error.messageArguments
         if case .attachmentRefused(.attachmentTooLarge, let limit?) = error {
             arguments["limit"] = formats.size(limit, strings: strings)
         }
         return Failure(strings(error.messageKey, arguments), ExitStatus.of(error))
+    }
+
+    /// The records cannot be used: which folder, and what to do. The exit code is that of a file that cannot be
+    /// read or written.
+    func failure(_ error: ApplicantStoreError) -> Failure {
+        switch error {
+        case .cannotOpen(let folder): Failure(strings("cli.records_unopenable", ["folder": folder]), ExitStatus.refused)
+        case .cannotReadOrWrite(let folder): Failure(strings("cli.records_unwritable", ["folder": folder]), ExitStatus.refused)
+        }
+    }
+
+    /// The message and exit code of a failure this program explains; nil for any other error.
+    func failure(for error: any Error) -> Failure? {
+        switch error {
+        case let failure as Failure: failure
+        case let error as ClientError: self.failure(error)
+        case let error as ApplicantStoreError: self.failure(error)
+        default: nil
+        }
     }
 
     func describe(_ target: MessageTarget) -> String {
@@ -147,18 +174,11 @@ extension AsyncParsableCommand {
             // What earlier runs left unsent goes now, after this command's own work.
             if deliversOutbox, let store = try? context.store() { await context.deliverOutbox(store) }
             await context.finish()
-        } catch let failure as Failure {
-            await context.finish()
-            note("\(failure.message)")
-            throw ExitCode(failure.status)
-        } catch let error as ClientError {
-            await context.finish()
-            let failure = context.failure(error)
-            note("\(failure.message)")
-            throw ExitCode(failure.status)
         } catch {
             await context.finish()
-            throw error
+            guard let failure = context.failure(for: error) else { throw error }
+            note("\(failure.message)")
+            throw ExitCode(failure.status)
         }
     }
 }
