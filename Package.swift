@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
             name: "PorttiCommandTests",
-            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel"]
+            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient"]
         ),
         .testTarget(
             name: "PortalStoreTests",

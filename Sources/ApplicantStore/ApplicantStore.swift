@@ -2,21 +2,37 @@ import Foundation
 import GRDB
 import PorttiModel
 
+/// The applicant's records could not be used. `folder` is where they are kept: the place to check.
+public enum ApplicantStoreError: Error, Sendable, Equatable {
+    /// The folder or the database cannot be created or opened: not writable, a file where a folder should be
+    /// (or a folder where the file should be), not a database.
+    case cannotOpen(folder: String)
+    /// A read or a write failed once open: the disk is full, the file was removed or damaged.
+    case cannotReadOrWrite(folder: String)
+}
+
 /// The applicant's own records for one portal and account: drafts, the outbox, kept receipts and a cache of
 /// what the portal showed last, readable offline. One SQLite file in WAL mode; every write is durable
 /// before it returns, so a `kill -9` loses nothing that was saved.
 public final class ApplicantStore: Sendable {
     private let database: DatabasePool
+    /// The account's folder, named in errors: what the applicant can check.
+    private let folder: String
 
-    public init(path: String) throws {
-        try FileManager.default.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true,
-            attributes: [.posixPermissions: 0o700])
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+    public init(path: String) throws(ApplicantStoreError) {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        self.folder = folder.path
+        do {
+            try FileManager.default.createDirectory(
+                at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw .cannotOpen(folder: folder.path)
+        }
     }
 
     /// `$XDG_DATA_HOME/portti/accounts/<portal>/<username>/applicant.sqlite`: one store per portal and account.
@@ -54,66 +70,82 @@ public final class ApplicantStore: Sendable {
 
     // MARK: Drafts
 
-    public func save(_ draft: Draft) throws {
-        let content = try Self.encode(draft)
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO draft (target, content) VALUES (?, ?)",
-                           arguments: [draft.target.key, content])
+    public func save(_ draft: Draft) throws(ApplicantStoreError) {
+        try records {
+            let content = try Self.encode(draft)
+            try database.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO draft (target, content) VALUES (?, ?)",
+                               arguments: [draft.target.key, content])
+            }
         }
     }
 
-    public func draft(for target: MessageTarget) throws -> Draft? {
-        try database.read { db in
-            try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?", arguments: [target.key])
-        }.map { try Self.decode(Draft.self, $0) }
+    public func draft(for target: MessageTarget) throws(ApplicantStoreError) -> Draft? {
+        try records {
+            try database.read { db in
+                try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?", arguments: [target.key])
+            }.map { try Self.decode(Draft.self, $0) }
+        }
     }
 
-    public func drafts() throws -> [Draft] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM draft") }
-            .map { try Self.decode(Draft.self, $0) }
+    public func drafts() throws(ApplicantStoreError) -> [Draft] {
+        try records {
+            try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM draft") }
+                .map { try Self.decode(Draft.self, $0) }
+        }
     }
 
-    public func discardDraft(for target: MessageTarget) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [target.key]) }
+    public func discardDraft(for target: MessageTarget) throws(ApplicantStoreError) {
+        try records {
+            try database.write { db in try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [target.key]) }
+        }
     }
 
     // MARK: Outbox
 
-    public func put(_ item: OutboxItem) throws {
-        let content = try Self.encode(item)
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                           arguments: [item.id, item.createdAt, content])
+    public func put(_ item: OutboxItem) throws(ApplicantStoreError) {
+        try records {
+            let content = try Self.encode(item)
+            try database.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
+                               arguments: [item.id, item.createdAt, content])
+            }
         }
     }
 
     /// Every item, oldest first.
-    public func outbox() throws -> [OutboxItem] {
-        try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id") }
-            .map { try Self.decode(OutboxItem.self, $0) }
+    public func outbox() throws(ApplicantStoreError) -> [OutboxItem] {
+        try records {
+            try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id") }
+                .map { try Self.decode(OutboxItem.self, $0) }
+        }
     }
 
-    public func removeFromOutbox(id: String) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+    public func removeFromOutbox(id: String) throws(ApplicantStoreError) {
+        try records {
+            try database.write { db in try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [id]) }
+        }
     }
 
     /// Records a delivery in one step: the receipt is kept, the item marked delivered and the draft it came
     /// from removed, so no crash can leave the message both sent and still looking unsent.
-    public func delivered(_ item: OutboxItem, receipt: Receipt) throws {
-        var item = item
-        item.state = .delivered(receiptNumber: receipt.number)
-        let itemContent = try Self.encode(item)
-        let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                           arguments: [item.id, item.createdAt, itemContent])
-            try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
-                           arguments: [receipt.number, receipt.receivedAt, kept])
-            if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
-                                                      arguments: [item.target.key]),
-                let draft = try? Self.decode(Draft.self, draftContent), item.carries(draft)
-            {
-                try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
+    public func delivered(_ item: OutboxItem, receipt: Receipt) throws(ApplicantStoreError) {
+        try records {
+            var item = item
+            item.state = .delivered(receiptNumber: receipt.number)
+            let itemContent = try Self.encode(item)
+            let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
+            try database.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
+                               arguments: [item.id, item.createdAt, itemContent])
+                try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
+                               arguments: [receipt.number, receipt.receivedAt, kept])
+                if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
+                                                          arguments: [item.target.key]),
+                    let draft = try? Self.decode(Draft.self, draftContent), item.carries(draft)
+                {
+                    try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
+                }
             }
         }
     }
@@ -121,10 +153,12 @@ public final class ApplicantStore: Sendable {
     // MARK: Receipts
 
     /// Every receipt kept, newest first.
-    public func receipts() throws -> [KeptReceipt] {
-        try database.read { db in
-            try String.fetchAll(db, sql: "SELECT content FROM keptReceipt ORDER BY receivedAt DESC, number DESC")
-        }.map { try Self.decode(KeptReceipt.self, $0) }
+    public func receipts() throws(ApplicantStoreError) -> [KeptReceipt] {
+        try records {
+            try database.read { db in
+                try String.fetchAll(db, sql: "SELECT content FROM keptReceipt ORDER BY receivedAt DESC, number DESC")
+            }.map { try Self.decode(KeptReceipt.self, $0) }
+        }
     }
 
     // MARK: Cache
@@ -135,20 +169,29 @@ public final class ApplicantStore: Sendable {
         public var fetchedAt: Date
     }
 
-    public func cache<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) throws {
-        let content = try Self.encoder.encode(value)
-        try database.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO cache (key, fetchedAt, content) VALUES (?, ?, ?)",
-                           arguments: [key, now, content])
+    public func cache<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) throws(ApplicantStoreError) {
+        try records {
+            let content = try Self.encoder.encode(value)
+            try database.write { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO cache (key, fetchedAt, content) VALUES (?, ?, ?)",
+                               arguments: [key, now, content])
+            }
         }
     }
 
-    public func cached<Value: Decodable & Sendable>(_ type: Value.Type, _ key: String) throws -> Cached<Value>? {
-        let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT fetchedAt, content FROM cache WHERE key = ?", arguments: [key]) }
-        guard let row, let fetchedAt: Date = row["fetchedAt"], let content: Data = row["content"] else { return nil }
-        // A cache written by another version that no longer decodes is simply not there.
-        guard let value = try? Self.decoder.decode(Value.self, from: content) else { return nil }
-        return Cached(value: value, fetchedAt: fetchedAt)
+    public func cached<Value: Decodable & Sendable>(_ type: Value.Type, _ key: String) throws(ApplicantStoreError) -> Cached<Value>? {
+        try records {
+            let row = try database.read { db in try Row.fetchOne(db, sql: "SELECT fetchedAt, content FROM cache WHERE key = ?", arguments: [key]) }
+            guard let row, let fetchedAt: Date = row["fetchedAt"], let content: Data = row["content"] else { return nil }
+            // A cache written by another version that no longer decodes is simply not there.
+            guard let value = try? Self.decoder.decode(Value.self, from: content) else { return nil }
+            return Cached(value: value, fetchedAt: fetchedAt)
+        }
+    }
+
+    /// Runs a read or a write, its failure (SQLite's, the coder's) as the error the applicant can act on.
+    private func records<T>(_ work: () throws -> T) throws(ApplicantStoreError) -> T {
+        do { return try work() } catch { throw .cannotReadOrWrite(folder: folder) }
     }
 
     // MARK: Coding

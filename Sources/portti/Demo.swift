@@ -17,8 +17,8 @@ extension Portti {
             let created = try await DemoData.seed(store: context.openStore(), vault: context.openVault())
             let path = context.dataFolder.path
             say(created
-                ? strings("demo.created", ["path": path, "username": DemoData.username, "password": DemoData.password])
-                : strings("demo.exists", ["path": path]))
+                ? "\(strings("demo.created", ["path": path, "username": DemoData.username, "password": DemoData.password]))"
+                : "\(strings("demo.exists", ["path": path]))")
         }
     }
 }

@@ -53,13 +53,6 @@ struct OfficerContext: ParsableArguments {
     func format(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(timeZone: Calendar.portal.timeZone).year().month().day())
     }
-
-    func output<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        say(String(decoding: try encoder.encode(value), as: UTF8.self))
-    }
 }
 
 extension Portti.Officer {
@@ -101,7 +94,7 @@ extension Portti.Officer {
             } catch PortalStoreError.usernameTaken {
                 throw fail(strings("officer.username_taken", ["username": username]))
             }
-            say(strings("officer.applicant_created", ["username": username, "id": applicant.id]))
+            say("\(strings("officer.applicant_created", ["username": username, "id": applicant.id]))")
         }
 
         private func readPassword(prompt: String) -> String {
@@ -131,7 +124,7 @@ extension Portti.Officer {
                 throw fail(strings("officer.unknown_applicant", ["username": username]))
             }
             let application = try await store.createApplication(applicantID: applicant.id, type: type, now: Date())
-            say(strings("officer.application_created", ["reference": application.referenceNumber, "id": application.id]))
+            say("\(strings("officer.application_created", ["reference": application.referenceNumber, "id": application.id]))")
         }
     }
 
@@ -150,10 +143,10 @@ extension Portti.Officer {
                 throw fail(strings("officer.unknown_applicant", ["username": username]))
             }
             let applications = try await store.applications(applicantID: applicant.id)
-            if json { return try context.output(applications) }
+            if json { return try sayJSON(applications) }
             for application in applications {
-                say([application.id, application.referenceNumber, strings("application.type.\(application.type.rawValue)"),
-                     strings("application.status.\(application.status.rawValue)")].joined(separator: "\t"))
+                say("\(application.id)\t\(application.referenceNumber)\t\(strings("application.type.\(application.type.rawValue)"))\t"
+                    + "\(strings("application.status.\(application.status.rawValue)"))")
             }
         }
     }
@@ -180,9 +173,7 @@ extension Portti.Officer {
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_application", ["id": application]))
             }
-            say(strings("officer.status_changed", [
-                "id": application, "status": strings("application.status.\(status.rawValue)"),
-            ]))
+            say("\(strings("officer.status_changed", ["id": application, "status": strings("application.status.\(status.rawValue)")]))")
         }
     }
 
@@ -210,7 +201,7 @@ extension Portti.Officer {
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_application", ["id": application]))
             }
-            say(strings("officer.request_issued", ["id": request.id, "deadline": context.format(request.deadline)]))
+            say("\(strings("officer.request_issued", ["id": request.id, "deadline": context.format(request.deadline)]))")
         }
     }
 
@@ -228,7 +219,7 @@ extension Portti.Officer {
             let store = try context.openStore()
             do {
                 let extended = try await store.extendDeadline(requestID: request, deadline: deadline, now: Date())
-                say(strings("officer.deadline_extended", ["id": extended.id, "deadline": context.format(extended.deadline)]))
+                say("\(strings("officer.deadline_extended", ["id": extended.id, "deadline": context.format(extended.deadline)]))")
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_request", ["id": request]))
             } catch PortalStoreError.deadlineNotLater {
@@ -249,13 +240,13 @@ extension Portti.Officer {
 
         func run() async throws {
             let messages = try await context.openStore().incomingMessages()
-            if json { return try context.output(messages) }
-            if messages.isEmpty { return say(context.strings("officer.no_messages")) }
+            if json { return try sayJSON(messages) }
+            if messages.isEmpty { return say("\(context.strings("officer.no_messages"))") }
             for message in messages {
                 let receipt = message.receipt
                 say("\(receipt.number)\t\(receipt.receivedAt.formatted(.iso8601))\t\(message.applicationReference)\t\(message.applicantName)")
                 if let requestID = receipt.requestID { say("  → \(requestID)") }
-                for line in message.text.split(separator: "\n", omittingEmptySubsequences: false) { say("  \(line)") }
+                say("\(lines: message.text, indent: "  ")")
                 for file in receipt.files { say("  📎 \(file.name)  \(file.size)  \(file.sha256)") }
             }
         }
@@ -291,7 +282,7 @@ extension Portti.Officer {
             do {
                 let decision = try await store.recordDecision(
                     applicationID: application, text: text, documentSHA256: sha256, now: Date())
-                say(strings("officer.decision_recorded", ["id": decision.id]))
+                say("\(strings("officer.decision_recorded", ["id": decision.id]))")
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(strings("officer.unknown_application", ["id": application]))
             } catch PortalStoreError.decisionExists {

@@ -50,12 +50,7 @@ func createDataFolder(_ folder: URL) throws {
 extension ParsableCommand {
     /// Prints a translated failure and ends the command with exit code 1.
     func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        note("\(message)")
         return ExitCode.failure
     }
-}
-
-/// Prints a line at once, also when standard output is a pipe (scripts and tests wait for it).
-func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

@@ -80,8 +80,8 @@ extension Portti {
             let portal: Portal
             do {
                 portal = try await buildPortal(configuration: configuration, store: store, onServerRunning: { port in
-                    say(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))
-                    say(strings("serve.data_folder", ["path": folder]))
+                    say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
+                    say("\(strings("serve.data_folder", ["path": folder]))")
                 })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))

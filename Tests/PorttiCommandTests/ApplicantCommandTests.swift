@@ -1,3 +1,4 @@
+import ApplicantStore
 import Foundation
 import PortalServer
 import PortalStore
@@ -65,11 +66,25 @@ struct Applicant {
         return url.path
     }
 
-    func signIn() async throws {
+    @discardableResult
+    func signIn(displayName: String = "Aino Virtanen") async throws -> (status: Int32, out: String, err: String) {
         let hash = try await Passwords.hash(TestPortal.password, cost: 4)
-        _ = try await portal.store.createApplicant(username: "aino", displayName: "Aino Virtanen", passwordHash: hash, now: portal.clock.now)
+        _ = try await portal.store.createApplicant(username: "aino", displayName: displayName, passwordHash: hash, now: portal.clock.now)
         let result = try await run(["sign-in", "--username", "aino"], input: TestPortal.password + "\n")
         #expect(result.status == 0, "\(result.err)")
+        return result
+    }
+
+    /// An application of aino's, filed by the officer.
+    func fileApplication(_ type: ApplicationType = .citizenship) async throws -> PorttiModel.Application {
+        let aino = try #require(try await portal.store.applicant(username: "aino"))
+        return try await portal.store.createApplication(applicantID: aino.id, type: type, now: portal.clock.now)
+    }
+
+    /// The folder of aino's records on this machine (drafts, outbox, receipts, cache).
+    var recordsFolder: URL {
+        URL(fileURLWithPath: ApplicantStore.path(portal: portal.portalURL, username: "aino", environment: environment))
+            .deletingLastPathComponent()
     }
 
     func json<T: Decodable>(_ type: T.Type, _ arguments: [String]) async throws -> T {
@@ -77,6 +92,17 @@ struct Applicant {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(type, from: Data(result.out.utf8))
+    }
+}
+
+/// Runs `body` with a fresh portal and aino signed in to it, and removes both folders after. A portal `body` starts
+/// again on the same folder it stops itself.
+func withSignedInApplicant<T>(_ body: (TestPortal, Applicant) async throws -> T) async throws -> T {
+    try await withPortal { portal in
+        let applicant = try Applicant(portal)
+        defer { applicant.remove() }
+        try await applicant.signIn()
+        return try await body(portal, applicant)
     }
 }
 
@@ -89,12 +115,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
 
 @Suite struct ApplicantCommandTests {
     @Test func respondToARequest_andSendAdditionalInformation_fromTheCommandLine() async throws {
-        try await withPortal { portal in
-            let applicant = try Applicant(portal)
-            defer { applicant.remove() }
-            try await applicant.signIn()
-            let aino = try #require(try await portal.store.applicant(username: "aino"))
-            let application = try await portal.store.createApplication(applicantID: aino.id, type: .residencePermitWork, now: portal.clock.now)
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication(.residencePermitWork)
             let request = try await portal.store.issueRequest(
                 applicationID: application.id, text: "Send your contract.\u{1B}]0;owned\u{07}", items: ["Contract"],
                 deadline: portal.clock.now + 10 * 86_400, now: portal.clock.now)
@@ -141,12 +163,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
     }
 
     @Test func decisionsAndNotifications_fromTheCommandLine() async throws {
-        try await withPortal { portal in
-            let applicant = try Applicant(portal)
-            defer { applicant.remove() }
-            try await applicant.signIn()
-            let aino = try #require(try await portal.store.applicant(username: "aino"))
-            let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
             let vault = try DocumentVault(folder: portal.configuration.documentsFolder)
             let pdf = try applicant.file("source.pdf", Samples.pdf)
             let document = try await vault.keep(fileAt: URL(fileURLWithPath: pdf))
@@ -180,8 +198,7 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
         let applicant = try Applicant(portal)
         defer { applicant.remove() }
         try await applicant.signIn()
-        let aino = try #require(try await portal.store.applicant(username: "aino"))
-        let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+        let application = try await applicant.fileApplication()
         #expect(try await applicant.run(["applications"]).status == 0)  // fills the cache
         await portal.stop()
 
@@ -238,10 +255,7 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
     }
 
     @Test func settings_comeFromFlagsThenEnvironmentThenTheConfigFile() async throws {
-        try await withPortal { portal in
-            let applicant = try Applicant(portal)
-            defer { applicant.remove() }
-            try await applicant.signIn()
+        try await withSignedInApplicant { portal, applicant in
             // The config file names the portal and Swedish; the environment says Finnish; the flag says English.
             let config = applicant.home.appending(path: "config/portti")
             try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
@@ -262,12 +276,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
     }
 
     @Test func refusedAttachments_areExplainedBeforeAnyUpload() async throws {
-        try await withPortal { portal in
-            let applicant = try Applicant(portal)
-            defer { applicant.remove() }
-            try await applicant.signIn()
-            let aino = try #require(try await portal.store.applicant(username: "aino"))
-            let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
             let message = try applicant.file("m.txt", Array("See attached.".utf8))
             let docx = try applicant.file("letter.pdf", Samples.zip)
             let wrongType = try await applicant.run(["send", application.id, "--message-file", message, "--attach", docx])

@@ -69,11 +69,15 @@ struct ApplicantContext {
             sessionFile: sessionFile, session: session)
     }
 
-    /// The account's local store; nil when nobody is signed in to this portal.
-    func store() throws -> ApplicantStore? {
+    /// Where the signed-in account's records are kept; nil when nobody is signed in to this portal.
+    var storePath: String? {
         guard let session, let url = settings.portalURL else { return nil }
-        return try ApplicantStore(path: ApplicantStore.path(
-            portal: url, username: session.username, environment: ProcessInfo.processInfo.environment))
+        return ApplicantStore.path(portal: url, username: session.username, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The account's local store; nil when nobody is signed in to this portal.
+    func store() throws(ApplicantStoreError) -> ApplicantStore? {
+        try storePath.map { path throws(ApplicantStoreError) in try ApplicantStore(path: path) }
     }
 
     /// The local store of the signed-in account, or the translated "sign in first".
@@ -83,24 +87,32 @@ struct ApplicantContext {
     }
 
     /// Sends what an earlier run left in the outbox (a crash, a lost connection), and says on standard error
-    /// what became of each: delivered, or refused for good.
-    func deliverOutbox(_ store: ApplicantStore) async {
+    /// what became of each: delivered, or refused for good. Answers the failure that stopped the delivery (no
+    /// connection, no session), if one did: what is left then still waits.
+    @discardableResult
+    func deliverOutbox(_ store: ApplicantStore) async -> ClientError? {
         let courier = Courier(client: client, store: store)
+        var stopped: ClientError?
         for (item, outcome) in await courier.deliverPending() {
             switch outcome {
             case .success(let receipt):
-                note(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))
+                note("\(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))")
             case .failure(let error) where error.isDefiniteRefusal:
-                note(strings("cli.outbox_refused") + " " + describe(item.target) + ": " + failure(error).message)
-            case .failure:
-                break
+                note("\(strings("cli.outbox_refused")) \(describe(item.target)): \(failure(error).message)")
+            case .failure(let error):
+                stopped = error
             }
         }
+        return stopped
     }
 
     func finish() async { await client.shutdown() }
 
     func failure(_ error: ClientError) -> Failure {
+        // The courier cannot say where the records are; this command knows.
+        if error == .localStorageFailed, let storePath {
+            return failure(.cannotReadOrWrite(folder: URL(fileURLWithPath: storePath).deletingLastPathComponent().path))
+        }
         var arguments = error.messageArguments
         if case .attachmentRefused(.attachmentTooLarge, let limit?) = error {
             arguments["limit"] = formats.size(limit, strings: strings)
@@ -108,38 +120,30 @@ struct ApplicantContext {
         return Failure(strings(error.messageKey, arguments), ExitStatus.of(error))
     }
 
+    /// The records cannot be used: which folder, and what to do. The exit code is that of a file that cannot be
+    /// read or written.
+    func failure(_ error: ApplicantStoreError) -> Failure {
+        switch error {
+        case .cannotOpen(let folder): Failure(strings("cli.records_unopenable", ["folder": folder]), ExitStatus.refused)
+        case .cannotReadOrWrite(let folder): Failure(strings("cli.records_unwritable", ["folder": folder]), ExitStatus.refused)
+        }
+    }
+
+    /// The message and exit code of a failure this program explains; nil for any other error.
+    func failure(for error: any Error) -> Failure? {
+        switch error {
+        case let failure as Failure: failure
+        case let error as ClientError: self.failure(error)
+        case let error as ApplicantStoreError: self.failure(error)
+        default: nil
+        }
+    }
+
     func describe(_ target: MessageTarget) -> String {
         switch target {
         case .request(let id): strings("cli.target_request", ["id": id])
         case .application(let id): strings("cli.target_application", ["id": id])
         }
-    }
-
-    /// A line of text from the portal or a file, made safe for the terminal.
-    func clean(_ text: String, lines: Bool = false) -> String { UntrustedText.sanitized(text, keepingLineBreaks: lines) }
-
-    func note(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-
-    func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        say(Self.terminalSafe(String(decoding: try encoder.encode(value), as: UTF8.self)))
-    }
-
-    /// JSON with every control and bidi character written as a `\u` escape: the same data for a script,
-    /// nothing a terminal would act on. (The encoder escapes only C0.)
-    static func terminalSafe(_ json: String) -> String {
-        var result = ""
-        for scalar in json.unicodeScalars {
-            switch scalar.value {
-            case 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C:
-                result += String(format: "\\u%04x", scalar.value)
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
     }
 }
 
@@ -162,7 +166,7 @@ extension AsyncParsableCommand {
         do {
             context = try await ApplicantContext.open(options)
         } catch let failure as Failure {
-            FileHandle.standardError.write(Data((failure.message + "\n").utf8))
+            note("\(failure.message)")
             throw ExitCode(failure.status)
         }
         do {
@@ -170,18 +174,11 @@ extension AsyncParsableCommand {
             // What earlier runs left unsent goes now, after this command's own work.
             if deliversOutbox, let store = try? context.store() { await context.deliverOutbox(store) }
             await context.finish()
-        } catch let failure as Failure {
-            await context.finish()
-            context.note(failure.message)
-            throw ExitCode(failure.status)
-        } catch let error as ClientError {
-            await context.finish()
-            let failure = context.failure(error)
-            context.note(failure.message)
-            throw ExitCode(failure.status)
         } catch {
             await context.finish()
-            throw error
+            guard let failure = context.failure(for: error) else { throw error }
+            note("\(failure.message)")
+            throw ExitCode(failure.status)
         }
     }
 }

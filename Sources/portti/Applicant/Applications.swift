@@ -17,14 +17,11 @@ extension Portti {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
                 let applications = try await context.fresh(store, key: "applications") { try await $0.applications() }
-                if options.json { return try context.printJSON(applications) }
+                if options.json { return try sayJSON(applications) }
+                let strings = context.strings
                 for application in applications {
-                    say([
-                        application.id, context.clean(application.referenceNumber),
-                        context.strings("application.type.\(application.type.rawValue)"),
-                        context.strings("application.status.\(application.status.rawValue)"),
-                        context.formats.date(application.updatedAt),
-                    ].joined(separator: "\t"))
+                    say("\(application.id)\t\(application.referenceNumber)\t\(strings("application.type.\(application.type.rawValue)"))\t"
+                        + "\(strings("application.status.\(application.status.rawValue)"))\t\(context.formats.date(application.updatedAt))")
                 }
             }
         }
@@ -52,24 +49,23 @@ extension Portti {
                 let requests = try await context.fresh(store, key: "requests:\(application)") {
                     try await $0.requests(applicationID: application)
                 }
-                if options.json { return try context.printJSON(Answer(overview: overview, requests: requests)) }
+                if options.json { return try sayJSON(Answer(overview: overview, requests: requests)) }
                 let strings = context.strings
                 let app = overview.application
-                say("\(context.clean(app.referenceNumber))  \(strings("application.type.\(app.type.rawValue)"))")
-                say(strings("cli.status", ["status": strings("application.status.\(app.status.rawValue)")]))
+                say("\(app.referenceNumber)  \(strings("application.type.\(app.type.rawValue)"))")
+                say("\(strings("cli.status", ["status": strings("application.status.\(app.status.rawValue)")]))")
                 say("")
-                say(strings("cli.timeline"))
+                say("\(strings("cli.timeline"))")
                 for event in overview.timeline {
-                    var line = "  \(context.formats.dateTime(event.at))  \(strings("timeline.\(event.kind.rawValue)"))"
-                    if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
-                    say(line)
+                    let status = event.kind == .statusChanged ? ": " + strings("application.status.\(event.status.rawValue)") : ""
+                    say("  \(context.formats.dateTime(event.at))  \(strings("timeline.\(event.kind.rawValue)") + status)")
                 }
                 if !requests.isEmpty {
                     say("")
-                    say(strings("cli.requests"))
-                    for request in requests { say("  " + context.requestLine(request)) }
+                    say("\(strings("cli.requests"))")
+                    for request in requests { say("  \(context.requestLine(request))") }
                 }
-                if let decisionID = overview.decisionID { say(""); say(strings("cli.decision_line", ["id": decisionID])) }
+                if let decisionID = overview.decisionID { say(""); say("\(strings("cli.decision_line", ["id": decisionID]))") }
             }
         }
     }
@@ -90,13 +86,12 @@ extension Portti {
                 let requests = try await context.fresh(store, key: "requests:\(application)") {
                     try await $0.requests(applicationID: application)
                 }
-                if options.json { return try context.printJSON(requests) }
+                if options.json { return try sayJSON(requests) }
                 for request in requests {
                     say(context.requestLine(request))
                     guard full else { continue }
-                    say(context.clean(request.text, lines: true).split(separator: "\n", omittingEmptySubsequences: false)
-                        .map { "    " + $0 }.joined(separator: "\n"))
-                    for item in request.items { say("    • " + context.clean(item)) }
+                    say("\(lines: request.text, indent: "    ")")
+                    for item in request.items { say("    • \(item)") }
                 }
             }
         }
@@ -110,18 +105,16 @@ extension ApplicantContext {
         _ store: ApplicantStore, key: String, _ fetch: (PortalClient) async throws -> Value
     ) async throws -> Value {
         let answer = try await readThroughCache(store, key: key) { try await fetch(client) }
-        if let offlineSince = answer.offlineSince { note(strings("cli.offline", ["time": formats.dateTime(offlineSince)])) }
+        if let offlineSince = answer.offlineSince { note("\(strings("cli.offline", ["time": formats.dateTime(offlineSince)]))") }
         return answer.value
     }
 
-    func requestLine(_ request: SupplementRequest) -> String {
+    func requestLine(_ request: SupplementRequest) -> TerminalText {
         let now = Date()
         let state = request.state(at: now)
-        var line = "\(request.id)\t\(strings("request.state.\(state.rawValue)"))\t"
-            + strings("cli.deadline", ["date": formats.date(request.deadline)])
-        if state == .open {
-            line += "\t" + strings("cli.days_left", ["days": String(formats.daysLeft(until: request.deadline, now: now))])
-        }
-        return line
+        let line: TerminalText = "\(request.id)\t\(strings("request.state.\(state.rawValue)"))\t"
+            + "\(strings("cli.deadline", ["date": formats.date(request.deadline)]))"
+        guard state == .open else { return line }
+        return "\(line)\t\(strings("cli.days_left", ["days": String(formats.daysLeft(until: request.deadline, now: now))]))"
     }
 }

@@ -40,11 +40,11 @@ extension ApplicantContext {
             return try await courier.send(draft) { progress in
                 guard interactive, case .uploading(let index, let count, let sent, let total) = progress else { return }
                 let percent = total > 0 ? Int(sent * 100 / total) : 100
-                FileHandle.standardError.write(Data("\r\(strings("cli.uploading", ["index": String(index + 1), "count": String(count), "percent": String(percent)]))".utf8))
-                if sent == total { FileHandle.standardError.write(Data("\n".utf8)) }
+                let line = strings("cli.uploading", ["index": String(index + 1), "count": String(count), "percent": String(percent)])
+                note("\r\(line)", terminator: sent == total ? "\n" : "")
             }
         } catch {
-            if error.isTransient || error == .sessionExpired || error == .notSignedIn { note(strings("cli.kept_in_outbox")) }
+            if error.isTransient || error == .sessionExpired || error == .notSignedIn { note("\(strings("cli.kept_in_outbox"))") }
             throw error
         }
     }
@@ -60,7 +60,7 @@ extension ApplicantContext {
         if digest.size == 0 { throw failure(.attachmentRefused(.attachmentEmpty, limit: nil)) }
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: AttachmentType.signatureLength)) ?? nil
         guard let head, AttachmentType.detect(prefix: Array(head)) != nil else {
-            throw Failure(strings("cli.attachment_type", ["path": clean(path)]), ExitStatus.refused)
+            throw Failure(strings("cli.attachment_type", ["path": path]), ExitStatus.refused)
         }
         let name = FileName.sanitized(URL(fileURLWithPath: path).lastPathComponent)
         return AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256)
@@ -68,15 +68,15 @@ extension ApplicantContext {
 
     /// "Application: MIG-…", for a receipt that names its application.
     func referenceLine(_ receipt: Receipt) -> String? {
-        receipt.applicationReference.map { strings("receipt.application", ["reference": clean($0)]) }
+        receipt.applicationReference.map { strings("receipt.application", ["reference": $0]) }
     }
 
     func printReceipt(_ receipt: Receipt) throws {
-        if options.json { return try printJSON(receipt) }
-        say(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))
-        if let line = referenceLine(receipt) { say("  " + line) }
+        if options.json { return try sayJSON(receipt) }
+        say("\(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))")
+        if let line = referenceLine(receipt) { say("  \(line)") }
         for file in receipt.files {
-            say("  \(clean(file.name))  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
+            say("  \(file.name)  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
         }
     }
 }
@@ -120,32 +120,49 @@ extension Portti {
     struct Outbox: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "outbox",
-            abstract: "Show messages not yet confirmed by the portal (every command first tries to send them).",
-            discussion: "A refused message stays listed until discarded; its text is kept as a draft (see `portti drafts`).")
+            abstract: "Send what waits in the outbox, then show what is left: messages not yet confirmed by the portal.",
+            discussion: """
+                Exits 3 (the portal cannot be reached) or 4 (sign in first) while a message still waits, and 1 while \
+                a refused one is listed. A refused message stays listed until discarded; its text is kept as a \
+                draft (see `portti drafts`).
+                """)
 
         @OptionGroup var options: ApplicantOptions
+        @Flag(help: "Send what waits now. (Every command does this first, this one too; the flag says it in a script.)")
+        var send = false
         @Option(help: "Remove this item (by its id) from the outbox; its draft stays.") var discard: String?
 
         func run() async throws {
-            try await withApplicant(options) { context in
+            // This command delivers before it lists, so that the list is the outbox after the delivery.
+            try await withApplicant(options, deliversOutbox: false) { context in
                 let store = try context.requireStore()
                 if let discard {
                     guard try store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
                     try store.removeFromOutbox(id: discard)
-                    return say(context.strings("cli.discarded"))
+                    say("\(context.strings("cli.discarded"))")
+                    await context.deliverOutbox(store)
+                    return
                 }
+                let stopped = await context.deliverOutbox(store)
                 let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
-                if options.json { return try context.printJSON(items) }
-                if items.isEmpty { return say(context.strings("cli.outbox_empty")) }
-                for item in items {
-                    let state: String
-                    switch item.state {
-                    case .pending: state = context.strings("cli.outbox_pending")
-                    case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
-                    case .delivered: continue
-                    }
-                    say("\(item.id)\t\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
+                if options.json { try sayJSON(items) } else { list(items, context) }
+                if let stopped, items.contains(where: { $0.state == .pending }) { throw context.failure(stopped) }
+                if items.contains(where: { if case .refused = $0.state { true } else { false } }) {
+                    throw Failure(context.strings("cli.outbox_not_sent"), ExitStatus.refused)
                 }
+            }
+        }
+
+        private func list(_ items: [OutboxItem], _ context: ApplicantContext) {
+            if items.isEmpty { return say("\(context.strings("cli.outbox_empty"))") }
+            for item in items {
+                let state: String
+                switch item.state {
+                case .pending: state = context.strings("cli.outbox_pending")
+                case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
+                case .delivered: continue
+                }
+                say("\(item.id)\t\(context.formats.dateTime(item.createdAt))\t\(context.describe(item.target))\t\(state)")
             }
         }
     }
@@ -174,19 +191,19 @@ extension Portti {
                 }
                 if let discard {
                     try store.discardDraft(for: try find(discard).target)
-                    return say(context.strings("cli.discarded"))
+                    return say("\(context.strings("cli.discarded"))")
                 }
                 if let show {
                     let draft = try find(show)
-                    if options.json { return try context.printJSON(draft) }
-                    say(context.clean(draft.text, lines: true))
-                    for file in draft.files { say("  📎 \(context.clean(file.path))  \(context.formats.size(file.size, strings: context.strings))") }
+                    if options.json { return try sayJSON(draft) }
+                    say("\(lines: draft.text)")
+                    for file in draft.files { say("  📎 \(file.path)  \(context.formats.size(file.size, strings: context.strings))") }
                     return
                 }
-                if options.json { return try context.printJSON(drafts) }
-                if drafts.isEmpty { return say(context.strings("cli.no_drafts")) }
+                if options.json { return try sayJSON(drafts) }
+                if drafts.isEmpty { return say("\(context.strings("cli.no_drafts"))") }
                 for draft in drafts.sorted(by: { $0.updatedAt > $1.updatedAt }) {
-                    let firstLine = context.clean(String(draft.text.split(separator: "\n").first ?? ""))
+                    let firstLine = draft.text.split(separator: "\n").first ?? ""
                     say("\(context.formats.dateTime(draft.updatedAt))\t\(context.describe(draft.target))\t\(firstLine)")
                 }
             }

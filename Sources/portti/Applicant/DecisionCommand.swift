@@ -24,7 +24,7 @@ extension Portti {
                     guard served.decision.hasDocument else { throw Failure(context.strings("cli.no_document"), ExitStatus.refused) }
                     saved = try await context.client.saveDecisionDocument(id: decision, to: save)
                 }
-                if options.json { return try context.printJSON(served) }
+                if options.json { return try sayJSON(served) }
                 let strings = context.strings
                 // Which application it decides, as the TUI's title says: a reference number does not change, so a
                 // kept one is used before the portal is asked; without it (offline, nothing kept) the decision
@@ -38,20 +38,20 @@ extension Portti {
                     try? await readThroughCache(store, key: key) { try await client.application(id: applicationID) }.value
                 }
                 if let overview {
-                    say(strings("decision.title_reference", ["reference": context.clean(overview.application.referenceNumber)]))
+                    say("\(strings("decision.title_reference", ["reference": overview.application.referenceNumber]))")
                 }
-                say(strings("cli.decision_made", ["date": context.formats.date(served.decision.madeAt)]))
+                say("\(strings("cli.decision_made", ["date": context.formats.date(served.decision.madeAt)]))")
                 if let servedAt = served.decision.servedAt {
-                    say(strings("cli.decision_served", ["date": context.formats.date(servedAt)]))
+                    say("\(strings("cli.decision_served", ["date": context.formats.date(servedAt)]))")
                 }
                 if let appeal = served.appealDeadline {
-                    say(strings("cli.appeal_deadline", ["date": context.formats.date(appeal)]))
+                    say("\(strings("cli.appeal_deadline", ["date": context.formats.date(appeal)]))")
                 }
                 say("")
-                say(context.clean(served.decision.text, lines: true))
+                say("\(lines: served.decision.text)")
                 if let saved, let save {
                     say("")
-                    say(strings("cli.document_saved", ["path": save, "size": context.formats.size(saved, strings: strings)]))
+                    say("\(strings("cli.document_saved", ["path": save, "size": context.formats.size(saved, strings: strings)]))")
                 }
             }
         }
@@ -70,26 +70,26 @@ extension Portti {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
                 let kept = try store.receipts()
-                if options.json && export == nil { return try context.printJSON(kept) }
-                var lines: [String] = []
+                if options.json && export == nil { return try sayJSON(kept) }
+                var lines: [TerminalText] = []
                 for entry in kept {
                     let receipt = entry.receipt
-                    lines.append(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))
-                    lines.append("  " + context.describe(entry.target))
-                    if let line = context.referenceLine(receipt) { lines.append("  " + line) }
+                    lines.append("\(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))")
+                    lines.append("  \(context.describe(entry.target))")
+                    if let line = context.referenceLine(receipt) { lines.append("  \(line)") }
                     for file in receipt.files {
-                        lines.append("  \(context.clean(file.name))  \(file.size)  SHA-256 \(file.sha256)")
+                        lines.append("  \(file.name)  \(file.size)  SHA-256 \(file.sha256)")
                     }
                 }
-                let text = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
                 if let export {
+                    let text = lines.map { $0.text + "\n" }.joined()
                     guard FileManager.default.createFile(atPath: export, contents: Data(text.utf8)) else {
                         throw context.failure(.fileUnreadable(path: export))
                     }
-                    return say(context.strings("cli.exported", ["count": String(kept.count), "path": export]))
+                    return say("\(context.strings("cli.exported", ["count": String(kept.count), "path": export]))")
                 }
-                if kept.isEmpty { return say(context.strings("cli.no_receipts")) }
-                FileHandle.standardOutput.write(Data(text.utf8))
+                if kept.isEmpty { return say("\(context.strings("cli.no_receipts"))") }
+                lines.forEach(say)
             }
         }
     }

@@ -19,16 +19,16 @@ extension Portti {
                 let store = try context.requireStore()
                 if let read {
                     let notification = try await context.client.markRead(notificationID: read)
-                    if options.json { return try context.printJSON(notification) }
+                    if options.json { return try sayJSON(notification) }
                     return say(context.line(notification))
                 }
                 let list = try await context.fresh(store, key: "notifications") { client in
                     let answer = try await client.notifications()
                     return NotificationList(notifications: answer.notifications, unread: answer.unread)
                 }
-                if options.json && !follow { return try context.printJSON(list) }
+                if options.json && !follow { return try sayJSON(list) }
                 if !options.json {
-                    say(context.strings("cli.unread", ["count": String(list.unread)]))
+                    say("\(context.strings("cli.unread", ["count": String(list.unread)]))")
                     for notification in list.notifications { say(context.line(notification)) }
                 }
                 guard follow else { return }
@@ -36,9 +36,9 @@ extension Portti {
                 for await event in context.client.notificationEvents(after: newest) {
                     switch event {
                     case .notification(let notification):
-                        if options.json { try context.printJSON(notification) } else { say(context.line(notification)) }
+                        if options.json { try sayJSON(notification) } else { say(context.line(notification)) }
                     case .disconnected(let error):
-                        context.note(context.strings(error.messageKey, error.messageArguments))
+                        note("\(context.strings(error.messageKey, error.messageArguments))")
                         if error == .sessionExpired || error == .notSignedIn { throw error }
                     case .connected:
                         break
@@ -55,11 +55,11 @@ struct NotificationList: Codable, Sendable {
 }
 
 extension ApplicantContext {
-    func line(_ notification: PortalNotification) -> String {
+    func line(_ notification: PortalNotification) -> TerminalText {
         let mark = notification.readAt == nil ? "*" : " "
         // The reference is the last column: scripts reading the earlier ones by position keep working.
-        return "\(mark) \(notification.id)\t\(formats.dateTime(notification.createdAt))\t"
-            + "\(strings("notification.\(notification.kind.rawValue)"))\t\(clean(notification.subjectID))\t"
-            + clean(notification.applicationReference ?? "")
+        let start: TerminalText = "\(mark) \(notification.id)\t\(formats.dateTime(notification.createdAt))\t"
+        return start + "\(strings("notification.\(notification.kind.rawValue)"))\t\(notification.subjectID)\t"
+            + "\(notification.applicationReference ?? "")"
     }
 }

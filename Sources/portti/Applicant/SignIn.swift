@@ -20,8 +20,8 @@ extension Portti {
                 try context.sessionFile.write(.init(
                     username: session.applicant.username, token: session.token, expiresAt: session.expiresAt,
                     displayName: session.applicant.displayName))
-                if options.json { try context.printJSON(session.applicant) } else {
-                    say(context.strings("cli.signed_in", ["name": context.clean(session.applicant.displayName)]))
+                if options.json { try sayJSON(session.applicant) } else {
+                    say("\(context.strings("cli.signed_in", ["name": session.applicant.displayName]))")
                 }
                 // The outbox of the account now signed in (not of whoever was signed in before).
                 if let url = context.settings.portalURL {
@@ -56,7 +56,7 @@ extension Portti {
             try await withApplicant(options, deliversOutbox: false) { context in
                 defer { context.sessionFile.remove() }
                 if context.session != nil { try? await context.client.signOut() }
-                say(context.strings("cli.signed_out"))
+                say("\(context.strings("cli.signed_out"))")
             }
         }
     }
