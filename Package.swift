@@ -182,7 +182,8 @@ let package = Package(
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
             name: "PorttiCommandTests",
-            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient"]
+            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient",
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "PortalStoreTests",

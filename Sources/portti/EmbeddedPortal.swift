@@ -28,7 +28,9 @@ struct EmbeddedPortal: Sendable {
         configuration.port = lastPort ?? 0
         let store = try SQLitePortalStore(path: configuration.databasePath)
         try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
-        let logger = Logger(label: "portti.embedded-portal") { label in FileLogHandler(label: label, file: logFile) }
+        let logger = Logger(label: "portti.embedded-portal") { label in
+            SanitizedLogHandler(wrapped: FileLogHandler(label: label, file: logFile))
+        }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var iterator = ports.makeAsyncIterator()
         for attempt in 0..<2 {

@@ -79,7 +79,10 @@ extension Portti {
             let folder = configuration.dataFolder.path
             let portal: Portal
             do {
-                portal = try await buildPortal(configuration: configuration, store: store, onServerRunning: { port in
+                let logger = Logger(label: "portti.portal") { label in
+                    SanitizedLogHandler(wrapped: StreamLogHandler.standardError(label: label))
+                }
+                portal = try await buildPortal(configuration: configuration, store: store, logger: logger, onServerRunning: { port in
                     say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
                     say("\(strings("serve.data_folder", ["path": folder]))")
                 })

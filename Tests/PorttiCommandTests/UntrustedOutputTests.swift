@@ -1,4 +1,6 @@
 import ApplicantStore
+import Logging
+@testable import portti
 import Foundation
 import PortalClient
 import PortalStore
@@ -127,5 +129,36 @@ func terminalControls(in output: String) -> [String] {
                 try await group.waitForAll()
             }
         }
+    }
+}
+
+/// The portal's log reaches the operator's terminal (`portti serve`) and the embedded portal's log file: what it
+/// carries from requests is sanitized there too.
+@Suite struct SanitizedLogTests {
+    final class Lines: @unchecked Sendable {
+        var lines: [String] = []
+    }
+
+    struct Recording: LogHandler {
+        let lines: Lines
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            lines.lines.append("\(event.message) \(event.metadata ?? [:])")
+        }
+    }
+
+    @Test func aLogLine_withControlsFromARequest_reachesTheHandlerClean() {
+        let lines = Lines()
+        let logger = Logger(label: "t") { _ in SanitizedLogHandler(wrapped: Recording(lines: lines)) }
+        logger.error("decision \(hostile("d1")): document missing", metadata: ["path": "\(hostile("/x"))"])
+        #expect(lines.lines.count == 1)
+        let line = lines.lines.first ?? ""
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(line.debugDescription)")
+        #expect(line.contains("d1! end: document missing"))
     }
 }
