@@ -112,7 +112,7 @@ struct PortalHandler: APIProtocol {
         -> Operations.UploadAttachment.Output
     {
         let applicant = try SignedIn.current()
-        let key = try Self.idempotencyKey(input.headers.idempotencyKey)
+        let key = try Self.idempotencyKey(RawHeaders.idempotencyKey)
         guard case .binary(let body) = input.body else { throw PortalError(.malformedRequest) }
         let maxBytes = configuration.attachmentLimits.maxFileBytes
         // Refuse a declared oversize at once, before a byte is read.
@@ -165,7 +165,7 @@ struct PortalHandler: APIProtocol {
     {
         guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
         let receipt = try await receive(
-            draft, target: .request(input.path.requestId), key: input.headers.idempotencyKey)
+            draft, target: .request(input.path.requestId), key: RawHeaders.idempotencyKey)
         return .created(.init(body: .json(.init(receipt))))
     }
 
@@ -174,7 +174,7 @@ struct PortalHandler: APIProtocol {
     {
         guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
         let receipt = try await receive(
-            draft, target: .application(input.path.applicationId), key: input.headers.idempotencyKey)
+            draft, target: .application(input.path.applicationId), key: RawHeaders.idempotencyKey)
         return .created(.init(body: .json(.init(receipt))))
     }
 
@@ -188,7 +188,8 @@ struct PortalHandler: APIProtocol {
             throw PortalError(.tooManyAttachments, limit: Int64(limits.maxFilesPerMessage))
         }
         if Set(draft.attachmentIds).count != draft.attachmentIds.count { throw PortalError(.attachmentListedTwice) }
-        if draft.message.count > configuration.maxMessageCharacters {
+        // Counted in code points, as the contract's `maxLength` (JSON Schema) counts them.
+        if draft.message.unicodeScalars.count > configuration.maxMessageCharacters {
             throw PortalError(.messageTooLong, limit: Int64(configuration.maxMessageCharacters))
         }
         if draft.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && draft.attachmentIds.isEmpty {
@@ -214,7 +215,6 @@ struct PortalHandler: APIProtocol {
 
     /// The operations that create something, and so take an `Idempotency-Key` (required by the contract).
     static let keyedOperations: Set<String> = ["uploadAttachment", "respondToRequest", "sendAdditionalInformation"]
-    static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
 
     /// The key, checked as the contract says: present, not empty, at most 200 characters.
     static func idempotencyKey(_ key: String?) throws -> String {
@@ -251,7 +251,7 @@ struct PortalHandler: APIProtocol {
         let clock = self.clock
         var cursor: Int64
         // Empty is no id at all (the contract's pattern allows it): the stream starts from now.
-        if let header = input.headers.lastEventID, !header.isEmpty {
+        if let header = RawHeaders.lastEventID, !header.isEmpty {
             guard header.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(header) else {
                 throw PortalError(.malformedRequest, detail: "Last-Event-ID is not a sequence")
             }

@@ -63,6 +63,15 @@ extension PortalError {
     }
 }
 
+/// Header values exactly as they came. The generated layer decodes headers as it decodes URL parts, so that
+/// `k%41` and `kA` were one idempotency key and `ab%` none at all: these two are read as sent.
+enum RawHeaders {
+    static let idempotencyKeyField = HTTPField.Name("Idempotency-Key")!
+    static let lastEventIDField = HTTPField.Name("Last-Event-ID")!
+    @TaskLocal static var idempotencyKey: String?
+    @TaskLocal static var lastEventID: String?
+}
+
 /// Turns every error of an operation into a `Problem` answer with a stable code. No input may cause a 500
 /// except a fault of the portal itself, which is logged.
 struct ProblemMiddleware: ServerMiddleware {
@@ -74,10 +83,13 @@ struct ProblemMiddleware: ServerMiddleware {
     ) async throws -> (HTTPResponse, HTTPBody?) {
         do {
             // Checked before the generated layer reads the request, which would call a missing key malformed.
-            if PortalHandler.keyedOperations.contains(operationID) {
-                _ = try PortalHandler.idempotencyKey(request.headerFields[PortalHandler.idempotencyKeyField])
+            let key = request.headerFields[RawHeaders.idempotencyKeyField]
+            if PortalHandler.keyedOperations.contains(operationID) { _ = try PortalHandler.idempotencyKey(key) }
+            return try await RawHeaders.$idempotencyKey.withValue(key) {
+                try await RawHeaders.$lastEventID.withValue(request.headerFields[RawHeaders.lastEventIDField]) {
+                    try await next(request, body, metadata)
+                }
             }
-            return try await next(request, body, metadata)
         } catch {
             let problem = PortalError.from(error)
             if problem.code == .internalError {

@@ -268,4 +268,38 @@ import Testing
             #expect(try await events.next()?.event == "open")
         }
     }
+
+    @Test func headers_areReadAsSent_notPercentDecoded() async throws {
+        try await withPortal { portal in
+            let world = try await Case.make(portal)
+            let path = "/applications/\(world.application.id)/messages"
+            func send(_ key: String, _ text: String) async throws -> (status: Int, body: String) {
+                try await portal.raw(.post, path, token: world.applicant.token,
+                                     headers: ["Content-Type": "application/json", "Idempotency-Key": key],
+                                     body: Array(#"{"message":"\#(text)","attachmentIds":[]}"#.utf8))
+            }
+            // Two keys, not one: the generated layer decoded "%41" to "A".
+            #expect(try await send("kA", "first").status == 201)
+            #expect(try await send("k%41", "second").status == 201)
+            // A key that is not valid percent-encoding is still a key.
+            #expect(try await send("ab%", "third").status == 201)
+            let stream = try await portal.raw(.get, "/notifications/stream", token: world.applicant.token,
+                                              headers: ["Last-Event-ID": "%31"])
+            #expect(stream.status == 400)
+        }
+    }
+
+    @Test func messageLength_isCountedInCodePoints_asTheContractSays() async throws {
+        try await withPortal(adjust: { $0.maxMessageCharacters = 10 }) { portal in
+            let world = try await Case.make(portal)
+            // Six letters with a combining accent each: six characters on screen, twelve code points.
+            let text = String(repeating: "e\u{301}", count: 6)
+            let answer = try await portal.raw(
+                .post, "/applications/\(world.application.id)/messages", token: world.applicant.token,
+                headers: ["Content-Type": "application/json", "Idempotency-Key": "long"],
+                body: Array(try JSONEncoder().encode(["message": text]).dropLast()) + Array(#","attachmentIds":[]}"#.utf8))
+            #expect(answer.status == 413)
+            #expect(answer.body.contains("message_too_long"))
+        }
+    }
 }
