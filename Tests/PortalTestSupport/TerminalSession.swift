@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,17 @@ public final class TerminalSession: @unchecked Sendable {
     public let name = "portti-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     /// Starts `command` (a shell command line) in a new detached session of `width`x`height`.
+    /// The tests' own tmux server, without the user's configuration: a server the user (or another test run)
+    /// started keeps the environment it started with, and a PORTTI_URL there sent the app to another portal.
+    static let socket = "portti-tests"
+
     public init(command: String, width: Int = 80, height: Int = 24) {
+        // What the environment may say about a portal is the test's to set, after this.
+        let command = "unset PORTTI_URL PORTTI_LANG PORTTI_CA_FILE; " + command
+        // Never a silent skip: without tmux the end-to-end tests fail and say what to install.
+        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") {
+            Issue.record("tmux is not installed: apt-get install -y tmux (.ci/run installs it)")
+        }
         tmux(capturing: false, ["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
     }
 
@@ -31,7 +42,7 @@ public final class TerminalSession: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addclose(&actions, output[0])
         posix_spawn_file_actions_addclose(&actions, output[1])
-        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux"] + arguments).map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", Self.socket, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
         let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, environ)

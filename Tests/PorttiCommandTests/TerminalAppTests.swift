@@ -5,7 +5,7 @@ import PorttiModel
 import Testing
 
 /// The real `portti` in tmux, against a real portal: what a newcomer types, what the screen shows.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")), .serialized)
+@Suite(.serialized)
 struct TerminalAppTests {
     /// A home folder for one run: XDG folders, and files to attach in the folder Portti starts in.
     final class Home {

@@ -5,7 +5,7 @@ import Testing
 
 /// The real binary in tmux: the runtime, ncurses, UTF-8 input, resize and every way of quitting.
 /// Waits for text on screen, never for a fixed time.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")), .serialized)
+@Suite(.serialized)
 struct EndToEndTests {
     /// The toolkit's demo (the file picker) in tmux, on a folder of its own.
     final class Session {
