@@ -100,7 +100,8 @@ public enum ClientError: Error, Sendable, Equatable {
             self = .attachmentRefused(code, limit: limit)
         case .internalError: self = .serverError
         // The link was too slow for the portal to wait: as a timeout, tried again later with the same key.
-        case .uploadTooSlow, .requestTimeout: self = .timeout
+        // Too many of this applicant's uploads wait at the portal: like a timeout, tried again later.
+        case .uploadTooSlow, .requestTimeout, .tooManyUploads: self = .timeout
         case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused,
             .idempotencyKeyInvalid, .nulCharacter, .attachmentListedTwice, .attachmentAlreadySent, .methodNotAllowed,
             .headersTooLarge:

@@ -28,6 +28,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     /// Requests whose head has come and whose answer has not ended.
     private var underWay = 0
     private var readingBufferedBody = false
+    private var closeAfterAnswer = false
     private var deadline: Scheduled<Void>?
 
     init(headTimeout: Duration, bodyTimeout: Duration, streamingPaths: Set<String>) {
@@ -74,8 +75,21 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            // An answer that says `Connection: close` (a refused upload whose body was never read) ends the
+            // connection once written, rather than waiting for a body nobody will read.
+            if head.headerFields[.connection]?.lowercased() == "close" { closeAfterAnswer = true }
+        case .body:
+            break
+        case .end:
             underWay = max(underWay - 1, 0)
+            if closeAfterAnswer {
+                disarm()
+                context.writeAndFlush(data).whenComplete { _ in context.close(promise: nil) }
+                promise?.succeed()
+                return
+            }
             if underWay == 0 && !readingBufferedBody { arm(headTimeout, context) }
         }
         context.write(data, promise: promise)

@@ -13,6 +13,8 @@ actor NotificationFeed: Service {
     private(set) var latest: Int64 = 0
     private(set) var isClosed = false
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    /// Each applicant's open streams, oldest first, by the task that writes each.
+    private var streams: [String: [(id: UUID, producer: Task<Void, Never>)]] = [:]
 
     init(store: any PortalStore, interval: Duration, logger: Logger) {
         self.store = store
@@ -43,6 +45,20 @@ actor NotificationFeed: Service {
         } catch {
             logger.warning("notification poll failed: \(error)")
         }
+    }
+
+    /// Records a stream of `applicant`'s; beyond `limit` open ones their oldest ends, so that one applicant's
+    /// streams cannot hold connections without bound.
+    func opened(_ id: UUID, applicant: String, producer: Task<Void, Never>, limit: Int) {
+        var open = streams[applicant, default: []]
+        open.append((id, producer))
+        while open.count > max(limit, 1) { open.removeFirst().producer.cancel() }
+        streams[applicant] = open
+    }
+
+    func closed(_ id: UUID, applicant: String) {
+        streams[applicant]?.removeAll { $0.id == id }
+        if streams[applicant]?.isEmpty == true { streams[applicant] = nil }
     }
 
     /// Wakes every stream to look at its session again: one was signed out.

@@ -67,7 +67,10 @@ public func buildPortal(
         throttle: SignInThrottle(
             freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
         passwordChecks: PasswordChecks(limit: configuration.maxPasswordChecksUnderWay),
-        uploads: AdmissionGate(limit: configuration.maxUploadsUnderWay, perKeyLimit: configuration.maxUploadsUnderWayPerApplicant),
+        uploads: AdmissionGate(
+            limit: configuration.maxUploadsUnderWay, perKeyLimit: configuration.maxUploadsUnderWayPerApplicant,
+            waitingLimit: configuration.maxUploadsWaiting,
+            waitingPerKeyLimit: configuration.maxUploadsWaitingPerApplicant),
         clock: clock, logger: logger,
         decoyHash: try await Passwords.hash(SessionToken.make(), cost: configuration.bcryptCost))
 

@@ -14,7 +14,7 @@ public struct PortalConfiguration: Sendable {
     public var allowInsecure: Bool = false
 
     public var attachmentLimits = AttachmentLimits()
-    public var maxMessageCharacters: Int = 20_000
+    public var maxMessageCharacters: Int = MessageRules.maxCharacters
     /// The largest JSON body accepted (uploads stream and are limited by `attachmentLimits`).
     public var maxJSONBodyBytes: Int = 1024 * 1024
     /// Days from the date a decision is served to the last day to appeal.
@@ -35,6 +35,12 @@ public struct PortalConfiguration: Sendable {
     /// Of those, how many one applicant's uploads may hold; their further uploads wait their turn.
     public var maxUploadsUnderWayPerApplicant: Int = Self.defaultMaxUploadsUnderWayPerApplicant
     public static let defaultMaxUploadsUnderWayPerApplicant = 4
+    /// Uploads of one applicant, and of all together, that may wait for their turn; each holds a connection,
+    /// so more are refused at once (`too_many_uploads`, 429) and tried again by the client.
+    public var maxUploadsWaitingPerApplicant: Int = 8
+    public var maxUploadsWaiting: Int = 512
+    /// Notification streams one applicant may hold open; opening one more ends their oldest.
+    public var maxStreamsPerApplicant: Int = 4
     /// An upload under way must average at least this many bytes a second once `uploadGrace` has passed, or
     /// it is refused (`upload_too_slow`), so a trickling sender cannot hold its place for ever. At 4 KiB/s a
     /// file of the default largest size (4 MiB) still arrives, in 17 minutes.

@@ -29,8 +29,9 @@ struct PortalHandler: APIProtocol {
 
     func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
         guard case .json(let credentials) = input.body else { throw PortalError(.malformedRequest) }
-        // No account has a name or password this long; refusing them keeps the throttle's memory bounded.
-        guard credentials.username.utf8.count <= 256, credentials.password.utf8.count <= 1024 else {
+        // No account has a name or password this long (the officer's CLI refuses them; bcrypt reads 72 bytes, so
+        // a longer password would match on its first 72); refusing them keeps the throttle's memory bounded.
+        guard credentials.username.utf8.count <= 256, credentials.password.utf8.count <= 72 else {
             throw PortalError(.invalidCredentials)
         }
         let now = clock()
@@ -265,6 +266,7 @@ struct PortalHandler: APIProtocol {
         // A client that stops reading is dropped rather than buffered for without end; it resumes from its
         // last event id when it reconnects.
         let (events, continuation) = AsyncStream<ServerSentEvent>.makeStream(bufferingPolicy: .bufferingOldest(256))
+        let streamID = UUID()
         let producer = Task {
             // The first event tells the client the stream is open and where it stands.
             continuation.yield(ServerSentEvent(id: String(cursor), event: "open", data: nil))
@@ -305,7 +307,9 @@ struct PortalHandler: APIProtocol {
                 }
             }
             continuation.finish()
+            await feed.closed(streamID, applicant: applicant.id)
         }
+        await feed.opened(streamID, applicant: applicant.id, producer: producer, limit: configuration.maxStreamsPerApplicant)
         continuation.onTermination = { _ in producer.cancel() }
         let body = HTTPBody(events.asEncodedServerSentEvents(), length: .unknown, iterationBehavior: .single)
         return .ok(.init(body: .textEventStream(body)))

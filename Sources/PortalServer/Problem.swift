@@ -84,7 +84,13 @@ struct ProblemMiddleware: ServerMiddleware {
         do {
             // Checked before the generated layer reads the request, which would call a missing key malformed.
             let key = request.headerFields[RawHeaders.idempotencyKeyField]
-            if PortalHandler.keyedOperations.contains(operationID) { _ = try PortalHandler.idempotencyKey(key) }
+            if PortalHandler.keyedOperations.contains(operationID) {
+                // Two keys are no key: joined ("a, b") they would name a third thing.
+                if request.headerFields[values: RawHeaders.idempotencyKeyField].count > 1 {
+                    throw PortalError(.idempotencyKeyInvalid, detail: "more than one Idempotency-Key")
+                }
+                _ = try PortalHandler.idempotencyKey(key)
+            }
             return try await RawHeaders.$idempotencyKey.withValue(key) {
                 try await RawHeaders.$lastEventID.withValue(request.headerFields[RawHeaders.lastEventIDField]) {
                     try await next(request, body, metadata)

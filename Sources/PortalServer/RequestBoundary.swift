@@ -24,14 +24,24 @@ struct RequestBoundary<Context: RequestContext>: RouterMiddleware {
         var request = request
         do {
             try Self.refuseNUL(in: request)
-            if !streamingPaths.contains(request.uri.path) {
+            guard streamingPaths.contains(request.uri.path) else {
                 if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBufferedBody {
                     throw PortalError(.malformedRequest, limit: Int64(maxBufferedBody), detail: "body too large")
                 }
-                let body = try await request.collectBody(upTo: maxBufferedBody)
+                let body: ByteBuffer
+                do {
+                    body = try await request.collectBody(upTo: maxBufferedBody)
+                } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+                    // Chunked: the same answer as for a declared length, limit included.
+                    throw PortalError(.malformedRequest, limit: Int64(maxBufferedBody), detail: "body too large")
+                }
                 try Self.refuseNUL(inJSON: body)
+                return try await next(request, context)
             }
-            return try await next(request, context)
+            var response = try await next(request, context)
+            // A refused upload's body may be unread: the connection ends with the answer (see ConnectionDeadlines).
+            if response.status.code >= 400 { response.headers[.connection] = "close" }
+            return response
         } catch {
             var problem = PortalError.from(error)
             var allowed: [HTTPRequest.Method] = []

@@ -3,6 +3,15 @@ import Foundation
 import NIOPosix
 import PorttiModel
 
+/// A file of the vault could not be written: which, doing what, and the system's reason, for the log.
+public struct VaultError: Error, CustomStringConvertible {
+    public var operation: String
+    public var path: String
+    public var errno: Int32
+
+    public var description: String { "cannot \(operation) \(path): \(String(cString: strerror(errno))) (errno \(errno))" }
+}
+
 /// Files kept beside the database, stored by their SHA-256: attachments and decision documents.
 /// Content streams to disk as it arrives, so memory stays flat for any size and any number of uploads.
 /// Disk calls run on NIO's thread pool, never on the cooperative pool that serves requests.
@@ -37,7 +46,7 @@ public struct DocumentVault: Sendable {
         let temporary = incoming.appending(path: UUID().uuidString)
         let handle = try await io {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw CocoaError(.fileWriteUnknown)
+                throw VaultError(operation: "create", path: temporary.path, errno: errno)
             }
             let handle = try FileHandle(forWritingTo: temporary)
             // Held while the file is written and released by the kernel if this process dies: a file in
@@ -164,8 +173,14 @@ public struct DocumentVault: Sendable {
             var removed = 0
             for name in try FileManager.default.contentsOfDirectory(atPath: incoming.path) {
                 let path = incoming.appending(path: name).path
-                let descriptor = Foundation.open(path, O_RDONLY | O_NOFOLLOW)
+                // Non-blocking, so that a FIFO someone put there cannot hold the start; only regular files count.
+                let descriptor = Foundation.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
                 guard descriptor >= 0 else { continue }
+                var status = stat()
+                guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+                    Foundation.close(descriptor)
+                    continue
+                }
                 defer { Foundation.close(descriptor) }
                 if flock(descriptor, LOCK_EX | LOCK_NB) == 0, unlink(path) == 0 { removed += 1 }
             }
@@ -182,7 +197,9 @@ public struct DocumentVault: Sendable {
         }
         // rename(2) is atomic: a reader sees the whole file or none. Syncing the folder makes the new name
         // survive a power loss, before the database row that points to it is committed.
-        guard rename(temporary.path, destination.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        guard rename(temporary.path, destination.path) == 0 else {
+            throw VaultError(operation: "rename into place", path: destination.path, errno: errno)
+        }
         for folder in [shard, shard.deletingLastPathComponent()] {
             let descriptor = Foundation.open(folder.path, O_RDONLY | O_DIRECTORY)
             if descriptor >= 0 {

@@ -16,6 +16,8 @@ public final class SQLitePortalStore: PortalStore {
         }
         database = try DatabasePool(path: path, configuration: configuration)
         try SQLiteSchema.migrator.migrate(database)
+        // Personal data: readable by the portal's user only, whatever the umask (the documents folder is 0700).
+        for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
     }
 
     // MARK: Accounts and sessions

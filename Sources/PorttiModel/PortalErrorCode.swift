@@ -31,6 +31,8 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case requestTimeout = "request_timeout"
     case headersTooLarge = "headers_too_large"
     case idempotencyKeyReused = "idempotency_key_reused"
+    /// The applicant has as many uploads waiting for their turn as the portal keeps open: try again shortly.
+    case tooManyUploads = "too_many_uploads"
     /// An upload's bytes stopped coming, or came too slowly to finish: it held a place others wait for.
     case uploadTooSlow = "upload_too_slow"
     case internalError = "internal_error"
@@ -52,7 +54,7 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
         case .attachmentTooLarge, .messageTooLong: return 413
         case .attachmentTypeRefused: return 415
         case .uploadTooSlow: return 408
-        case .tooManyAttempts: return 429
+        case .tooManyAttempts, .tooManyUploads: return 429
         case .internalError: return 500
         }
     }

@@ -65,11 +65,22 @@ extension Portti.Officer {
         @Option(help: "The user name the applicant signs in with.") var username: String
         @Option(help: "The applicant's name as shown.") var name: String
         @Option(help: "A file whose first line is the password.") var passwordFile: String?
-        @Option(help: "bcrypt cost (work factor), 4 to 31.") var bcryptCost: UInt8 = 12
+        @Option(help: "bcrypt cost (work factor), 4 to 12; the portal brings each hash to its own cost at sign-in.")
+        var bcryptCost: UInt8 = 12
 
         func validate() throws {
-            guard (4...31).contains(bcryptCost) else {
+            // Never above the portal's cost: a costlier hash would make a wrong password for this name slower
+            // than for one that does not exist (a cheaper one gets the decoy's work added at sign-in).
+            guard (4...12).contains(bcryptCost) else {
                 throw ValidationError(context.strings("officer.bad_bcrypt_cost"))
+            }
+            // Names as the portal will compare them: visible, bounded (it refuses longer ones before a check).
+            let visible = { (text: String) in UntrustedText.sanitized(text) == text }
+            guard !username.isEmpty, username.utf8.count <= 256, visible(username),
+                  username.trimmingCharacters(in: .whitespaces) == username
+            else { throw ValidationError(context.strings("officer.bad_username")) }
+            guard !name.trimmingCharacters(in: .whitespaces).isEmpty, visible(name) else {
+                throw ValidationError(context.strings("officer.bad_name"))
             }
         }
 
@@ -78,13 +89,17 @@ extension Portti.Officer {
             let password: String
             if let passwordFile {
                 guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                    throw fail(strings("officer.unreadable_file", ["path": passwordFile, "reason": "?"]))
+                    throw fail(strings("officer.unreadable_file", [
+                        "path": passwordFile, "reason": strings("officer.reason_unreadable")]))
                 }
                 password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             } else {
                 password = readPassword(prompt: strings("officer.password_prompt", ["username": username]))
             }
             guard !password.isEmpty else { throw fail(strings("officer.password_empty")) }
+            // bcrypt stops at NUL and reads 72 bytes: a password past either would not be the one that counts.
+            guard !password.unicodeScalars.contains("\u{0}") else { throw fail(strings("officer.password_nul")) }
+            guard password.utf8.count <= 72 else { throw fail(strings("officer.password_too_long")) }
             let store = try context.openStore()
             let applicant: Applicant
             do {

@@ -56,6 +56,7 @@ extension Portti {
 
         func run() async throws {
             let strings = common.strings
+            raiseOpenFileLimit()
             var configuration = PortalConfiguration(
                 dataFolder: data.dataFolder.map { URL(fileURLWithPath: $0, isDirectory: true) }
                     ?? defaultPortalDataFolder())
@@ -96,4 +97,13 @@ extension Portti {
             try await portal.runService()
         }
     }
+}
+
+/// Each connection holds a file descriptor, and the usual soft limit (1024) is far below what a portal serving
+/// many applicants at once needs: the soft limit is raised to the hard one the system allows.
+func raiseOpenFileLimit() {
+    var limit = rlimit()
+    guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+    limit.rlim_cur = limit.rlim_max
+    _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
 }

@@ -64,4 +64,13 @@ func sayJSON<T: Encodable>(_ value: T) throws {
     write(json + "\n", to: .standardOutput)
 }
 
-private func write(_ text: String, to handle: FileHandle) { handle.write(Data(text.utf8)) }
+/// Writes, or ends the program quietly as a closed pipe ends other tools (`portti applications | head -1`):
+/// the reader has gone, so there is nobody to tell. 141 is the shell's status for SIGPIPE, which is ignored
+/// here (the network libraries ask for that).
+private func write(_ text: String, to handle: FileHandle) {
+    do {
+        try handle.write(contentsOf: Data(text.utf8))
+    } catch {
+        exit(141)
+    }
+}

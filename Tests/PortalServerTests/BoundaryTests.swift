@@ -83,6 +83,7 @@ import Testing
                     let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
                     #expect(response.status.code == 400, "\(method) \(path) chunked: \(chunked)")
                     #expect(body.contains("malformed_request"), "\(method) \(path) chunked: \(chunked)")
+                    #expect(body.contains(#""limit":65536"#), "\(method) \(path) chunked: \(chunked)")
                 }
             }
             #expect(portal.logs.entries.isEmpty, "\(portal.logs.entries)")
@@ -101,6 +102,9 @@ import Testing
             #expect(portal.logs.entries.contains { $0.contains("listNotifications") && $0.contains("no such table") },
                     "\(portal.logs.entries)")
             #expect(!portal.logs.entries.contains { $0.contains(aino.token) }, "a token in the log")
+            // Personal data is the portal's user's alone.
+            let mode = try FileManager.default.attributesOfItem(atPath: portal.configuration.databasePath)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
         }
     }
 
@@ -225,6 +229,16 @@ import Testing
             let upload = try await portal.raw(.post, "/attachments?filename=a.pdf", token: world.applicant.token,
                                               headers: ["Content-Type": "application/octet-stream"], body: Samples.pdf)
             #expect(upload.body.contains("idempotency_key_missing"))
+            var twoKeys = HTTPClientRequest(url: portal.baseURL.absoluteString + path)
+            twoKeys.method = .POST
+            twoKeys.headers.add(name: "Authorization", value: "Bearer \(world.applicant.token)")
+            twoKeys.headers.add(name: "Content-Type", value: "application/json")
+            twoKeys.headers.add(name: "Idempotency-Key", value: "a1")
+            twoKeys.headers.add(name: "Idempotency-Key", value: "a2")
+            twoKeys.body = .bytes(body)
+            let twice = try await HTTPClient.shared.execute(twoKeys, timeout: .seconds(30))
+            #expect(twice.status.code == 400)
+            #expect(String(buffer: try await twice.body.collect(upTo: 1 << 16)).contains("idempotency_key_invalid"))
             let exact = try await portal.raw(.post, path, token: world.applicant.token,
                                              headers: ["Content-Type": "application/json", "Idempotency-Key": String(repeating: "k", count: 200)],
                                              body: body)
@@ -300,6 +314,57 @@ import Testing
                 body: Array(try JSONEncoder().encode(["message": text]).dropLast()) + Array(#","attachmentIds":[]}"#.utf8))
             #expect(answer.status == 413)
             #expect(answer.body.contains("message_too_long"))
+        }
+    }
+
+    @Test func oneApplicantsWaitingUploads_areBounded_andTheRestRefusedAtOnce() async throws {
+        try await withPortal(adjust: {
+            $0.maxUploadsUnderWayPerApplicant = 1
+            $0.maxUploadsWaitingPerApplicant = 1
+        }) { portal in
+            let world = try await Case.make(portal)
+            func stalledUpload(_ key: String) async throws -> RawConnection {
+                let connection = try await RawConnection.open(port: portal.port)
+                try await connection.send(
+                    "POST /api/v1/attachments?filename=a.pdf HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(world.applicant.token)\r\n"
+                        + "Idempotency-Key: \(key)\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n%PDF-1.7\n")
+                return connection
+            }
+            let running = try await stalledUpload("running")
+            let waiting = try await stalledUpload("waiting")
+            // Each holds a connection: the third is refused before a byte of it is read, and may come again.
+            let third = try await stalledUpload("third")
+            let answer = try await within(10, "the third upload to be refused") { try await third.answerAfterClose() }
+            #expect(answer.hasPrefix("HTTP/1.1 429"), "\(answer)")
+            #expect(answer.contains("too_many_uploads"))
+            #expect(running.isOpen && waiting.isOpen)
+            // Another applicant is not affected.
+            let other = try await portal.signedInApplicant("bo")
+            #expect(try await other.client.upload(Samples.pdf, name: "b.pdf").created.body.json.size > 0)
+            await running.close()
+            await waiting.close()
+        }
+    }
+
+    @Test func oneApplicantsStreams_areBounded_byEndingTheOldest() async throws {
+        try await withPortal(adjust: { $0.maxStreamsPerApplicant = 2 }) { portal in
+            let aino = try await portal.signedInApplicant("aino")
+            var streams: [RawConnection] = []
+            for _ in 0..<3 {
+                let connection = try await RawConnection.open(port: portal.port)
+                try await connection.send(
+                    "GET /api/v1/notifications/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(aino.token)\r\n\r\n")
+                streams.append(connection)
+                // Opened in order: each answers its first event before the next one opens.
+                let opened = connection
+                try await within(10, "the stream to open") {
+                    while !(opened.received.contains("event: open")) { try await Task.sleep(for: .milliseconds(20)) }
+                }
+            }
+            let oldest = streams[0]
+            _ = try await within(10, "the oldest stream to end") { try await oldest.answerAfterClose() }
+            #expect(streams[1].isOpen && streams[2].isOpen)
+            for stream in streams { await stream.close() }
         }
     }
 }

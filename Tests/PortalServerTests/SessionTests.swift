@@ -296,9 +296,23 @@ import Testing
         let handle = try FileHandle(forWritingTo: held)
         defer { try? handle.close() }
         #expect(flock(handle.fileDescriptor, LOCK_EX) == 0)
+        // A FIFO there does not hold the start (opening it to read would wait for a writer).
+        #expect(mkfifo(incoming.appending(path: "fifo").path, 0o600) == 0)
         let second = try await TestPortal.start(folder: first.folder)
         await second.stop()
         #expect(!FileManager.default.fileExists(atPath: leftover.path))
         #expect(FileManager.default.fileExists(atPath: held.path))
+    }
+
+    @Test func aPasswordPastBcrypts72Bytes_doesNotSignIn() async throws {
+        try await withPortal { portal in
+            let password = String(repeating: "p", count: 72)
+            _ = try await portal.store.createApplicant(
+                username: "aino", displayName: "Aino", passwordHash: try await Passwords.hash(password, cost: 4),
+                now: portal.clock.now)
+            let longer = try await portal.client().signIn(body: .json(.init(username: "aino", password: password + "WRONG")))
+            guard case .default(401, _) = longer else { Issue.record("\(longer)"); return }
+            _ = try await portal.client().signIn(body: .json(.init(username: "aino", password: password))).ok
+        }
     }
 }

@@ -291,4 +291,26 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(try await portal.store.incomingMessages().isEmpty)
         }
     }
+
+    @Test func aMessageThePortalWouldRefuse_isRefusedBeforeTheOutbox_andTheFileIsUntouched() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let cases: [([UInt8], String)] = [
+                (Array("before\u{0}after".utf8), "NUL"),
+                (Array(repeating: UInt8(ascii: "a"), count: MessageRules.maxCharacters + 1), "too long"),
+                (Array("caf".utf8) + [0xE9], "not UTF-8"),
+                (Array("   \n".utf8), "Write a message"),
+            ]
+            for (bytes, words) in cases {
+                let file = try applicant.file("m.txt", bytes)
+                let result = try await applicant.run(["send", application.id, "--message-file", file])
+                #expect(result.status == 1, "\(words): \(result.err)")
+                #expect(result.err.contains(words), "\(words): \(result.err)")
+                #expect(try Data(contentsOf: URL(filePath: file)) == Data(bytes), "the file is left as it was")
+            }
+            let outbox = try await applicant.run(["outbox", "--json"])
+            #expect(outbox.status == 0, "nothing waits in the outbox: \(outbox.out) \(outbox.err)")
+            #expect(try await portal.store.incomingMessages().isEmpty)
+        }
+    }
 }

@@ -64,6 +64,30 @@ struct Portti {
 }
 
 @Suite struct CommandTests {
+    @Test func officer_refusesAccountsThePortalCouldNotCheckRightly() async throws {
+        let portti = try Portti()
+        defer { portti.remove() }
+        let good = try portti.file("good", "s3cret words\n")
+        let cases: [([String], String)] = [
+            (["--username", "", "--name", "A", "--password-file", good], "user name"),
+            (["--username", "evil\u{1B}[2J", "--name", "A", "--password-file", good], "user name"),
+            (["--username", String(repeating: "n", count: 257), "--name", "A", "--password-file", good], "user name"),
+            (["--username", "aino", "--name", " ", "--password-file", good], "name"),
+            (["--username", "aino", "--name", "A", "--password-file", good, "--bcrypt-cost", "14"], "bcrypt"),
+            (["--username", "aino", "--name", "A", "--password-file", try portti.file("nul", "a\u{0}b\n")], "NUL"),
+            (["--username", "aino", "--name", "A", "--password-file", try portti.file("long", String(repeating: "p", count: 73))],
+             "72 bytes"),
+            (["--username", "aino", "--name", "A", "--password-file", "/nonexistent/pw"], "does not exist"),
+        ]
+        for (arguments, words) in cases {
+            let result = try await portti.run(["officer", "create-applicant", "--bcrypt-cost", "4"] + arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.err.contains(words), "\(arguments): \(result.err)")
+        }
+        let listed = try await portti.run(["officer", "applications", "--username", "aino"])
+        #expect(listed.status != 0, "no account was made")
+    }
+
     @Test func officer_createsAccountsApplicationsRequestsAndDecisions() async throws {
         let portti = try Portti()
         defer { portti.remove() }

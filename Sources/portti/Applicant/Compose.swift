@@ -17,18 +17,30 @@ extension ApplicantContext {
     /// portal will, then sends it once through the courier and keeps the receipt.
     func compose(_ target: MessageTarget, _ message: MessageOptions) async throws -> Receipt {
         let store = try requireStore()
-        let text: String
+        let data: Data
         if message.messageFile == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let data = FileManager.default.contents(atPath: message.messageFile) else {
+            guard let contents = FileManager.default.contents(atPath: message.messageFile) else {
                 throw failure(.fileUnreadable(path: message.messageFile))
             }
-            text = String(decoding: data, as: UTF8.self)
+            data = contents
+        }
+        // The text is sent exactly as written, or not at all: bytes that are not UTF-8 would arrive altered.
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw Failure(strings("cli.message_not_utf8", ["path": message.messageFile]), ExitStatus.refused)
         }
         var files: [AttachedFile] = []
         for path in message.attachments {
             files.append(try attach(path))
+        }
+        // What the portal is sure to refuse is refused here, before it waits in the outbox as a refusal.
+        if text.unicodeScalars.contains("\u{0}") { throw failure(.refused(.nulCharacter, limit: nil)) }
+        if text.unicodeScalars.count > MessageRules.maxCharacters {
+            throw failure(.refused(.messageTooLong, limit: Int64(MessageRules.maxCharacters)))
+        }
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && files.isEmpty {
+            throw failure(.refused(.messageEmpty, limit: nil))
         }
         let draft = Draft(target: target, text: text, files: files)
         try store.save(draft)

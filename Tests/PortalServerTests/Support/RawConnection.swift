@@ -6,11 +6,11 @@ import NIOPosix
 /// A bare TCP connection to the portal, for what no HTTP client sends: partial headers, stalls, NUL bytes.
 final class RawConnection: Sendable {
     let channel: any Channel
-    private let received: NIOLockedValueBox<[UInt8]>
+    private let receivedBytes: NIOLockedValueBox<[UInt8]>
 
     private init(channel: any Channel, received: NIOLockedValueBox<[UInt8]>) {
         self.channel = channel
-        self.received = received
+        self.receivedBytes = received
     }
 
     static func open(port: Int) async throws -> RawConnection {
@@ -32,10 +32,13 @@ final class RawConnection: Sendable {
     /// Waits until the portal closes the connection, and answers what it sent.
     func answerAfterClose() async throws -> String {
         try await channel.closeFuture.get()
-        return String(decoding: received.withLockedValue { $0 }, as: UTF8.self)
+        return received
     }
 
     var isOpen: Bool { channel.isActive }
+
+    /// What the portal has sent so far.
+    var received: String { String(decoding: receivedBytes.withLockedValue { $0 }, as: UTF8.self) }
 
     func close() async { try? await channel.close() }
 
