@@ -203,7 +203,8 @@ let package = Package(
             name: "PortalStoreTests",
             dependencies: ["PortalStore", "PorttiModel"]
         ),
-        // The real portal on a free loopback port over SQLite in a temporary folder, for the tests.
+        // The real portal on a free loopback port over SQLite in a temporary folder, and a real PostgreSQL
+        // server in one, for the tests.
         .target(
             name: "PortalTestSupport",
             dependencies: [
@@ -212,6 +213,7 @@ let package = Package(
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/PortalTestSupport"
         ),
