@@ -201,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortalStoreTests",
-            dependencies: ["PortalStore", "PorttiModel"]
+            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport"]
         ),
         // The real portal on a free loopback port over SQLite in a temporary folder, and a real PostgreSQL
         // server in one, for the tests.
