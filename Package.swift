@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-openapi-async-http-client.git", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
@@ -66,6 +67,19 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The portal's storage in PostgreSQL, for several portals over one database: the same protocol and
+        // semantics as the SQLite store, through postgres-nio's connection pool.
+        .target(
+            name: "PortalStorePostgres",
+            dependencies: [
+                "PortalStore", "PorttiModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -187,9 +201,10 @@ let package = Package(
         ),
         .testTarget(
             name: "PortalStoreTests",
-            dependencies: ["PortalStore", "PorttiModel"]
+            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport"]
         ),
-        // The real portal on a free loopback port over SQLite in a temporary folder, for the tests.
+        // The real portal on a free loopback port over SQLite in a temporary folder, and a real PostgreSQL
+        // server in one, for the tests.
         .target(
             name: "PortalTestSupport",
             dependencies: [
@@ -198,6 +213,7 @@ let package = Package(
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/PortalTestSupport"
         ),

@@ -2,9 +2,9 @@ import Crypto
 import Foundation
 import PorttiModel
 
-enum Fingerprint {
+package enum Fingerprint {
     /// A SHA-256 over length-prefixed parts, so that no two different part lists collide by concatenation.
-    static func of(_ parts: [String]) -> String {
+    package static func of(_ parts: [String]) -> String {
         var hasher = SHA256()
         for part in parts {
             let bytes = Array(part.utf8)
@@ -15,9 +15,9 @@ enum Fingerprint {
     }
 }
 
-enum Identifier {
+package enum Identifier {
     /// A new random, unguessable id with a readable prefix (122 random bits).
-    static func make(_ prefix: String) -> String {
+    package static func make(_ prefix: String) -> String {
         prefix + "_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 }

@@ -93,11 +93,22 @@ public struct ApplicationDetail: Sendable, Hashable {
     public var application: Application
     public var timeline: [TimelineEvent]
     public var decisionID: String?
+
+    package init(application: Application, timeline: [TimelineEvent], decisionID: String?) {
+        self.application = application
+        self.timeline = timeline
+        self.decisionID = decisionID
+    }
 }
 
 public struct OpenedDecision: Sendable, Hashable {
     public var decision: Decision
     public var documentSHA256: String?
+
+    package init(decision: Decision, documentSHA256: String?) {
+        self.decision = decision
+        self.documentSHA256 = documentSHA256
+    }
 }
 
 public enum UploadAdmission: Sendable, Hashable {
@@ -158,8 +169,8 @@ public struct NewMessage: Sendable, Hashable {
         self.now = now
     }
 
-    /// What makes two sends "the same body" for the idempotency check.
-    var fingerprint: String {
+    /// What makes two sends "the same body" for the idempotency check, in every store.
+    package var fingerprint: String {
         let targetText: String
         switch target {
         case .application(let id): targetText = "application:\(id)"
@@ -170,5 +181,14 @@ public struct NewMessage: Sendable, Hashable {
 }
 
 extension NewAttachment {
-    var fingerprint: String { Fingerprint.of(["attachment", fileName, sha256]) }
+    /// What makes two uploads under one key "the same file" for the idempotency check, in every store.
+    package var fingerprint: String { Fingerprint.of(["attachment", fileName, sha256]) }
+}
+
+extension Application {
+    /// The reference number of the `ordinal`-th application the portal received (from 1), in `year`:
+    /// `MIG-2026-000042`. Both stores number applications this way.
+    package static func referenceNumber(ordinal: Int64, year: Int) -> String {
+        "MIG-\(year)-" + String(format: "%06lld", ordinal)
+    }
 }

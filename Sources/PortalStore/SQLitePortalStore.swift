@@ -111,7 +111,7 @@ public final class SQLitePortalStore: PortalStore {
             let year = Calendar.portal.component(.year, from: now)
             let row = ApplicationRow(
                 id: Identifier.make("application"), applicantID: applicantID, type: type,
-                referenceNumber: "MIG-\(year)-" + String(format: "%06d", count), status: .received,
+                referenceNumber: Application.referenceNumber(ordinal: Int64(count), year: year), status: .received,
                 submittedAt: now, updatedAt: now)
             try row.insert(db)
             try TimelineRow(sequence: nil, applicationID: row.id, at: now, kind: .submitted, status: .received)

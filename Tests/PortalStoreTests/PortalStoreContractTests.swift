@@ -1,36 +1,96 @@
 import Foundation
 import PortalStore
+import PortalStorePostgres
+import PortalTestSupport
 import PorttiModel
+import Synchronization
 import Testing
 
 /// The storage contract, written once and run against every implementation of `PortalStore`.
-/// A PostgreSQL store joins `StoreKind` when it exists and must pass the same tests.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case sqlite
+    /// On a real PostgreSQL server that the tests start (see `PostgresServer`).
+    case postgres
 
     var testDescription: String { rawValue }
+}
 
-    /// A new empty store and a way to open it again (a restart), with a folder to remove afterwards.
-    func make() throws -> (store: any PortalStore, reopen: @Sendable () throws -> any PortalStore, folder: URL) {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "portti-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        switch self {
+/// One new, empty set of data (a SQLite file, a PostgreSQL database) and the store instances a test opens
+/// over it. Each instance is another portal sharing the data, or the same portal after a restart; a
+/// PostgreSQL instance has its own pool, run until the data is removed.
+actor StoreData {
+    private enum Location {
+        case file(folder: URL)
+        case database(PostgresTestDatabase)
+    }
+
+    private let location: Location
+    private var pools: [Task<Void, any Error>] = []
+
+    init(_ kind: StoreKind) async throws {
+        switch kind {
         case .sqlite:
-            let path = folder.appending(path: "portal.sqlite").path
-            return (try SQLitePortalStore(path: path), { try SQLitePortalStore(path: path) }, folder)
+            let folder = FileManager.default.temporaryDirectory.appending(path: "portti-store-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            location = .file(folder: folder)
+        case .postgres:
+            location = .database(try await PostgresServer.makeDatabase())
         }
     }
+
+    /// Another store instance over the data.
+    func openInstance() async throws -> any PortalStore {
+        switch location {
+        case .file(let folder):
+            return try SQLitePortalStore(path: folder.appending(path: "portal.sqlite").path)
+        case .database(let database):
+            let store = try await PostgresPortalStore.open(configuration: database.configuration)
+            pools.append(Task { try await store.run() })
+            return store
+        }
+    }
+
+    /// Stops every instance's pool and removes the data.
+    func remove() async throws {
+        for pool in pools { pool.cancel() }
+        for pool in pools { _ = try? await pool.value }
+        pools = []
+        switch location {
+        case .file(let folder): try FileManager.default.removeItem(at: folder)
+        case .database(let database): try await PostgresServer.shared().drop(database)
+        }
+    }
+}
+
+/// Set once, by one task, for others to see.
+private final class DoneFlag: Sendable {
+    private let done = Atomic(false)
+    var isSet: Bool { done.load(ordering: .acquiring) }
+    func set() { done.store(true, ordering: .releasing) }
 }
 
 private let day: TimeInterval = 86_400
 private let start = Date(timeIntervalSince1970: 1_790_000_000)
 
-private func withStore(_ kind: StoreKind, _ body: (any PortalStore, @Sendable () throws -> any PortalStore) async throws -> Void)
-    async throws
-{
-    let (store, reopen, folder) = try kind.make()
-    defer { try? FileManager.default.removeItem(at: folder) }
-    try await body(store, reopen)
+/// Runs `body` with new empty data of `kind`, and always removes it.
+private func withData(_ kind: StoreKind, _ body: (StoreData) async throws -> Void) async throws {
+    let data = try await StoreData(kind)
+    do {
+        try await body(data)
+    } catch {
+        try? await data.remove()
+        throw error
+    }
+    try await data.remove()
+}
+
+/// Runs `body` with a store over new empty data, and a way to open it again (a restart).
+private func withStore(
+    _ kind: StoreKind, _ body: (any PortalStore, @Sendable () async throws -> any PortalStore) async throws -> Void
+) async throws {
+    try await withData(kind) { data in
+        try await body(try await data.openInstance(), { try await data.openInstance() })
+    }
 }
 
 /// A 10-byte PDF named after its upload key.
@@ -153,7 +213,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             let old = try await upload("old", "bb", at: start)
             _ = try await upload("old-same-as-sent", "aa", at: start)
             _ = try await upload("old-same-as-decision", "dd", at: start)
-            try await store.recordDecision(applicationID: application.id, text: "Granted.", documentSHA256: "dd", now: start)
+            _ = try await store.recordDecision(applicationID: application.id, text: "Granted.", documentSHA256: "dd", now: start)
             let recent = try await upload("recent", "cc", at: start + 7 * 86_400)
 
             let removable = try await store.forgetUnsentAttachments(uploadedBefore: start + 86_400)
@@ -304,7 +364,7 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(try await store.receipts(applicantID: aino.id).map(\.number) == numbers.reversed())
 
             // All of it survives a reopen.
-            let again = try reopen()
+            let again = try await reopen()
             #expect(try await again.receipt(number: first.number, applicantID: aino.id) == first)
             #expect(try await again.receiveMessage(message("3", "three")) == third)
         }
@@ -373,6 +433,206 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
             #expect(opened?.documentSHA256 == "abc")
             #expect(try await store.openDecision(id: decision.id, applicantID: aino.id, now: start + 3)?.decision.servedAt == start + 2)
             #expect(try await store.application(id: application.id, applicantID: aino.id)?.decisionID == decision.id)
+        }
+    }
+
+    // MARK: Several portals over the same data
+
+    /// Stores opened at once on empty data agree on one schema: each waits for the one migrating.
+    @Test(arguments: StoreKind.allCases)
+    func opening_severalInstancesAtOnceOnEmptyData_allShareOneSchema(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let stores = try await withThrowingTaskGroup(of: (any PortalStore).self) { group in
+                for _ in 0..<4 { group.addTask { try await data.openInstance() } }
+                return try await group.reduce(into: [any PortalStore]()) { $0.append($1) }
+            }
+            let aino = try await stores[0].createApplicant(username: "aino", displayName: "Aino", passwordHash: "h", now: start)
+            for store in stores { #expect(try await store.applicant(username: "aino") == aino) }
+        }
+    }
+
+    /// The same send arriving at two portals at once (a client retrying through a load balancer): one message,
+    /// one receipt, one notification, whichever portal answers.
+    @Test(arguments: StoreKind.allCases)
+    func messages_sameKeyOnTwoInstancesAtOnce_makeOneMessageAndOneReceipt(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let first = try await data.openInstance()
+            let second = try await data.openInstance()
+            let (aino, application) = try await applicantWithApplication(first, "aino")
+            let attachment = try await first.recordAttachment(pdf(aino, "u", at: start))
+            let message = NewMessage(
+                applicantID: aino.id, idempotencyKey: "k", target: .application(application.id), text: "once",
+                attachmentIDs: [attachment.id], now: start)
+            let receipts = try await withThrowingTaskGroup(of: Receipt.self) { group in
+                for copy in 0..<8 {
+                    let store = copy.isMultiple(of: 2) ? first : second
+                    group.addTask { try await store.receiveMessage(message) }
+                }
+                return try await group.reduce(into: [Receipt]()) { $0.append($1) }
+            }
+            #expect(Set(receipts).count == 1)
+            #expect(try await second.incomingMessages().map(\.receipt) == [receipts[0]])
+            #expect(try await first.receipts(applicantID: aino.id) == [receipts[0]])
+            #expect(try await second.notifications(applicantID: aino.id, after: nil).map(\.kind) == [.messageReceived])
+        }
+    }
+
+    /// Sends from two portals at once get every receipt number once, rising in the order they were received,
+    /// with no number skipped, and receipt times that never fall behind the numbers.
+    @Test(arguments: StoreKind.allCases)
+    func receipts_concurrentSendsFromTwoInstances_numberedOnceInArrivalOrder(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let instances = [try await data.openInstance(), try await data.openInstance()]
+            let (aino, application) = try await applicantWithApplication(instances[0], "aino")
+            let sends = 24
+            let receipts = try await withThrowingTaskGroup(of: Receipt.self) { group in
+                for send in 0..<sends {
+                    let store = instances[send % 2]
+                    group.addTask {
+                        try await store.receiveMessage(NewMessage(
+                            applicantID: aino.id, idempotencyKey: "k\(send)", target: .application(application.id),
+                            text: "\(send)", attachmentIDs: [], now: start + Double(send % 5)))
+                    }
+                }
+                return try await group.reduce(into: [Receipt]()) { $0.append($1) }
+            }
+            let year = Calendar.portal.component(.year, from: start)
+            #expect(receipts.map(\.number).sorted() == (1...Int64(sends)).map { Receipt.number(sequence: $0, year: year) })
+            let received = try await instances[1].incomingMessages().map(\.receipt)
+            #expect(received.map(\.number) == received.map(\.number).sorted(), "the officer's list is in arrival order")
+            #expect(received.map(\.receivedAt) == received.map(\.receivedAt).sorted())
+            #expect(Set(received) == Set(receipts), "each answer is the receipt as kept")
+        }
+    }
+
+    /// A reader following the notifications by sequence (as the portal's stream does) misses none while two
+    /// portals write them: a number is never seen before a smaller one that is still to be committed.
+    @Test(arguments: StoreKind.allCases)
+    func notifications_followedBySequence_noneMissedWhileTwoInstancesWrite(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let instances = [try await data.openInstance(), try await data.openInstance()]
+            let reader = try await data.openInstance()
+            let (aino, _) = try await applicantWithApplication(instances[0], "aino")
+            // Messages about different applications: nothing else in the data makes them wait for each other.
+            var applications: [Application] = []
+            for _ in 0..<8 {
+                applications.append(try await instances[0].createApplication(applicantID: aino.id, type: .citizenship, now: start))
+            }
+            // The reader follows until the writers are done, then once more.
+            let writersDone = DoneFlag()
+            let following = Task {
+                var seen: [Int64] = []
+                while !writersDone.isSet {
+                    seen += try await reader.notifications(applicantID: aino.id, after: seen.last ?? 0).map(\.sequence)
+                }
+                return seen
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for send in 0..<60 {
+                    let store = instances[send % 2]
+                    let application = applications[send % applications.count]
+                    group.addTask {
+                        _ = try await store.receiveMessage(NewMessage(
+                            applicantID: aino.id, idempotencyKey: "k\(send)", target: .application(application.id),
+                            text: "\(send)", attachmentIDs: [], now: start))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            writersDone.set()
+            var seen = try await following.value
+            seen += try await reader.notifications(applicantID: aino.id, after: seen.last ?? 0).map(\.sequence)
+            let all = try await reader.notifications(applicantID: aino.id, after: nil).map(\.sequence)
+            #expect(seen == all.sorted())
+        }
+    }
+
+    /// One attachment sent in two messages at once through two portals: one message takes it, the other is
+    /// refused as `attachment_already_sent`.
+    @Test(arguments: StoreKind.allCases)
+    func attachments_sentInTwoMessagesOnTwoInstancesAtOnce_goInOneOnly(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let instances = [try await data.openInstance(), try await data.openInstance()]
+            let (aino, application) = try await applicantWithApplication(instances[0], "aino")
+            for round in 0..<5 {
+                let attachment = try await instances[0].recordAttachment(pdf(aino, "u\(round)", at: start))
+                let outcomes = await withTaskGroup(of: Result<Receipt, any Error>.self) { group in
+                    for copy in 0..<2 {
+                        group.addTask {
+                            do {
+                                return .success(try await instances[copy].receiveMessage(NewMessage(
+                                    applicantID: aino.id, idempotencyKey: "k\(round)-\(copy)",
+                                    target: .application(application.id), text: "\(copy)", attachmentIDs: [attachment.id],
+                                    now: start)))
+                            } catch {
+                                return .failure(error)
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [Result<Receipt, any Error>]()) { $0.append($1) }
+                }
+                #expect(outcomes.filter { (try? $0.get()) != nil }.count == 1)
+                #expect(outcomes.compactMap { result -> PortalError? in
+                    guard case .failure(let error) = result else { return nil }
+                    return error as? PortalError
+                } == [PortalError(.attachmentAlreadySent)])
+            }
+            #expect(try await instances[1].incomingMessages().flatMap(\.receipt.files).count == 5)
+        }
+    }
+
+    /// Two uploads under one key at once on two portals: one attachment, answered to both.
+    @Test(arguments: StoreKind.allCases)
+    func uploads_sameKeyOnTwoInstancesAtOnce_recordOneAttachment(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let instances = [try await data.openInstance(), try await data.openInstance()]
+            let (aino, _) = try await applicantWithApplication(instances[0], "aino")
+            let attachments = try await withThrowingTaskGroup(of: PorttiModel.Attachment.self) { group in
+                for copy in 0..<6 {
+                    group.addTask { try await instances[copy % 2].recordAttachment(pdf(aino, "u", at: start, unsentLimit: 1)) }
+                }
+                return try await group.reduce(into: [PorttiModel.Attachment]()) { $0.append($1) }
+            }
+            #expect(Set(attachments).count == 1)
+            #expect(try await instances[1].uploadAdmission(applicantID: aino.id, idempotencyKey: "v", since: start - day, limit: 2) == .new)
+        }
+    }
+
+    /// Different uploads at once on two portals never pass the unsent quota together: each counts what the
+    /// others recorded.
+    @Test(arguments: StoreKind.allCases)
+    func uploads_concurrentOnTwoInstances_neverExceedTheUnsentLimit(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let instances = [try await data.openInstance(), try await data.openInstance()]
+            let (aino, _) = try await applicantWithApplication(instances[0], "aino")
+            let recorded = await withTaskGroup(of: Bool.self) { group in
+                for upload in 0..<10 {
+                    group.addTask {
+                        (try? await instances[upload % 2].recordAttachment(pdf(aino, "u\(upload)", at: start, unsentLimit: 3))) != nil
+                    }
+                }
+                return await group.reduce(into: 0) { $0 += $1 ? 1 : 0 }
+            }
+            #expect(recorded == 3)
+        }
+    }
+
+    /// A time with more digits than the database keeps is answered as it will be read back later.
+    /// PostgreSQL only: SQLite keeps milliseconds and answers the time as given, so the two differ there.
+    @Test func timestamps_answeredAsKept_postgres() async throws {
+        try await withStore(.postgres) { store, reopen in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let now = start + 0.123_456_789
+            let receipt = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "k", target: .application(application.id), text: "x",
+                attachmentIDs: [], now: now))
+            #expect(abs(receipt.receivedAt.timeIntervalSince(now)) < 0.000_001)
+            #expect(try await reopen().receipt(number: receipt.number, applicantID: aino.id) == receipt)
+            // Read, written back (as the next receipt's time is), and read again: not a microsecond earlier.
+            let next = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "k2", target: .application(application.id), text: "y",
+                attachmentIDs: [], now: start))
+            #expect(next.receivedAt == receipt.receivedAt)
         }
     }
 }
