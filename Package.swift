@@ -168,11 +168,13 @@ let package = Package(
             name: "portti",
             dependencies: [
                 "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore", "PortalClient", "ApplicantStore",
-                "Delivery", "ApplicantApp", "TerminalUI",
+                "Delivery", "ApplicantApp", "TerminalUI", "PortalStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -197,7 +199,9 @@ let package = Package(
         .testTarget(
             name: "PorttiCommandTests",
             dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient",
-                           .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(
             name: "PortalStoreTests",

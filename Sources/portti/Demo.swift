@@ -14,7 +14,7 @@ extension Portti {
 
         func run() async throws {
             let strings = context.strings
-            let created = try await DemoData.seed(store: context.openStore(), vault: context.openVault())
+            let created = try await DemoData.seed(store: await context.openStore(), vault: context.openVault())
             let path = context.dataFolder.path
             say(created
                 ? "\(strings("demo.created", ["path": path, "username": DemoData.username, "password": DemoData.password]))"

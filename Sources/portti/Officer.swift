@@ -30,10 +30,11 @@ struct OfficerContext: ParsableArguments {
         data.dataFolder.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? defaultPortalDataFolder()
     }
 
-    func openStore() throws -> SQLitePortalStore {
-        let configuration = PortalConfiguration(dataFolder: dataFolder)
-        try createDataFolder(configuration.dataFolder)
-        return try SQLitePortalStore(path: configuration.databasePath)
+    /// The portal's store, SQLite in the data folder or the PostgreSQL database `--database` names; its pool
+    /// (if any) runs until the command ends.
+    func openStore() async throws -> any PortalStore {
+        let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
+        return try await OpenedPortalStore.open(database, dataFolder: dataFolder, strings: strings).store
     }
 
     func openVault() throws -> DocumentVault {
@@ -100,7 +101,7 @@ extension Portti.Officer {
             // bcrypt stops at NUL and reads 72 bytes: a password past either would not be the one that counts.
             guard !password.unicodeScalars.contains("\u{0}") else { throw fail(strings("officer.password_nul")) }
             guard password.utf8.count <= 72 else { throw fail(strings("officer.password_too_long")) }
-            let store = try context.openStore()
+            let store = try await context.openStore()
             let applicant: Applicant
             do {
                 applicant = try await store.createApplicant(
@@ -134,7 +135,7 @@ extension Portti.Officer {
                     "value": type, "choices": ApplicationType.allCases.map(\.rawValue).joined(separator: ", "),
                 ]))
             }
-            let store = try context.openStore()
+            let store = try await context.openStore()
             guard let applicant = try await store.applicant(username: username) else {
                 throw fail(strings("officer.unknown_applicant", ["username": username]))
             }
@@ -153,7 +154,7 @@ extension Portti.Officer {
 
         func run() async throws {
             let strings = context.strings
-            let store = try context.openStore()
+            let store = try await context.openStore()
             guard let applicant = try await store.applicant(username: username) else {
                 throw fail(strings("officer.unknown_applicant", ["username": username]))
             }
@@ -182,7 +183,7 @@ extension Portti.Officer {
                     "value": status, "choices": ApplicationStatus.allCases.map(\.rawValue).joined(separator: ", "),
                 ]))
             }
-            let store = try context.openStore()
+            let store = try await context.openStore()
             do {
                 _ = try await store.setStatus(applicationID: application, status: status, now: Date())
             } catch let error as PortalError where error.code == .notFound {
@@ -208,7 +209,7 @@ extension Portti.Officer {
         func run() async throws {
             let strings = context.strings
             let deadline = try context.deadline(deadline)
-            let store = try context.openStore()
+            let store = try await context.openStore()
             let request: SupplementRequest
             do {
                 request = try await store.issueRequest(
@@ -231,7 +232,7 @@ extension Portti.Officer {
         func run() async throws {
             let strings = context.strings
             let deadline = try context.deadline(deadline)
-            let store = try context.openStore()
+            let store = try await context.openStore()
             do {
                 let extended = try await store.extendDeadline(requestID: request, deadline: deadline, now: Date())
                 say("\(strings("officer.deadline_extended", ["id": extended.id, "deadline": context.format(extended.deadline)]))")
@@ -293,7 +294,7 @@ extension Portti.Officer {
                     throw fail(strings("officer.unreadable_file", ["path": document, "reason": error.localizedDescription]))
                 }
             }
-            let store = try context.openStore()
+            let store = try await context.openStore()
             do {
                 let decision = try await store.recordDecision(
                     applicationID: application, text: text, documentSHA256: sha256, now: Date())

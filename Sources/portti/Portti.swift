@@ -39,6 +39,11 @@ struct CommonOptions: ParsableArguments {
 struct PortalDataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "The portal's data folder. Default: $XDG_DATA_HOME/portti/portal.")
     var dataFolder: String?
+    @Option(help: """
+        The portal's records in PostgreSQL, shared by several portals: postgres://USER@HOST:PORT/DB \
+        (also PORTTI_DATABASE_URL or {"database": {"url": ...}} in the config file). Default: SQLite in the data folder.
+        """)
+    var database: String?
 }
 
 /// Creates a data folder only its owner can enter: it holds personal data.

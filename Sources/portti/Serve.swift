@@ -72,7 +72,10 @@ extension Portti {
             configuration.sessionIdleTimeout = TimeInterval(sessionMinutes * 60)
 
             try createDataFolder(configuration.dataFolder)
-            let store = try SQLitePortalStore(path: configuration.databasePath)
+            let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
+            let opened = try await OpenedPortalStore.open(database, dataFolder: configuration.dataFolder, strings: strings)
+            defer { opened.close() }
+            let store = opened.store
             if demo {
                 try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
             }
@@ -86,6 +89,7 @@ extension Portti {
                 portal = try await buildPortal(configuration: configuration, store: store, logger: logger, onServerRunning: { port in
                     say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
                     say("\(strings("serve.data_folder", ["path": folder]))")
+                    if case .postgres(_, let shown) = database { say("\(strings("serve.database", ["url": shown]))") }
                 })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import NIOSSL
+import PortalServer
+import PortalStore
+import PortalStorePostgres
+import PorttiLocalization
+import PorttiModel
+import PostgresNIO
+import SystemPackage
+
+/// Where the portal keeps its records: SQLite in the data folder (the default, for one portal), or a
+/// PostgreSQL database that several portals share, named by a URL `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`
+/// (`?sslmode=disable|prefer|require`; without it TLS is off on loopback and preferred elsewhere).
+/// The URL comes from `--database`, then `PORTTI_DATABASE_URL`, then `{"database": {"url": ...}}` in
+/// `$XDG_CONFIG_HOME/portti/config.json`: the same layering as the applicant's settings.
+enum PortalDatabase: Sendable {
+    case sqlite
+    case postgres(PostgresClient.Configuration, shown: String)
+
+    /// Reads the URL through the layers. Throws `ValidationError` (exit 64) for a URL that is not one.
+    static func resolve(
+        option: String?, strings: StringTable, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> PortalDatabase {
+        var parsed: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let option { parsed["database.url"] = .init(.string(option), isSecret: true) }
+        let set = environment.filter { !$0.value.isEmpty }
+        let variables = KeyMappingProvider(upstream: EnvironmentVariablesProvider(environmentVariables: set)) {
+            $0.prepending(["portti"])
+        }
+        let file = try await FileProvider<JSONSnapshot>(
+            filePath: FilePath(XDG.configHome(environment).appending(path: "portti/config.json").path), allowMissing: true)
+        let reader = ConfigReader(providers: [InMemoryProvider(name: "command line", values: parsed), variables, file])
+        guard let url = reader.string(forKey: "database.url", isSecret: true) else { return .sqlite }
+        guard let configuration = postgresConfiguration(url) else {
+            throw ValidationError(strings("serve.database_url_invalid", ["url": UntrustedText.sanitized(redacted(url))]))
+        }
+        return .postgres(configuration, shown: redacted(url))
+    }
+
+    /// The pool's configuration for a `postgres://` URL, or nil when it is not one.
+    static func postgresConfiguration(_ text: String) -> PostgresClient.Configuration? {
+        guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme?.lowercased() ?? ""),
+              let host = url.host, !host.isEmpty, let user = url.user?.removingPercentEncoding, !user.isEmpty
+        else { return nil }
+        let name = String(url.path.drop { $0 == "/" })
+        guard !name.contains("/") else { return nil }
+        let sslmode = url.queryItems?.first { $0.name == "sslmode" }?.value
+        let tls: PostgresClient.Configuration.TLS
+        switch sslmode {
+        case "disable": tls = .disable
+        case "require": tls = .require(.makeClientConfiguration())
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case nil: tls = PortalConfiguration.isLoopback(host) ? .disable : .prefer(.makeClientConfiguration())
+        default: return nil
+        }
+        return PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: url.password?.removingPercentEncoding,
+            database: name.isEmpty ? user : name.removingPercentEncoding, tls: tls)
+    }
+
+    /// The URL without its password, to show.
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text }
+        url.password = "***"
+        return url.string ?? text
+    }
+}
+
+/// The portal's store, open, with its pool running when it has one (PostgreSQL).
+struct OpenedPortalStore: Sendable {
+    let store: any PortalStore
+    private let pool: Task<Void, Never>?
+
+    /// Opens the store `database` names (SQLite in `dataFolder` when none): the PostgreSQL schema is brought
+    /// up to date first. A database that cannot be reached within `patience` fails with exit 3 and says which,
+    /// rather than waiting the pool's minute.
+    static func open(
+        _ database: PortalDatabase, dataFolder: URL, strings: StringTable, patience: Duration = .seconds(10)
+    ) async throws -> OpenedPortalStore {
+        switch database {
+        case .sqlite:
+            try createDataFolder(dataFolder)
+            return OpenedPortalStore(
+                store: try SQLitePortalStore(path: PortalConfiguration(dataFolder: dataFolder).databasePath), pool: nil)
+        case .postgres(let configuration, let shown):
+            let store: PostgresPortalStore
+            do {
+                store = try await withThrowingTaskGroup(of: PostgresPortalStore?.self) { group in
+                    group.addTask { try await PostgresPortalStore.open(configuration: configuration) }
+                    group.addTask {
+                        try await Task.sleep(for: patience)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let store = first else { throw CancellationError() }
+                    return store
+                }
+            } catch {
+                note("\(strings("serve.database_unreachable", ["url": shown, "reason": Self.reason(error)]))")
+                throw ExitCode(3)
+            }
+            return OpenedPortalStore(store: store, pool: Task { try? await store.run() })
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if error is CancellationError { return "no answer" }
+        if let error = error as? PSQLError, let message = error.serverInfo?[.message] { return message }
+        return String(describing: error)
+    }
+
+    /// Stops the pool, if any.
+    func close() { pool?.cancel() }
+}

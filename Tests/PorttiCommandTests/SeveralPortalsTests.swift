@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import Foundation
+import PortalTestSupport
+import PorttiModel
+import Testing
+
+/// Several `portti serve` processes over one real PostgreSQL database, and the officer's CLI on the same
+/// database: what one instance receives, another serves.
+@Suite struct SeveralPortalsTests {
+    struct Instance {
+        let process: PortalProcess
+        var base: String { process.url.absoluteString + "/api/v1" }
+    }
+
+    func call(
+        _ instance: Instance, _ method: HTTPMethod, _ path: String, token: String? = nil, key: String? = nil, json: String? = nil
+    ) async throws -> (status: UInt, body: String) {
+        var request = HTTPClientRequest(url: instance.base + path)
+        request.method = method
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let key { request.headers.add(name: "Idempotency-Key", value: key) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(Array(json.utf8))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    @Test func twoPortalsOnOneDatabase_serveOneRecord() async throws {
+        let database = try await PostgresServer.makeDatabase()
+        let portti = try Portti()
+        defer { portti.remove() }
+        let password = try portti.file("password", "correct horse battery\n")
+        let officer = ["--database", database.url]
+        let created = try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino",
+                                            "--password-file", password, "--bcrypt-cost", "4"] + officer)
+        #expect(created.status == 0, "\(created.err)")
+        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"] + officer).status == 0)
+
+        let folders = (0..<2).map { _ in FileManager.default.temporaryDirectory.appending(path: "portti-pg-\(UUID().uuidString)") }
+        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
+        let (a, b) = try await offThePool {
+            (try PortalProcess(dataFolder: folders[0], arguments: ["--database", database.url]),
+             try PortalProcess(dataFolder: folders[1], arguments: ["--database", database.url]))
+        }
+        defer { a.kill(); b.kill() }
+        let first = Instance(process: a), second = Instance(process: b)
+
+        // Signed in on A, served on B.
+        let signIn = try await call(first, .POST, "/session", json: #"{"username":"aino","password":"correct horse battery"}"#)
+        #expect(signIn.status == 200, "\(signIn.body)")
+        let token = try #require(try JSONSerialization.jsonObject(with: Data(signIn.body.utf8)) as? [String: Any])["token"] as? String
+        let listed = try await call(second, .GET, "/applications", token: token)
+        #expect(listed.status == 200)
+        let applications = try #require(try JSONSerialization.jsonObject(with: Data(listed.body.utf8)) as? [String: Any])["applications"] as? [[String: Any]]
+        let application = try #require(applications?.first?["id"] as? String)
+
+        // The same send raced on A and B: one message, one receipt.
+        let json = #"{"message":"New address: Mannerheimintie 1","attachmentIds":[]}"#
+        async let onA = call(first, .POST, "/applications/\(application)/messages", token: token, key: "raced", json: json)
+        async let onB = call(second, .POST, "/applications/\(application)/messages", token: token, key: "raced", json: json)
+        let (answerA, answerB) = try await (onA, onB)
+        #expect(answerA.status == 201 && answerB.status == 201, "\(answerA) \(answerB)")
+        let number = { (body: String) in (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["number"] as? String }
+        #expect(number(answerA.body) != nil && number(answerA.body) == number(answerB.body))
+        let messages = try await portti.run(["officer", "messages", "--json"] + officer)
+        #expect(messages.out.components(separatedBy: "Mannerheimintie").count == 2, "one message: \(messages.out)")
+
+        // Signed out on B: the token ends on A too.
+        #expect(try await call(second, .DELETE, "/session", token: token).status == 204)
+        #expect(try await call(first, .GET, "/applications", token: token).status == 401)
+    }
+}
