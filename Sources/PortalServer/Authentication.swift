@@ -83,59 +83,6 @@ public enum Passwords {
     }
 }
 
-/// Slows down repeated failed sign-ins for a user name: after the free attempts, each further one must wait
-/// twice as long as the last, up to a ceiling. Kept in memory: a restart forgives, which is acceptable.
-actor SignInThrottle {
-    private struct Record {
-        var failures: Int
-        var lastFailure: Date
-    }
-
-    private var records: [String: Record] = [:]
-    private let freeAttempts: Int
-    private let maxDelay: TimeInterval
-    /// Names tracked at most (memory is bounded however many names are tried).
-    private let maxTracked: Int
-
-    init(freeAttempts: Int, maxDelay: TimeInterval, maxTracked: Int = 100_000) {
-        self.freeAttempts = freeAttempts
-        self.maxDelay = maxDelay
-        self.maxTracked = max(maxTracked, 2)
-    }
-
-    /// Starts an attempt for `username`: answers the seconds to wait when it may not try now; otherwise
-    /// counts the attempt as failed until `succeeded` says otherwise.
-    func begin(_ username: String, now: Date) -> Int? {
-        let key = username.lowercased()
-        if let record = records[key], record.failures >= freeAttempts {
-            let remaining = record.lastFailure.addingTimeInterval(delay(after: record.failures)).timeIntervalSince(now)
-            if remaining > 0 { return Int(remaining.rounded(.up)) }
-        }
-        if records[key] == nil, records.count >= maxTracked { forgetOld(now: now) }
-        var record = records[key] ?? Record(failures: 0, lastFailure: now)
-        record.failures += 1
-        record.lastFailure = now
-        records[key] = record
-        return nil
-    }
-
-    /// Full: records quiet for longer than the longest delay go first; if that is not enough, the names with
-    /// the fewest failures. A flood of made-up names must not wipe the count of the one being guessed at.
-    private func forgetOld(now: Date) {
-        records = records.filter { now.timeIntervalSince($0.value.lastFailure) <= maxDelay }
-        guard records.count >= maxTracked else { return }
-        let kept = records.sorted { ($0.value.failures, $0.value.lastFailure) > ($1.value.failures, $1.value.lastFailure) }
-            .prefix(maxTracked / 2)
-        records = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
-    }
-
-    func succeeded(_ username: String) { records[username.lowercased()] = nil }
-
-    private func delay(after failures: Int) -> TimeInterval {
-        min(maxDelay, pow(2, Double(failures - freeAttempts)))
-    }
-}
-
 /// Bounds the bcrypt work strangers can queue: beyond `limit` checks under way, sign-ins are told to wait.
 actor PasswordChecks {
     private var underWay = 0

@@ -64,8 +64,7 @@ public func buildPortal(
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
         configuration: configuration, store: store, vault: vault, feed: feed,
-        throttle: SignInThrottle(
-            freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
+        throttle: SignInThrottleRule(freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
         passwordChecks: PasswordChecks(limit: configuration.maxPasswordChecksUnderWay),
         uploads: AdmissionGate(
             limit: configuration.maxUploadsUnderWay, perKeyLimit: configuration.maxUploadsUnderWayPerApplicant,
@@ -111,7 +110,8 @@ public func buildPortal(
         services: [
             feed,
             Housekeeping(
-                store: store, grace: configuration.expiredSessionGrace, interval: configuration.housekeepingInterval,
+                store: store, grace: configuration.expiredSessionGrace, signInMemory: configuration.maxSignInDelay,
+                interval: configuration.housekeepingInterval,
                 clock: clock, logger: logger),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },

@@ -13,7 +13,8 @@ struct PortalHandler: APIProtocol {
     let store: any PortalStore
     let vault: DocumentVault
     let feed: NotificationFeed
-    let throttle: SignInThrottle
+    /// The sign-in throttle's rule; the counts are in the store, shared by every portal on it.
+    let throttle: SignInThrottleRule
     let passwordChecks: PasswordChecks
     let uploads: AdmissionGate
     let clock: @Sendable () -> Date
@@ -30,7 +31,7 @@ struct PortalHandler: APIProtocol {
     func signIn(_ input: Operations.SignIn.Input) async throws -> Operations.SignIn.Output {
         guard case .json(let credentials) = input.body else { throw PortalError(.malformedRequest) }
         // No account has a name or password this long (the officer's CLI refuses them; bcrypt reads 72 bytes, so
-        // a longer password would match on its first 72); refusing them keeps the throttle's memory bounded.
+        // a longer password would match on its first 72); refusing them keeps the throttle's keys bounded.
         guard credentials.username.utf8.count <= 256, credentials.password.utf8.count <= 72 else {
             throw PortalError(.invalidCredentials)
         }
@@ -40,7 +41,7 @@ struct PortalHandler: APIProtocol {
         // given; letter case never makes a fresh count.
         let throttleKey = (account?.0.username ?? credentials.username).lowercased()
         // The attempt counts before the password is checked, so attempts sent in parallel count too.
-        if let wait = await throttle.begin(throttleKey, now: now) {
+        if let wait = try await store.beginSignIn(key: throttleKey, now: now, rule: throttle) {
             throw PortalError(.tooManyAttempts, retryAfterSeconds: wait)
         }
         let matches = try await passwordChecks.verify(credentials.password, hash: account?.1 ?? decoyHash)
@@ -52,7 +53,7 @@ struct PortalHandler: APIProtocol {
             }
             throw PortalError(.invalidCredentials)
         }
-        await throttle.succeeded(throttleKey)
+        try await store.signInSucceeded(key: throttleKey)
         // Brought to the portal's cost while the password is at hand: the next wrong guess takes as long as
         // one for an unknown name.
         if Passwords.cost(of: storedHash) != configuration.bcryptCost {

@@ -25,6 +25,15 @@ public protocol PortalStore: Sendable {
     @discardableResult
     func removeSessions(expiredBefore date: Date) async throws -> Int
 
+    // MARK: The sign-in throttle, shared by every portal on the store
+    /// Starts a sign-in attempt under `key` (the user name as stored, lower-cased): answers the seconds it
+    /// must wait (see `SignInThrottleRule`), or nil, counting it as a failure until `signInSucceeded`. One
+    /// transaction, so attempts at once on several portals all count.
+    func beginSignIn(key: String, now: Date, rule: SignInThrottleRule) async throws -> Int?
+    func signInSucceeded(key: String) async throws
+    /// Forgets failures older than `date` (the longest delay): their wait is over.
+    func removeSignInFailures(before date: Date) async throws
+
     // MARK: Applications
     func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application
     func applications(applicantID: String) async throws -> [Application]
@@ -71,6 +80,26 @@ public protocol PortalStore: Sendable {
         -> Decision
     /// The decision, served at `now` if this is the first time the applicant opens it.
     func openDecision(id: String, applicantID: String, now: Date) async throws -> OpenedDecision?
+}
+
+/// After `freeAttempts` failed sign-ins under one name, each further attempt must wait twice as long after the
+/// last failure as the one before, from 1 second up to `maxDelay` seconds.
+public struct SignInThrottleRule: Sendable, Hashable {
+    public var freeAttempts: Int
+    public var maxDelay: TimeInterval
+
+    public init(freeAttempts: Int, maxDelay: TimeInterval) {
+        self.freeAttempts = freeAttempts
+        self.maxDelay = maxDelay
+    }
+
+    /// Seconds still to wait after `failures` failures, the last at `lastFailure`; nil when none.
+    public func wait(failures: Int, lastFailure: Date, now: Date) -> Int? {
+        guard failures >= freeAttempts else { return nil }
+        let delay = min(maxDelay, pow(2, Double(failures - freeAttempts)))
+        let remaining = lastFailure.addingTimeInterval(delay).timeIntervalSince(now)
+        return remaining > 0 ? Int(remaining.rounded(.up)) : nil
+    }
 }
 
 /// Refusals of the officer's side that the applicant's API never meets.

@@ -102,6 +102,29 @@ public final class SQLitePortalStore: PortalStore {
         try await database.write { db in try SessionRow.filter(Column("expiresAt") < date).deleteAll(db) }
     }
 
+    // MARK: The sign-in throttle
+
+    public func beginSignIn(key: String, now: Date, rule: SignInThrottleRule) async throws -> Int? {
+        try await database.write { db in
+            let row = try Row.fetchOne(db, sql: "SELECT failures, lastFailure FROM signInFailure WHERE key = ?", arguments: [key])
+            let failures: Int = row?["failures"] ?? 0
+            if let row, let wait = rule.wait(failures: failures, lastFailure: row["lastFailure"], now: now) { return wait }
+            try db.execute(sql: """
+                INSERT INTO signInFailure (key, failures, lastFailure) VALUES (?, 1, ?)
+                ON CONFLICT (key) DO UPDATE SET failures = failures + 1, lastFailure = excluded.lastFailure
+                """, arguments: [key, now])
+            return nil
+        }
+    }
+
+    public func signInSucceeded(key: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM signInFailure WHERE key = ?", arguments: [key]) }
+    }
+
+    public func removeSignInFailures(before date: Date) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM signInFailure WHERE lastFailure < ?", arguments: [date]) }
+    }
+
     // MARK: Applications
 
     public func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application {

@@ -109,6 +109,13 @@ enum SQLiteSchema {
         migrator.registerMigration("v3: the sweep of expired sessions") { db in
             try db.create(index: "session_expiresAt", on: "session", columns: ["expiresAt"])
         }
+        migrator.registerMigration("v4: the sign-in throttle, shared by the portal and its restarts") { db in
+            try db.create(table: "signInFailure") { t in
+                t.primaryKey("key", .text)
+                t.column("failures", .integer).notNull()
+                t.column("lastFailure", .datetime).notNull().indexed()
+            }
+        }
         return migrator
     }
 }

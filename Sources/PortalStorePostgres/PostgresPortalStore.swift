@@ -170,6 +170,35 @@ public final class PostgresPortalStore: PortalStore, Service {
         }
     }
 
+    // MARK: The sign-in throttle
+
+    public func beginSignIn(key: String, now: Date, rule: SignInThrottleRule) async throws -> Int? {
+        try await write { lease in
+            // The row is made first and then locked: attempts at once, on any portal, are counted one by one.
+            try await lease.run("""
+                INSERT INTO sign_in_failure (key, failures, last_failure) VALUES (\(key), 0, \(Timestamp(now)))
+                ON CONFLICT (key) DO NOTHING
+                """)
+            let row = try await lease.row("SELECT failures, last_failure FROM sign_in_failure WHERE key = \(key) FOR UPDATE")
+            let (failures, lastFailure) = try row?.decode((Int32, Date).self) ?? (Int32(0), now)
+            if let wait = rule.wait(failures: Int(failures), lastFailure: lastFailure, now: now) { return wait }
+            try await lease.run("""
+                UPDATE sign_in_failure SET failures = failures + 1, last_failure = \(Timestamp(now)) WHERE key = \(key)
+                """)
+            return nil
+        }
+    }
+
+    public func signInSucceeded(key: String) async throws {
+        try await statement { lease in try await lease.run("DELETE FROM sign_in_failure WHERE key = \(key)") }
+    }
+
+    public func removeSignInFailures(before date: Date) async throws {
+        try await statement { lease in
+            try await lease.run("DELETE FROM sign_in_failure WHERE last_failure < \(Timestamp(date))")
+        }
+    }
+
     // MARK: Applications
 
     public func createApplication(applicantID: String, type: ApplicationType, now: Date) async throws -> Application {

@@ -135,6 +135,15 @@ enum PostgresSchema {
             """,
             "CREATE INDEX idempotency_key_result_id ON idempotency_key (result_id)",
         ]),
+        Migration(name: "v2: the sign-in throttle, shared by every portal", statements: [
+            """
+            CREATE TABLE sign_in_failure (
+                key text PRIMARY KEY,
+                failures integer NOT NULL,
+                last_failure timestamptz NOT NULL)
+            """,
+            "CREATE INDEX sign_in_failure_last_failure ON sign_in_failure (last_failure)",
+        ]),
     ]
 
     /// Applies the migrations this database has not recorded, in order, in one transaction under an advisory

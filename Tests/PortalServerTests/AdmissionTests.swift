@@ -190,19 +190,3 @@ private struct LoopbackSocket {
         return String(decoding: answer, as: UTF8.self)
     }
 }
-
-@Suite struct SignInThrottleTests {
-    /// Made-up names that fill the throttle's memory push out their own kind, not the name being guessed at:
-    /// it stays slowed down.
-    @Test func aFloodOfNames_doesNotWipeTheCountOfTheNameBeingGuessed() async {
-        let throttle = SignInThrottle(freeAttempts: 3, maxDelay: 900, maxTracked: 8)
-        let start = Date(timeIntervalSince1970: 1_790_000_000)
-        // Four failures, one a second: the fourth may go (a second after the third), the fifth must wait.
-        for second in 0..<4 { #expect(await throttle.begin("aino", now: start + Double(second)) == nil) }
-        #expect(await throttle.begin("aino", now: start + 4) != nil, "slowed down after the free attempts")
-        for index in 0..<40 { _ = await throttle.begin("spray-\(index)", now: start + 4) }
-        #expect(await throttle.begin("aino", now: start + 4) != nil, "still slowed down after 40 other names")
-        // Once the wait is over, it may try again.
-        #expect(await throttle.begin("aino", now: start + 60) == nil)
-    }
-}

@@ -137,6 +137,36 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         }
     }
 
+    /// The sign-in throttle counts in the store: attempts at once on two instances (two portals) all count,
+    /// so N portals do not give N times the guesses; a success on one clears the count on the other.
+    @Test(arguments: StoreKind.allCases)
+    func signInThrottle_countsAcrossInstances(_ kind: StoreKind) async throws {
+        try await withData(kind) { data in
+            let first = try await data.openInstance()
+            let second = try await data.openInstance()
+            let rule = SignInThrottleRule(freeAttempts: 5, maxDelay: 900)
+            let answers = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for index in 0..<12 {
+                    let store = index.isMultiple(of: 2) ? first : second
+                    group.addTask { try await store.beginSignIn(key: "aino", now: start, rule: rule) }
+                }
+                return try await group.reduce(into: [Int?]()) { $0.append($1) }
+            }
+            #expect(answers.count(where: { $0 == nil }) == 5, "exactly the free attempts go on: \(answers)")
+            #expect(answers.compactMap { $0 }.allSatisfy { $0 == 1 }, "the rest wait a second: \(answers)")
+            // The wait doubles with each failure after the free ones, and ends.
+            #expect(try await second.beginSignIn(key: "aino", now: start + 1, rule: rule) == nil)
+            #expect(try await first.beginSignIn(key: "aino", now: start + 1, rule: rule) == 2)
+            #expect(try await first.beginSignIn(key: "bo", now: start + 1, rule: rule) == nil, "another name has its own count")
+            try await second.signInSucceeded(key: "aino")
+            #expect(try await first.beginSignIn(key: "aino", now: start + 1, rule: rule) == nil)
+            // Failures whose wait is over are forgotten.
+            try await first.removeSignInFailures(before: start + 2)
+            for _ in 0..<5 { _ = try await second.beginSignIn(key: "bo", now: start + 3, rule: rule) }
+            #expect(try await second.beginSignIn(key: "bo", now: start + 3, rule: rule) == 1)
+        }
+    }
+
     /// A slide shorter than `minimumSlide` is not written (the request only reads); a longer one is.
     @Test(arguments: StoreKind.allCases)
     func sessions_slideOnlyByTheMinimumStep(_ kind: StoreKind) async throws {

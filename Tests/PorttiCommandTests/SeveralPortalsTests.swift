@@ -69,6 +69,16 @@ import Testing
         let messages = try await portti.run(["officer", "messages", "--json"] + officer)
         #expect(messages.out.components(separatedBy: "Mannerheimintie").count == 2, "one message: \(messages.out)")
 
+        // The throttle is shared: wrong passwords alternating between A and B count together, so two portals
+        // do not give twice the guesses.
+        let wrong = #"{"username":"aino","password":"wrong"}"#
+        for attempt in 0..<5 {
+            let answer = try await call(attempt.isMultiple(of: 2) ? first : second, .POST, "/session", json: wrong)
+            #expect(answer.status == 401, "attempt \(attempt): \(answer)")
+        }
+        let slowed = try await call(second, .POST, "/session", json: #"{"username":"aino","password":"correct horse battery"}"#)
+        #expect(slowed.status == 429, "\(slowed)")
+
         // Signed out on B: the token ends on A too.
         #expect(try await call(second, .DELETE, "/session", token: token).status == 204)
         #expect(try await call(first, .GET, "/applications", token: token).status == 401)
