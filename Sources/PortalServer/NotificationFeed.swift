@@ -4,8 +4,9 @@ import PortalStore
 import ServiceLifecycle
 
 /// Knows the newest notification sequence in the store, so that each open stream queries the store only
-/// when something new exists. One poll serves all streams; it also sees what the officer's CLI writes
-/// from another process. A write in this process calls `poke()` to be heard at once.
+/// when something new exists. A store that tells of its changes (PostgreSQL: what any portal or the officer's
+/// CLI writes) wakes it; otherwise one poll serves all streams and sees what the officer's CLI writes from
+/// another process. A write in this process calls `poke()` to be heard at once.
 actor NotificationFeed: Service {
     private let store: any PortalStore
     private let interval: Duration
@@ -24,9 +25,20 @@ actor NotificationFeed: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await self.poke()
-                try? await Task.sleep(for: self.interval)
+            await self.poke()
+            if let changes = self.store.changes() {
+                // Told by the store as things happen, on any portal: nothing is polled.
+                for await change in changes {
+                    switch change {
+                    case .notification: await self.poke()
+                    case .sessionEnded: await self.sessionEnded()
+                    }
+                }
+            } else {
+                while !Task.isCancelled {
+                    await self.poke()
+                    try? await Task.sleep(for: self.interval)
+                }
             }
         }
         close()

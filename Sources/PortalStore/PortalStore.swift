@@ -71,6 +71,9 @@ public protocol PortalStore: Sendable {
     func incomingMessages() async throws -> [IncomingMessage]
 
     // MARK: Notifications
+    /// What the store tells every portal on it as it happens, when it can (PostgreSQL's `LISTEN`/`NOTIFY`);
+    /// nil when it cannot, and the portal polls instead (SQLite, written by another process: the officer's CLI).
+    func changes() -> AsyncStream<StoreChange>?
     func notifications(applicantID: String, after sequence: Int64?) async throws -> [PortalNotification]
     func latestNotificationSequence() async throws -> Int64
     func markNotificationRead(id: String, applicantID: String, now: Date) async throws -> PortalNotification?
@@ -80,6 +83,18 @@ public protocol PortalStore: Sendable {
         -> Decision
     /// The decision, served at `now` if this is the first time the applicant opens it.
     func openDecision(id: String, applicantID: String, now: Date) async throws -> OpenedDecision?
+}
+
+/// Something another portal (or the officer's CLI) did that open notification streams must hear at once.
+public enum StoreChange: Sendable, Hashable {
+    /// A notification was recorded.
+    case notification
+    /// A session ended (sign-out); each stream looks at its own.
+    case sessionEnded
+}
+
+extension PortalStore {
+    public func changes() -> AsyncStream<StoreChange>? { nil }
 }
 
 /// After `freeAttempts` failed sign-ins under one name, each further attempt must wait twice as long after the

@@ -55,6 +55,49 @@ public final class PostgresPortalStore: PortalStore, Service {
         await client.run()
     }
 
+    // MARK: Changes, through LISTEN/NOTIFY
+
+    static let changeChannel = "portti_changes"
+    static let notificationChange = "notification"
+    static let sessionChange = "session"
+
+    /// Every change any portal on the database makes, heard on one pooled connection that `LISTEN`s. When
+    /// that connection is lost (the database restarted), it listens again after a pause growing to 5 seconds,
+    /// and yields `.notification` then, as one may have been missed meanwhile. Ends when the task that reads
+    /// it is cancelled.
+    public func changes() -> AsyncStream<StoreChange>? {
+        let client = self.client
+        let logger = self.logger
+        return AsyncStream { continuation in
+            let listener = Task {
+                var pause = Duration.milliseconds(100)
+                var first = true
+                while !Task.isCancelled {
+                    do {
+                        try await client.withConnection { connection in
+                            try await connection.listen(on: Self.changeChannel) { notifications in
+                                if !first { continuation.yield(.notification) }
+                                first = false
+                                pause = .milliseconds(100)
+                                for try await notification in notifications {
+                                    continuation.yield(notification.payload == Self.sessionChange ? .sessionEnded : .notification)
+                                }
+                            }
+                        }
+                    } catch {
+                        if Task.isCancelled { break }
+                        logger.warning("listening for changes failed, listening again: \(error)")
+                    }
+                    first = false
+                    try? await Task.sleep(for: pause)
+                    pause = min(pause * 2, .seconds(5))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in listener.cancel() }
+        }
+    }
+
     // MARK: Connections and transactions
 
     /// Runs `body` on one pooled connection, outside a transaction: for single statements.
@@ -150,7 +193,10 @@ public final class PostgresPortalStore: PortalStore, Service {
     }
 
     public func deleteSession(tokenHash: String) async throws {
-        try await statement { lease in try await lease.run("DELETE FROM session WHERE token_hash = \(tokenHash)") }
+        try await statement { lease in
+            try await lease.run("DELETE FROM session WHERE token_hash = \(tokenHash)")
+            try await lease.run("SELECT pg_notify(\(Self.changeChannel), \(Self.sessionChange))")
+        }
     }
 
     public func sessionExpiry(tokenHash: String) async throws -> Date? {
@@ -657,6 +703,8 @@ extension PostgresPortalStore {
             INSERT INTO notification (id, applicant_id, kind, application_id, subject_id, created_at)
             VALUES (\(Identifier.make("notification")), \(applicantID), \(kind.rawValue), \(applicationID), \(subjectID), \(now))
             """)
+        // Delivered to every listening portal when this transaction commits, not before.
+        try await lease.run("SELECT pg_notify(\(Self.changeChannel), \(Self.notificationChange))")
     }
 
     /// Claims `key` for this call, with the result it will lead to; or answers the result of the call that

@@ -4,6 +4,7 @@ import NIOHTTP1
 import Foundation
 import PortalTestSupport
 import PorttiModel
+import Synchronization
 import Testing
 
 /// Several `portti serve` processes over one real PostgreSQL database, and the officer's CLI on the same
@@ -69,6 +70,29 @@ import Testing
         let messages = try await portti.run(["officer", "messages", "--json"] + officer)
         #expect(messages.out.components(separatedBy: "Mannerheimintie").count == 2, "one message: \(messages.out)")
 
+        // A stream open on B hears what the officer's CLI writes, through LISTEN/NOTIFY (no portal polls).
+        let signIn2 = try await call(first, .POST, "/session", json: #"{"username":"aino","password":"correct horse battery"}"#)
+        let streamToken = try #require((try JSONSerialization.jsonObject(with: Data(signIn2.body.utf8)) as? [String: Any])?["token"] as? String)
+        var streamRequest = HTTPClientRequest(url: second.base + "/notifications/stream")
+        streamRequest.headers.add(name: "Authorization", value: "Bearer \(streamToken)")
+        let streamResponse = try await HTTPClient.shared.execute(streamRequest, timeout: .seconds(60))
+        let heard = Heard()
+        let reader = Task {
+            for try await chunk in streamResponse.body { heard.append(String(buffer: chunk)) }
+        }
+        defer { reader.cancel() }
+        try await within(10, "B's stream to open") { try await heard.wait(for: "event: open") }
+        let issued = try await portti.run(["officer", "request", application, "--text", "Send your passport.",
+                                           "--deadline", "2099-01-01"] + officer)
+        #expect(issued.status == 0, "\(issued.err)")
+        try await within(5, "the officer's request on B's stream") { try await heard.wait(for: "event: notification") }
+        #expect(heard.text.contains("request_sent"), "\(heard.text)")
+
+        // Signed out on A: the token ends on B too, and B's stream ends at once.
+        #expect(try await call(first, .DELETE, "/session", token: streamToken).status == 204)
+        #expect(try await call(second, .GET, "/applications", token: streamToken).status == 401)
+        try await within(5, "B's stream to end after sign-out on A") { _ = try await reader.value }
+
         // The throttle is shared: wrong passwords alternating between A and B count together, so two portals
         // do not give twice the guesses.
         let wrong = #"{"username":"aino","password":"wrong"}"#
@@ -82,5 +106,32 @@ import Testing
         // Signed out on B: the token ends on A too.
         #expect(try await call(second, .DELETE, "/session", token: token).status == 204)
         #expect(try await call(first, .GET, "/applications", token: token).status == 401)
+    }
+}
+
+/// Runs `operation`, failing if it has not finished within `seconds`: a bound on a wait, never a sleep relied on.
+func within<T: Sendable>(
+    _ seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw CancellationError()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw CancellationError() }
+        return first
+    }
+}
+
+/// What a stream has sent so far.
+final class Heard: Sendable {
+    private let received = Mutex("")
+    var text: String { received.withLock { $0 } }
+    func append(_ chunk: String) { received.withLock { $0 += chunk } }
+    /// Returns once `words` have arrived (bounded by the caller's `within`).
+    func wait(for words: String) async throws {
+        while !text.contains(words) { try await Task.sleep(for: .milliseconds(20)) }
     }
 }
