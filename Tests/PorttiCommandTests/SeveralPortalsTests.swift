@@ -109,22 +109,6 @@ import Testing
     }
 }
 
-/// Runs `operation`, failing if it has not finished within `seconds`: a bound on a wait, never a sleep relied on.
-func within<T: Sendable>(
-    _ seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw CancellationError()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw CancellationError() }
-        return first
-    }
-}
-
 /// What a stream has sent so far.
 final class Heard: Sendable {
     private let received = Mutex("")

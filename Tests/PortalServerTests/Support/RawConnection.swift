@@ -52,25 +52,3 @@ final class RawConnection: Sendable {
         }
     }
 }
-
-struct TimedOut: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting for \(what)" }
-}
-
-/// Runs `operation`, failing with `TimedOut` if it has not finished within `seconds`: a bound on a wait for
-/// a condition, never a sleep that the test relies on.
-func within<T: Sendable>(
-    _ seconds: Double, _ what: String, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: .seconds(seconds))
-            throw TimedOut(what: what)
-        }
-        guard let first = try await group.next() else { throw TimedOut(what: what) }
-        group.cancelAll()
-        return first
-    }
-}
