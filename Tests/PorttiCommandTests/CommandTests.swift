@@ -22,20 +22,21 @@ struct Portti {
 
     var dataFolder: String { folder.appending(path: "data").path }
 
-    /// Runs `portti` with the data folder set, and answers its exit status and output.
+    /// Runs `portti` with the data folder set (unless `portalData` is false: an applicant's command), and
+    /// answers its exit status and output.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+    func run(_ arguments: [String], environment: [String: String] = [:], portalData: Bool = true) async throws
         -> (status: Int32, out: String, err: String)
     {
-        try await offThePool { try self.runBlocking(arguments, environment: environment) }
+        try await offThePool { try self.runBlocking(arguments, environment: environment, portalData: portalData) }
     }
 
-    private func runBlocking(_ arguments: [String], environment: [String: String]) throws
+    private func runBlocking(_ arguments: [String], environment: [String: String], portalData: Bool) throws
         -> (status: Int32, out: String, err: String)
     {
         let process = Process()
         process.executableURL = Self.binary
-        process.arguments = arguments + ["--data", dataFolder]
+        process.arguments = arguments + (portalData ? ["--data", dataFolder] : [])
         var env = ProcessInfo.processInfo.environment
         env["LANG"] = "C.UTF-8"
         env["PORTTI_LANG"] = nil

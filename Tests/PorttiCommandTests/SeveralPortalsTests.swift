@@ -107,6 +107,141 @@ import Testing
         #expect(try await call(second, .DELETE, "/session", token: token).status == 204)
         #expect(try await call(first, .GET, "/applications", token: token).status == 401)
     }
+
+    /// One of two portals behind nginx is killed (SIGKILL) while eight applicants' sends go on: each client
+    /// goes on through the other (retrying, then from its outbox), and every message arrives exactly once.
+    @Test func onePortalKilledDuringSends_everyMessageArrivesOnce() async throws {
+        let database = try await PostgresServer.makeDatabase()
+        let portti = try Portti()
+        defer { portti.remove() }
+        let password = try portti.file("password", "correct horse battery\n")
+        let officer = ["--database", database.url]
+        #expect(try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino",
+                                      "--password-file", password, "--bcrypt-cost", "4"] + officer).status == 0)
+        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"] + officer).status == 0)
+        let listed = try await portti.run(["officer", "applications", "--username", "aino", "--json"] + officer)
+        let application = try #require((try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])?.first?["id"] as? String)
+
+        let folders = (0..<2).map { _ in FileManager.default.temporaryDirectory.appending(path: "portti-pg-\(UUID().uuidString)") }
+        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
+        let (a, b) = try await offThePool {
+            (try PortalProcess(dataFolder: folders[0], arguments: ["--database", database.url]),
+             try PortalProcess(dataFolder: folders[1], arguments: ["--database", database.url]))
+        }
+        defer { a.kill(); b.kill() }
+        let balancer = try LoadBalancer(upstreams: [a.port, b.port])
+        defer { balancer.stop() }
+        let home = portti.folder.appending(path: "home")
+        let environment = [
+            "PORTTI_URL": balancer.url, "XDG_DATA_HOME": home.appending(path: "data").path,
+            "XDG_STATE_HOME": home.appending(path: "state").path, "XDG_CONFIG_HOME": home.appending(path: "config").path,
+            "HOME": home.path,
+        ]
+        try await within(20, "nginx to answer") {
+            while try await portti.run(["sign-in", "--username", "aino", "--password-file", password], environment: environment, portalData: false).status != 0 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        let attachment = try portti.file("contract.pdf", String(decoding: Samples.pdf + Array(repeating: 0x20, count: 512 * 1024), as: UTF8.self))
+        let texts = (0..<8).map { "Message \($0) of the test" }
+        let sends = try texts.enumerated().map { index, text in
+            let file = try portti.file("m\(index).txt", text)
+            return Task { try await portti.run(["send", application, "--message-file", file, "--attach", attachment], environment: environment, portalData: false) }
+        }
+        // Killed once the first message is in: the rest are under way.
+        try await within(60, "a first message to arrive") {
+            while !(try await portti.run(["officer", "messages", "--json"] + officer).out.contains("of the test")) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        a.kill()
+        for send in sends { _ = try await send.value }
+        // What could not be sent waits in the outbox: sent, once, by the next command.
+        try await within(120, "the outbox to empty") {
+            while try await portti.run(["outbox", "--send"], environment: environment, portalData: false).status != 0 {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        let messages = try await portti.run(["officer", "messages", "--json"] + officer).out
+        for text in texts {
+            #expect(messages.components(separatedBy: text).count == 2, "\(text) arrived once: \(messages)")
+        }
+    }
+}
+
+/// nginx from Debian in front of two portals, as the README's set-up: streams unbuffered, uploads streamed.
+final class LoadBalancer {
+    let folder: URL
+    let port: Int
+    private let process: Process
+
+    init(upstreams: [Int]) throws {
+        guard let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"].first(where: FileManager.default.isExecutableFile(atPath:))
+        else { throw LoadBalancerMissing() }
+        let folder = FileManager.default.temporaryDirectory.appending(path: "portti-nginx-\(UUID().uuidString)")
+        self.folder = folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let port = try freePort()
+        self.port = port
+        let servers = upstreams.map { "server 127.0.0.1:\($0) max_fails=1 fail_timeout=10s;" }.joined(separator: " ")
+        let temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+            .map { "\($0)_temp_path \(folder.path)/\($0);" }.joined(separator: " ")
+        try """
+            daemon off; master_process off; worker_processes 1;
+            pid \(folder.path)/nginx.pid; error_log \(folder.path)/error.log;
+            events { worker_connections 1024; }
+            http {
+                access_log off; \(temp)
+                upstream portals { \(servers) }
+                server {
+                    listen 127.0.0.1:\(port);
+                    client_max_body_size 5m;
+                    location / {
+                        proxy_pass http://portals;
+                        proxy_http_version 1.1;
+                        proxy_set_header Connection "";
+                        proxy_buffering off;
+                        proxy_request_buffering off;
+                        proxy_read_timeout 1h;
+                        proxy_next_upstream error timeout;
+                    }
+                }
+            }
+            """.write(to: folder.appending(path: "nginx.conf"), atomically: true, encoding: .utf8)
+        let process = Process()
+        self.process = process
+        process.executableURL = URL(filePath: binary)
+        process.arguments = ["-p", folder.path, "-c", folder.appending(path: "nginx.conf").path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    func stop() {
+        process.terminate()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}
+
+struct LoadBalancerMissing: Error, CustomStringConvertible {
+    var description: String { "nginx is not installed: apt-get install -y nginx-light (.ci/run installs it)" }
+}
+
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw POSIXError(.EADDRINUSE) }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// What a stream has sent so far.
