@@ -31,23 +31,9 @@ import Testing
     }
 
     @Test func twoPortalsOnOneDatabase_serveOneRecord() async throws {
-        let database = try await PostgresServer.makeDatabase()
-        let portti = try Portti()
-        defer { portti.remove() }
-        let password = try portti.file("password", "correct horse battery\n")
-        let officer = ["--database", database.url]
-        let created = try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino",
-                                            "--password-file", password, "--bcrypt-cost", "4"] + officer)
-        #expect(created.status == 0, "\(created.err)")
-        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"] + officer).status == 0)
-
-        let folders = (0..<2).map { _ in FileManager.default.temporaryDirectory.appending(path: "portti-pg-\(UUID().uuidString)") }
-        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
-        let (a, b) = try await offThePool {
-            (try PortalProcess(dataFolder: folders[0], arguments: ["--database", database.url]),
-             try PortalProcess(dataFolder: folders[1], arguments: ["--database", database.url]))
-        }
-        defer { a.kill(); b.kill() }
+        let world = try await TwoPortals.start()
+        defer { world.stop() }
+        let (portti, officer, a, b) = (world.portti, world.officer, world.a, world.b)
         let first = Instance(process: a), second = Instance(process: b)
 
         // Signed in on A, served on B.
@@ -111,24 +97,11 @@ import Testing
     /// One of two portals behind nginx is killed (SIGKILL) while eight applicants' sends go on: each client
     /// goes on through the other (retrying, then from its outbox), and every message arrives exactly once.
     @Test func onePortalKilledDuringSends_everyMessageArrivesOnce() async throws {
-        let database = try await PostgresServer.makeDatabase()
-        let portti = try Portti()
-        defer { portti.remove() }
-        let password = try portti.file("password", "correct horse battery\n")
-        let officer = ["--database", database.url]
-        #expect(try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino",
-                                      "--password-file", password, "--bcrypt-cost", "4"] + officer).status == 0)
-        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"] + officer).status == 0)
+        let world = try await TwoPortals.start()
+        defer { world.stop() }
+        let (portti, officer, a, b, password) = (world.portti, world.officer, world.a, world.b, world.password)
         let listed = try await portti.run(["officer", "applications", "--username", "aino", "--json"] + officer)
         let application = try #require((try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [[String: Any]])?.first?["id"] as? String)
-
-        let folders = (0..<2).map { _ in FileManager.default.temporaryDirectory.appending(path: "portti-pg-\(UUID().uuidString)") }
-        defer { for folder in folders { try? FileManager.default.removeItem(at: folder) } }
-        let (a, b) = try await offThePool {
-            (try PortalProcess(dataFolder: folders[0], arguments: ["--database", database.url]),
-             try PortalProcess(dataFolder: folders[1], arguments: ["--database", database.url]))
-        }
-        defer { a.kill(); b.kill() }
         let balancer = try LoadBalancer(upstreams: [a.port, b.port])
         defer { balancer.stop() }
         let home = portti.folder.appending(path: "home")
@@ -166,6 +139,39 @@ import Testing
         for text in texts {
             #expect(messages.components(separatedBy: text).count == 2, "\(text) arrived once: \(messages)")
         }
+    }
+}
+
+/// A new database with aino and an application of hers (made by the officer's CLI on it), and two
+/// `portti serve` on it, each with a data folder of its own.
+struct TwoPortals {
+    let portti: Portti
+    let password: String
+    let officer: [String]
+    let a: PortalProcess
+    let b: PortalProcess
+
+    static func start() async throws -> TwoPortals {
+        let database = try await PostgresServer.makeDatabase()
+        let portti = try Portti()
+        let password = try portti.file("password", "correct horse battery\n")
+        let officer = ["--database", database.url]
+        let created = try await portti.run(["officer", "create-applicant", "--username", "aino", "--name", "Aino",
+                                            "--password-file", password, "--bcrypt-cost", "4"] + officer)
+        #expect(created.status == 0, "\(created.err)")
+        #expect(try await portti.run(["officer", "create-application", "--username", "aino", "--type", "citizenship"] + officer).status == 0)
+        let folder = portti.folder
+        let (a, b) = try await offThePool {
+            (try PortalProcess(dataFolder: folder.appending(path: "portal-a"), arguments: ["--database", database.url]),
+             try PortalProcess(dataFolder: folder.appending(path: "portal-b"), arguments: ["--database", database.url]))
+        }
+        return TwoPortals(portti: portti, password: password, officer: officer, a: a, b: b)
+    }
+
+    func stop() {
+        a.kill()
+        b.kill()
+        portti.remove()
     }
 }
 
