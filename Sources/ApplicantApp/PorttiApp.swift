@@ -323,7 +323,9 @@ public struct PorttiApp: Program, TranslatedProgram {
             typedAhead?.append(event)
             return []
         }
-        if var dialog = confirmQuit, case .key(let key) = event {
+        if var dialog = confirmQuit {
+            // The dialog is all that takes input while it is up: a paste or a click reaches nothing under it.
+            guard case .key(let key) = event else { return [] }
             switch dialog.handle(key) {
             case .confirmed: return saveDrafts() + [.quit]
             case .cancelled: confirmQuit = nil

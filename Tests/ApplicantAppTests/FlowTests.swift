@@ -125,7 +125,7 @@ struct Words {
             await app.press(.character("s"), .enter)
             let saved = try FileManager.default.contentsOfDirectory(atPath: app.home.path).filter { $0.hasPrefix("decision-") }
             #expect(saved.count == 1)
-            let content = FileManager.default.contents(atPath: app.home.appending(path: saved[0]).path)
+            let content = FileManager.default.contents(atPath: app.home.appending(path: try #require(saved.first)).path)
             #expect(content == Data(Samples.pdf))
             // Reading a notification marked it read on the portal.
             let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
@@ -357,6 +357,27 @@ struct Words {
             await app.press(.enter)
             #expect(app.screen.contains("Respond to the request"), "the writing screen is there after: \(app.screen)")
             #expect(!app.screen.contains(TestPortal.password), "the password went to the prompt, not the message")
+            await app.finish()
+        }
+    }
+
+    /// The key gate: under the "too small" notice the review screen is not drawn, so Enter must not send it.
+    @Test func enterUnderTheTooSmallNotice_sendsNothing() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("Not to be sent unseen")
+            await app.press(.control("r"))
+            let review = app.screen
+            #expect(review.contains("Review before sending"))
+            app.driver.send(.resize(width: 60, height: 20))
+            await app.press(.enter)
+            app.driver.send(.paste("pasted"))
+            await app.press(.character("e"), .escape)
+            app.driver.send(.resize(width: 80, height: 24))
+            await app.driver.settle()
+            #expect(app.screen == review, "\(app.screen)")
+            #expect(try await portal.store.incomingMessages().isEmpty)
             await app.finish()
         }
     }

@@ -26,6 +26,8 @@ struct CounterScreen: Program {
             if field.handle(key) == .submitted { editing = false }
         case .input(.resize(let width, let height)):
             size = (width, height)
+        case .input(.paste(let text)):
+            count += text.count
         case .incremented(let amount):
             count += amount
         case .input:
@@ -88,6 +90,34 @@ struct CounterScreen: Program {
         driver.send(.resize(width: 100, height: 30))
         #expect(driver.canvas.lines[0] == "Laskuri: 1")
         #expect(driver.program.screen.size.width == 100)
+    }
+
+    @Test func keysUnderTheTooSmallNotice_reachNothing() async {
+        var driver = ProgramDriver(Shell(CounterScreen(), strings: finnish))
+        driver.send(.resize(width: 60, height: 20))
+        driver.type("e+x")
+        driver.send(.paste("pasted"))
+        driver.type("?")
+        await driver.settle()
+        #expect(!driver.program.showingHelp)
+        driver.send(.resize(width: 80, height: 24))
+        #expect(driver.program.screen.count == 0)
+        #expect(!driver.program.screen.editing)
+        #expect(driver.canvas.lines[0] == "Laskuri: 0")
+        driver.type("+")
+        await driver.settle()
+        #expect(driver.canvas.lines[0] == "Laskuri: 1", "keys reach the screen again once it is drawn")
+    }
+
+    @Test func whileHelpIsOpen_aPasteReachesNothing() async {
+        var driver = ProgramDriver(Shell(CounterScreen(), strings: finnish))
+        driver.type("?")
+        #expect(driver.program.showingHelp)
+        driver.send(.paste("12345"))
+        driver.press(.escape)
+        #expect(driver.program.screen.count == 0)
+        driver.send(.paste("12345"))
+        #expect(driver.program.screen.count == 5, "a paste counts its letters once help is closed")
     }
 
     @Test func mappedStreamEffect_postsEveryMessage() async {
