@@ -1,5 +1,4 @@
 import Foundation
-import PortalClient
 import PorttiLocalization
 import PorttiModel
 import TerminalUI

@@ -116,20 +116,20 @@ func wrkMilliseconds(_ text: String) -> Double {
 
 if wanted("lists") {
     progress("lists of 10,000 rows")
-    _ = ScreenTimings.listKeyPresses(rows: 10_000, presses: 200)  // warm up
-    let large = ScreenTimings.listKeyPresses(rows: 10_000, presses: 5_000)
-    let small = ScreenTimings.listKeyPresses(rows: 10, presses: 5_000)
+    _ = ScreenTimings.listKeyPresses(Fixtures.applications(10_000), presses: 200)  // warm up
+    let large = ScreenTimings.listKeyPresses(Fixtures.applications(10_000), presses: 5_000)
+    let small = ScreenTimings.listKeyPresses(Fixtures.applications(10), presses: 5_000)
     let p99 = ms(percentile(large, 0.99))
     rows.append(Row(what: "key press → frame, list of 10,000 applications", measured: "p99 \(f(p99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(small, 0.99)), 3)) ms", target: "p99 ≤ 4 ms", verdict: verdict(p99 <= 4)))
-    let notificationsLarge = ScreenTimings.notificationKeyPresses(rows: 10_000, presses: 5_000)
-    let notificationsSmall = ScreenTimings.notificationKeyPresses(rows: 10, presses: 5_000)
+    let notificationsLarge = ScreenTimings.notificationKeyPresses(Fixtures.notifications(10_000), presses: 5_000)
+    let notificationsSmall = ScreenTimings.notificationKeyPresses(Fixtures.notifications(10), presses: 5_000)
     let notificationsP99 = ms(percentile(notificationsLarge, 0.99))
     rows.append(Row(what: "key press → frame, list of 10,000 notifications", measured: "p99 \(f(notificationsP99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(notificationsSmall, 0.99)), 3)) ms", target: "p99 ≤ 4 ms",
                     verdict: verdict(notificationsP99 <= 4)))
-    let filterLarge = ScreenTimings.filterKeystrokes(rows: 10_000, rounds: 40)
-    let filterSmall = ScreenTimings.filterKeystrokes(rows: 10, rounds: 40)
+    let filterLarge = ScreenTimings.filterKeystrokes(Fixtures.applications(10_000), rounds: 40)
+    let filterSmall = ScreenTimings.filterKeystrokes(Fixtures.applications(10), rounds: 40)
     let filterP99 = ms(percentile(filterLarge, 0.99))
     rows.append(Row(what: "filter keystroke, 10,000 rows", measured: "p99 \(f(filterP99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(filterSmall, 0.99)), 3)) ms", target: "p99 ≤ 8 ms", verdict: verdict(filterP99 <= 8)))

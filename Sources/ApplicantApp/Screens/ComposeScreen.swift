@@ -1,6 +1,5 @@
 import Delivery
 import Foundation
-import PortalClient
 import PorttiLocalization
 import PorttiModel
 import TerminalUI

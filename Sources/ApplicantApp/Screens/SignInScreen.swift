@@ -1,4 +1,4 @@
-import PortalClient
+import PorttiModel
 import TerminalUI
 
 /// Signing in: user name and password. After a session expired it asks only for the password, and the

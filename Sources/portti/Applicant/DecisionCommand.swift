@@ -1,5 +1,5 @@
 import ArgumentParser
-import Delivery
+import ApplicantStore
 import Foundation
 import PortalClient
 import PorttiModel

@@ -1,6 +1,5 @@
-import ApplicantStore
 import Foundation
-import PortalClient
+import PorttiModel
 
 /// An answer of the portal, or, when the portal is out of reach, what it answered last time.
 public struct Fresh<Value: Sendable>: Sendable {
