@@ -15,10 +15,10 @@ public func readThroughCache<Value: Codable & Sendable>(
 ) async throws -> Fresh<Value> {
     do {
         let value = try await fetch()
-        try? store.cache(value, as: key)
+        try? await store.keep(value, as: key)
         return Fresh(value: value, offlineSince: nil)
     } catch let error as ClientError where error.isTransient {
-        guard let cached = try? store.cached(Value.self, key) else { throw error }
+        guard let cached = try? await store.kept(Value.self, key) else { throw error }
         return Fresh(value: cached.value, offlineSince: cached.fetchedAt)
     }
 }
@@ -26,5 +26,11 @@ public func readThroughCache<Value: Codable & Sendable>(
 /// What was kept last time, without asking the portal: for drawing the first screen at once.
 public func cachedOnly<Value: Codable & Sendable>(_ store: ApplicantStore, key: String) -> Fresh<Value>? {
     guard let cached = try? store.cached(Value.self, key) else { return nil }
+    return Fresh(value: cached.value, offlineSince: cached.fetchedAt)
+}
+
+/// The same, for async callers (the app's effects): SQLite is waited for without holding a pool thread.
+public func cachedOnly<Value: Codable & Sendable>(_ store: ApplicantStore, key: String) async -> Fresh<Value>? {
+    guard let cached = try? await store.kept(Value.self, key) else { return nil }
     return Fresh(value: cached.value, offlineSince: cached.fetchedAt)
 }

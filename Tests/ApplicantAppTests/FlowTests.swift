@@ -1,4 +1,4 @@
-import ApplicantApp
+@testable import ApplicantApp
 import ApplicantStore
 import Foundation
 import PortalStore
@@ -168,7 +168,7 @@ struct Words {
             let unread = notifications.filter { $0.readAt == nil }.count
             await app.press(.escape)
             #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
-            app.driver.send(message: .screen(.markedRead(decision)))
+            app.driver.send(message: .screen(.routed(Routed(NotificationsScreen.Message.markedRead(decision)))))
             await app.driver.settle()
             #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
             await app.finish()
@@ -349,7 +349,7 @@ struct Words {
             await request(&app)
             app.driver.send(.key(.enter))  // the writing screen opens…
             // …and meanwhile another answer says the session has ended: the password prompt comes up.
-            app.driver.send(message: .screen(.applicationsLoaded(.failure(.sessionExpired))))
+            app.driver.send(message: .screen(.routed(Routed(ApplicationsScreen.Message.loaded(.failure(.sessionExpired))))))
             app.driver.type(TestPortal.password)
             await app.driver.settle()
             #expect(app.screen.contains("session has expired"), "\(app.screen)")

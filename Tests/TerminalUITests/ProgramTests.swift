@@ -125,14 +125,9 @@ struct CounterScreen: Program {
             for value in 1...3 { post(value) }
         }
         let mapped = effect.map { "\($0)" }
-        let collector = MessageCollector<String>()
-        guard case .stream(let work) = mapped.operation else {
-            Issue.record("not a stream")
-            return
-        }
-        await work { collector.append($0) }
-        #expect(collector.drain() == ["1", "2", "3"])
+        #expect(await mapped.perform() == ["1", "2", "3"])
         #expect(Effect<Int>.quit.map { "\($0)" }.isQuit)
+        #expect(Effect<Int>.send(7).map { "\($0)" }.message == "7")
     }
 
     @Test func theme_noColorAndMonochromeTerminals() {

@@ -1,3 +1,4 @@
+import ApplicantStore
 import Foundation
 import PorttiModel
 import TerminalUI
@@ -5,16 +6,22 @@ import TerminalUI
 /// One application: status, processing timeline, its requests (deadline, days left, overdue marked) and,
 /// once made, the decision.
 struct ApplicationScreen: AppScreen {
-    typealias Content = ApplicationPage
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case loaded(Result<Fresh<ApplicationPage>, ClientError>)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
 
     let applicationID: String
-    var content: Loadable<Content> = .loading
+    var content: Loadable<ApplicationPage> = .loading
     /// Rows that can be chosen: each request, then the decision.
     var choices = ListSelection()
 
     init(applicationID: String) { self.applicationID = applicationID }
 
-    mutating func show(_ content: Loadable<Content>) {
+    mutating func show(_ content: Loadable<ApplicationPage>) {
         self.content = content
         choices.setVisible(Array(0..<choiceCount))
     }
@@ -24,36 +31,62 @@ struct ApplicationScreen: AppScreen {
         return value.requests.count + (value.overview.decisionID == nil ? 0 : 1) + 1
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        let id = applicationID
+        return .run("load application") {
+            .loaded(await AppEnvironment.result {
+                try await readThroughCache(store, key: "application-screen:\(id)") {
+                    async let overview = client.application(id: id)
+                    async let requests = client.requests(applicationID: id)
+                    return ApplicationPage(overview: try await overview, requests: try await requests)
+                }
+            })
+        }
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let result):
+            show(Loadable(result))
+            return Effect.signInAgainIfEnded(result)
+        case .input(.key(let key)):
+            return handle(key, environment)
+        case .input, .app:
+            return []
+        }
+    }
+
+    private mutating func handle(_ key: Key, _ environment: AppEnvironment) -> [Effect<Message>] {
         switch key {
-        case .escape, .character("q"): return .back
-        case .character("r"), .function(5): return .reload
-        case .character("/"): return nil  // nothing here to filter
+        case .escape, .character("q"): return [Message.ask(.back)]
+        case .character("r"), .function(5): return [load(environment)].compactMap { $0 }
+        case .character("/"): return []  // nothing here to filter
         case .character("s"):
-            guard let value = content.value else { return nil }
-            return .open(.compose(.application(applicationID),
-                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+            guard let value = content.value else { return [] }
+            return [Message.ask(.open(.compose(.application(applicationID),
+                                               title: .additionalInformation(reference: value.overview.application.referenceNumber))))]
         default:
-            guard case .activated(let index) = choices.handle(key), let value = content.value else { return nil }
+            guard case .activated(let index) = choices.handle(key), let value = content.value else { return [] }
             if index < value.requests.count {
-                return .open(.request(id: value.requests[index].id, applicationID: applicationID))
+                return [Message.ask(.open(.request(id: value.requests[index].id, applicationID: applicationID)))]
             }
             if let decisionID = value.overview.decisionID, index == value.requests.count {
-                return .open(.decision(id: decisionID, reference: value.overview.application.referenceNumber))
+                return [Message.ask(.open(.decision(id: decisionID, reference: value.overview.application.referenceNumber)))]
             }
-            return .open(.compose(.application(applicationID),
-                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+            return [Message.ask(.open(.compose(.application(applicationID),
+                                               title: .additionalInformation(reference: value.overview.application.referenceNumber))))]
         }
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
         guard case .loaded(let value, let offline) = content else {
             canvas.heading(strings("start.applications"), context: context)
-            if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
-            else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
+            canvas.loadingOrFailure(content, context: context)
             return
         }
         let application = value.overview.application
@@ -89,7 +122,7 @@ struct ApplicationScreen: AppScreen {
             return (strings("start.send_additional_information"), .plain)
         }
         if let offline {
-            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), layout: layout, style: .muted)
+            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)
         }
     }
 

@@ -16,7 +16,8 @@ public struct ListSelection: Sendable, Hashable {
     public private(set) var cursor = 0
     /// Position in `visible` of the first row on screen.
     public private(set) var top = 0
-    /// Rows the list has on screen; the owner sets it from the layout.
+    /// Rows the list has on screen: the height of the area keys were last handled in (`handle(_:in:)`).
+    /// Drawing takes the height of the area it draws into.
     public var viewportHeight: Int = 10 { didSet { scrollToCursor() } }
     public private(set) var filter = ""
     /// Typing goes to the filter (after `/`).
@@ -48,6 +49,12 @@ public struct ListSelection: Sendable, Hashable {
         guard !visible.isEmpty else { return }
         cursor = min(max(position, 0), visible.count - 1)
         scrollToCursor()
+    }
+
+    /// A key for the list as drawn into `area`: a page is the area's height.
+    public mutating func handle(_ key: Key, in area: Rect) -> Outcome {
+        viewportHeight = max(area.height, 1)
+        return handle(key)
     }
 
     public mutating func handle(_ key: Key) -> Outcome {
@@ -110,7 +117,7 @@ public struct ListSelection: Sendable, Hashable {
             focus(position: cursor + 3)
             return .moved
         case .press(1):
-            let position = top + mouse.position.row - area.row
+            let position = firstRow(height: area.height) + mouse.position.row - area.row
             guard mouse.position.row >= area.row, mouse.position.row < area.row + area.height,
                   visible.indices.contains(position) else { return .ignored }
             if position == cursor, let item = focusedItem { return .activated(item) }
@@ -128,7 +135,8 @@ public struct ListSelection: Sendable, Hashable {
     /// per visible row. The focused row gets a marker and reverse video, and the terminal's cursor. A row too
     /// long for the area ends in "…", so a cut is seen as one.
     public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true, row: (Int) -> (text: String, style: Style)) {
-        for (offset, position) in visibleRange.prefix(area.height).enumerated() {
+        let first = firstRow(height: area.height)
+        for (offset, position) in (first..<min(first + max(area.height, 0), visible.count)).enumerated() {
             let y = area.row + offset
             let (text, itemStyle) = row(visible[position])
             let isFocus = position == cursor
@@ -140,6 +148,16 @@ public struct ListSelection: Sendable, Hashable {
                        maxWidth: area.width - 2, style: style)
             if isFocus && focused { canvas.cursor = Position(column: area.column, row: y) }
         }
+    }
+
+    /// The first row shown in an area `height` rows high: where the list was scrolled to, moved as little as
+    /// keeps the focus in view (the area may be other than the one the last keys were handled in).
+    func firstRow(height: Int) -> Int {
+        let height = max(height, 1)
+        var first = top
+        if cursor < first { first = cursor }
+        if cursor >= first + height { first = cursor - height + 1 }
+        return max(min(first, max(visible.count - height, 0)), 0)
     }
 
     private mutating func scrollToCursor() {
