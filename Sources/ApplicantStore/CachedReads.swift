@@ -6,6 +6,11 @@ public struct Fresh<Value: Sendable>: Sendable {
     public var value: Value
     /// When the portal gave this answer, when it comes from the cache; nil when it is fresh.
     public var offlineSince: Date?
+
+    public init(value: Value, offlineSince: Date?) {
+        self.value = value
+        self.offlineSince = offlineSince
+    }
 }
 
 /// Reads through the cache: a fresh answer is kept for later; when the portal cannot be reached, the kept

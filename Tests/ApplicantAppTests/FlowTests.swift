@@ -40,8 +40,12 @@ struct Words {
             await app.press(.enter)
             await app.focus(app.work.referenceNumber)
             await app.press(.enter)
-            // The application: its request with the deadline and the days left.
-            #expect(app.screen.contains("10"), "days left")
+            // The application: its request with the deadline and the days left, the whole row.
+            let strings = StringTable(language)
+            let requestRow = "  › " + strings("request.read") + " · " + strings("request.state.open") + " · "
+                + strings("request.deadline", ["date": Formats(language).date(app.request.deadline)]) + " · "
+                + strings("request.days_left", ["days": "10"])
+            #expect(app.focusedRow == requestRow, "\(app.screen)")
             await app.press(.enter)
             #expect(app.screen.contains("We need your employment contract."))
             #expect(app.screen.contains("Signed employment contract"))
