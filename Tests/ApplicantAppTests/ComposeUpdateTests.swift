@@ -1,5 +1,8 @@
 @testable import ApplicantApp
 import ApplicantStore
+import Delivery
+@testable import PortalClient
+import PortalTestSupport
 import Foundation
 import PorttiModel
 import TerminalUI
@@ -135,5 +138,44 @@ import Testing
         #expect(!effects.isEmpty, "the folder is listed in the background")
         #expect(compose.update(.input(.key(.escape)), environment).requests().isEmpty, "cancelled: nothing picked")
         #expect(compose.stage == .writing)
+    }
+}
+
+/// The send effect itself against the real portal: the messages its stream posts, in order, each of which
+/// the screen shows as it comes (the flow tests see only the end of a stream).
+@Suite struct SendEffectTests {
+    @Test func theSendStream_postsEachUploadsProgress_thenTheSending_thenTheReceipt() async throws {
+        try await withPortal { portal in
+            let app = try await AppHarness.start(portal, language: .english)
+            let records = try ApplicantStore(path: app.home.appending(path: "send-test/applicant.sqlite").path)
+            let account = Account(applicant: app.applicant, store: records, courier: Courier(client: app.client, store: records))
+            let environment = AppEnvironment(
+                services: Fixed.services(), account: account, screen: Rect(column: 0, row: 0, width: 80, height: 22),
+                context: ViewContext(language: .english, now: portal.clock.now), lastPickFolder: nil)
+            let contract = app.home.appending(path: "contract.pdf").path
+            let digest = try LocalFile.digest(path: contract)
+            var compose = ComposeScreen(target: .request(app.request.id), title: .response(reference: app.work.referenceNumber))
+            _ = compose.update(.draftRead(Draft(
+                target: .request(app.request.id), text: "Here it is.",
+                files: [AttachedFile(path: contract, name: "contract.pdf", size: digest.size, sha256: digest.sha256)])), environment)
+            _ = compose.update(.input(.key(.control("r"))), environment)
+            let send = compose.update(.input(.key(.enter)), environment)
+            let messages = await (try #require(send.first)).perform()
+
+            var shown: [String] = []
+            for message in messages {
+                _ = compose.update(message, environment)
+                if case .sendProgress = message { shown.append(render(compose, environment)[5]) }
+            }
+            #expect(shown.first == "  Attachment 1/1: contract.pdf [#######################################] 100 %", "\(shown)")
+            #expect(shown.last == "  Sending the message… [###############################################] 100 %")
+            guard case .sendFinished(.success(let receipt))? = messages.last else {
+                Issue.record("the stream did not end with a receipt: \(messages)")
+                return
+            }
+            #expect(receipt.files.map(\.name) == ["contract.pdf"])
+            #expect(try await portal.store.incomingMessages().map(\.text) == ["Here it is."])
+            await app.finish()
+        }
     }
 }
