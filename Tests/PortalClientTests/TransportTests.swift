@@ -60,9 +60,13 @@ import Testing
             generous.slowestUploadBytesPerSecond = 512 * 1024
             generous.retry.attempts = 1
             let world = try await ClientCase.make(portal, settings: generous)
-            let attachment = try await world.client.upload(
-                fileAt: path, name: "scan.pdf", expectedSHA256: nil, idempotencyKey: "slow", progress: slowly)
-            #expect(attachment.size > 2 * 1024 * 1024)
+            do {
+                let attachment = try await world.client.upload(
+                    fileAt: path, name: "scan.pdf", expectedSHA256: nil, idempotencyKey: "slow", progress: slowly)
+                #expect(attachment.size > 2 * 1024 * 1024)
+            } catch {
+                Issue.record("the slow upload was cut off: \(error)")
+            }
             await world.client.shutdown()
 
             // Without time for the size, the same upload is cut off: the allowance is what saved it.
