@@ -129,6 +129,7 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
 
         // The terminal toolkit: cell grid, widgets, the file picker, and the runtime that owns the terminal.
+        // It knows no domain; PorttiModel only for its rules of text from outside (UntrustedText).
         .target(
             name: "TerminalUI",
             dependencies: ["CNcursesw", "PorttiModel", "PorttiLocalization"],
@@ -138,7 +139,7 @@ let package = Package(
         // The file picker in the real runtime: for trying the toolkit by hand and for end-to-end tests in tmux.
         .executableTarget(
             name: "portti-tui-demo",
-            dependencies: ["TerminalUI", "PorttiLocalization"],
+            dependencies: ["TerminalUI", "PorttiLocalization", "PorttiModel"],
             path: "Sources/TerminalUIDemo",
             swiftSettings: strict
         ),

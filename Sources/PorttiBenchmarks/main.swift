@@ -156,7 +156,7 @@ if wanted("picker") {
         let start = ContinuousClock.now
         guard case .success(let entries) = FileInspector.list(FileSystemPath(folder.path)) else { fatalError("cannot list \(folder.path)") }
         let names = FolderListing(folder: FileSystemPath(folder.path), entries: entries)
-        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path))
+        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path), rule: .attachments)
         _ = picker.start()
         _ = picker.update(.input(.resize(width: 80, height: 23)))
         _ = picker.update(.listed(generation: 1, names))
@@ -175,7 +175,7 @@ if wanted("picker") {
 
     // Filter keystrokes in that folder, through the picker's own update and view.
     if let listing {
-        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path))
+        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path), rule: .attachments)
         _ = picker.update(.input(.resize(width: 80, height: 23)))
         _ = picker.start()
         _ = picker.update(.listed(generation: 1, listing))

@@ -335,7 +335,7 @@ struct ComposeScreen: AppScreen {
         }
         let folder = environment.lastPickFolder ?? FileSystemPath(environment.services.pickerFolder)
         var picker = FilePicker(strings: environment.context.strings, folder: folder, home: FileSystemPath(environment.services.home),
-                                utcOffset: environment.services.utcOffset)
+                                rule: .attachments, utcOffset: environment.services.utcOffset)
         let started = picker.start().map { $0.map(Message.picker) }
         self.picker = picker
         pickerArea = nil
@@ -529,4 +529,11 @@ struct ComposeScreen: AppScreen {
             return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
         }
     }
+}
+
+extension FileRule {
+    /// What the portal takes as an attachment: PDF, JPEG or PNG by content, at most 4 MiB, ten a message.
+    public static let attachments = FileRule(
+        maxBytes: AttachmentLimits().maxFileBytes, maxPicked: AttachmentLimits().maxFilesPerMessage,
+        signatureLength: AttachmentType.signatureLength) { AttachmentType.detect(prefix: $0)?.name }
 }
