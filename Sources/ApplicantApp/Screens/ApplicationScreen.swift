@@ -91,26 +91,28 @@ struct ApplicationScreen: AppScreen {
         }
         let application = value.overview.application
         canvas.heading(context.clean(application.referenceNumber), context: context)
-        var row = 2
-        _ = canvas.put(strings("application.type.\(application.type.rawValue)"), column: 2, row: row, maxWidth: canvas.width - 4, style: .title)
+        let body = canvas.bounds.parts.body.indented(1)
+        var row = body.row
+        _ = canvas.put(strings("application.type.\(application.type.rawValue)"), column: body.column, row: row, maxWidth: body.width, style: .title)
         row += 1
         _ = canvas.put(strings("application.status_line", ["status": strings("application.status.\(application.status.rawValue)")]),
-                       column: 2, row: row, maxWidth: canvas.width - 4)
+                       column: body.column, row: row, maxWidth: body.width)
         row += 2
-        _ = canvas.put(strings("application.timeline"), column: 2, row: row, style: .title)
+        _ = canvas.put(strings("application.timeline"), column: body.column, row: row, style: .title)
         row += 1
-        // The newest steps matter most; older ones give way on a short terminal.
-        let room = max(canvas.height - row - value.requests.count - 7, 2)
+        // The newest steps matter most; older ones give way on a short terminal (to the requests, the decision,
+        // sending, and the heading and blank row above them).
+        let room = max(body.bottom - row - value.requests.count - 5, 2)
         for event in value.overview.timeline.suffix(room) {
             var line = context.formats.dateTime(event.at) + "  " + strings("timeline.\(event.kind.rawValue)")
             if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
-            _ = canvas.put(line, column: 4, row: row, maxWidth: canvas.width - 6)
+            _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)
             row += 1
         }
         row += 1
-        _ = canvas.put(strings("application.actions"), column: 2, row: row, style: .title)
+        _ = canvas.put(strings("application.actions"), column: body.column, row: row, style: .title)
         row += 1
-        let area = Rect(column: 2, row: row, width: canvas.width - 4, height: max(canvas.height - row - 2, 1))
+        let area = Rect(column: body.column, row: row, width: body.width, height: max(body.bottom - row, 1))
         choices.draw(into: &canvas, area: area) { index in
             if index < value.requests.count {
                 let request = value.requests[index]

@@ -47,8 +47,10 @@ struct StartScreen: AppScreen {
         }
     }
 
+    /// The menu, under the line naming who is signed in.
     private func menuArea(in screen: Rect) -> Rect {
-        Rect(column: 2, row: 4, width: min(60, screen.width - 4), height: Item.allCases.count)
+        let body = screen.parts.body.indented(1)
+        return Rect(column: body.column, row: body.row + 2, width: min(60, body.width), height: Item.allCases.count)
     }
 
     private func choose() -> [Effect<Message>] {
@@ -81,15 +83,15 @@ struct StartScreen: AppScreen {
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         canvas.heading(context.strings("start.title"), context: context)
+        let body = canvas.bounds.parts.body.indented(1)
         _ = canvas.put(context.strings("start.signed_in_as", ["name": context.clean(applicantName)]),
-                       column: 2, row: 2, maxWidth: canvas.width - 4)
+                       column: body.column, row: body.row, maxWidth: body.width)
         let area = menuArea(in: canvas.bounds)
         menu.draw(into: &canvas, area: area) { index in
             (Item(rawValue: index).map { title($0, context) } ?? "", .plain)
         }
         if let portalNote {
-            canvas.paragraph(portalNote, in: Rect(column: 2, row: area.row + area.height + 1, width: canvas.width - 4,
-                                                  height: 6), style: .muted)
+            canvas.paragraph(portalNote, in: Rect(column: body.column, row: area.bottom + 1, width: body.width, height: 6), style: .muted)
         }
     }
 
