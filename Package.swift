@@ -143,6 +143,7 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw"),
 
         // The terminal toolkit: cell grid, widgets, the file picker, and the runtime that owns the terminal.
+        // It knows no domain; PorttiModel only for its rules of text from outside (UntrustedText).
         .target(
             name: "TerminalUI",
             dependencies: ["CNcursesw", "PorttiModel", "PorttiLocalization"],
@@ -152,7 +153,7 @@ let package = Package(
         // The file picker in the real runtime: for trying the toolkit by hand and for end-to-end tests in tmux.
         .executableTarget(
             name: "portti-tui-demo",
-            dependencies: ["TerminalUI", "PorttiLocalization"],
+            dependencies: ["TerminalUI", "PorttiLocalization", "PorttiModel"],
             path: "Sources/TerminalUIDemo",
             swiftSettings: strict
         ),
@@ -233,6 +234,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(

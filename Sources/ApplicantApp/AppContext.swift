@@ -1,20 +1,23 @@
 import Foundation
-import PortalClient
 import PorttiLocalization
 import PorttiModel
 import TerminalUI
 
-/// What every view needs to turn state into words: the language's tables and formats, and the time.
-/// Screens keep data, never translated text, so switching the language redraws every word and loses nothing.
+/// What every view needs to turn state into words: the language's tables and formats, the time (from the
+/// environment's clock) and the unread count. Screens keep data, never translated text, so switching the
+/// language redraws every word and loses nothing.
 public struct ViewContext: Sendable {
     public var strings: StringTable
     public var formats: Formats
     public var now: Date
+    /// Unread notifications, as the status line last learned (the start page shows it too).
+    public var unread: Int?
 
-    public init(language: Language, now: Date = Date()) {
+    public init(language: Language, now: Date, unread: Int? = nil) {
         strings = StringTable(language)
         formats = Formats(language)
         self.now = now
+        self.unread = unread
     }
 
     /// Text from the portal or a file, safe to draw.
@@ -43,25 +46,6 @@ public enum Loadable<Value: Sendable & Equatable>: Sendable, Equatable {
     }
 }
 
-/// What a screen asks for; the app turns it into navigation and effects. Screens stay pure.
-public enum ScreenAction: Sendable, Equatable {
-    case back
-    case open(Destination)
-    case reload
-    case quit
-    /// Start a send of the draft on screen.
-    case send
-    /// Save the draft on screen now (typing continues; saving is debounced).
-    case saveDraft
-    case openFilePicker
-    case openExternalEditor
-    case saveDecisionDocument(decisionID: String, path: String)
-    case markRead(notificationID: String)
-    case signIn(username: String, password: String)
-    case signOut
-    case setLanguage(Language)
-}
-
 /// A screen to go to.
 public enum Destination: Sendable, Equatable {
     case applications
@@ -73,7 +57,8 @@ public enum Destination: Sendable, Equatable {
     /// A decision, with its application's reference number when the screen opening it knows it.
     case decision(id: String, reference: String?)
     case receipts
-    case receipt(KeptReceipt)
+    /// A confirmation of receipt: one just sent, or one from the list.
+    case receipt(KeptReceipt, justSent: Bool)
     case language
 }
 
@@ -83,13 +68,47 @@ public enum ComposeTitle: Sendable, Equatable {
     case additionalInformation(reference: String)
 }
 
-/// The parts of a screen's frame: a heading row, the body, and a line for notices.
+/// The named areas of the app, computed here and nowhere else: the app's rectangle (the shell's key hints are
+/// below it) holds a screen, whose first row is its title and whose last row is its notice, and under it the
+/// row for news and the unread count. Update and view take areas from this, so keys and drawing agree.
 struct Layout {
-    let canvas: Rect
+    let bounds: Rect
 
-    var heading: Rect { Rect(column: 0, row: 0, width: canvas.width, height: 1) }
-    var body: Rect { Rect(column: 1, row: 2, width: max(canvas.width - 2, 0), height: max(canvas.height - 4, 0)) }
-    var notice: Rect { Rect(column: 1, row: max(canvas.height - 1, 0), width: max(canvas.width - 2, 0), height: 1) }
+    /// Where the screen on top draws.
+    var screen: Rect { Rect(column: bounds.column, row: bounds.row, width: bounds.width, height: max(bounds.height - 1, 0)) }
+    /// News, or the unread count.
+    var news: Rect { Rect(column: bounds.column, row: bounds.row + max(bounds.height - 1, 0), width: bounds.width, height: 1) }
+
+    /// A screen's own parts, in its area: the title row, the body under it (a column of margin each side,
+    /// a row between it and the title and another above the notice), and the notice row.
+    struct Screen {
+        let area: Rect
+        var title: Rect { Rect(column: area.column, row: area.row, width: area.width, height: 1) }
+        var body: Rect {
+            Rect(column: area.column + 1, row: area.row + 2, width: max(area.width - 2, 0), height: max(area.height - 4, 0))
+        }
+        var notice: Rect {
+            Rect(column: area.column + 1, row: area.row + max(area.height - 1, 0), width: max(area.width - 2, 0), height: 1)
+        }
+    }
+}
+
+extension Rect {
+    /// The screen's parts in this area.
+    var parts: Layout.Screen { Layout.Screen(area: self) }
+
+    /// The rows from `top` down, less `bottom` at the end (never fewer than `least`).
+    func rows(from top: Int, leaving bottom: Int = 0, least: Int = 1) -> Rect {
+        Rect(column: column, row: row + top, width: width, height: max(height - top - bottom, least))
+    }
+
+    /// The row under the last one.
+    var bottom: Int { row + height }
+
+    /// Narrower by `amount` on each side.
+    func indented(_ amount: Int) -> Rect {
+        Rect(column: column + amount, row: row, width: max(width - 2 * amount, 0), height: height)
+    }
 }
 
 extension Canvas {
@@ -113,10 +132,21 @@ extension Canvas {
         return row - area.row
     }
 
-    /// A one-line notice at the bottom: an error, a warning or news.
-    mutating func notice(_ text: String?, layout: Layout, style: Style = .error) {
+    /// What a screen shows before its content is there: that it loads, or why it failed.
+    mutating func loadingOrFailure<Value>(_ content: Loadable<Value>, context: ViewContext) {
+        let body = bounds.parts.body
+        if case .failed(let error) = content {
+            paragraph(context.error(error), in: body, style: .error)
+        } else {
+            _ = put(context.strings("common.loading"), column: body.column + 1, row: body.row, style: .muted)
+        }
+    }
+
+    /// A one-line notice on the screen's last row: an error, a warning or news.
+    mutating func notice(_ text: String?, style: Style = .error) {
         guard let text else { return }
-        _ = put(TextLayout.truncate(text, toWidth: layout.notice.width, ellipsis: true), column: layout.notice.column,
-                row: layout.notice.row, maxWidth: layout.notice.width, style: style)
+        let notice = bounds.parts.notice
+        _ = put(TextLayout.truncate(text, toWidth: notice.width, ellipsis: true), column: notice.column,
+                row: notice.row, maxWidth: notice.width, style: style)
     }
 }

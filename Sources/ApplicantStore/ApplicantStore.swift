@@ -189,6 +189,27 @@ public final class ApplicantStore: Sendable {
         }
     }
 
+    /// `cache`, for async callers: the write waits on GRDB's queue, not on a thread of the cooperative pool.
+    func keep<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) async throws {
+        let content = try Self.encoder.encode(value)
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO cache (key, fetchedAt, content) VALUES (?, ?, ?)",
+                           arguments: [key, now, content])
+        }
+    }
+
+    /// `cached`, for async callers, likewise.
+    func kept<Value: Decodable & Sendable>(_ type: Value.Type, _ key: String) async throws -> Cached<Value>? {
+        let found: (Date, Data)? = try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT fetchedAt, content FROM cache WHERE key = ?", arguments: [key]),
+                let fetchedAt: Date = row["fetchedAt"], let content: Data = row["content"]
+            else { return nil }
+            return (fetchedAt, content)
+        }
+        guard let (fetchedAt, content) = found, let value = try? Self.decoder.decode(Value.self, from: content) else { return nil }
+        return Cached(value: value, fetchedAt: fetchedAt)
+    }
+
     /// Runs a read or a write, its failure (SQLite's, the coder's) as the error the applicant can act on.
     private func records<T>(_ work: () throws -> T) throws(ApplicantStoreError) -> T {
         do { return try work() } catch { throw .cannotReadOrWrite(folder: folder) }

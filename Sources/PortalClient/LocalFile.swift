@@ -76,21 +76,21 @@ struct FileChunkSequence: AsyncSequence, Sendable {
 
         mutating func next() async throws -> ArraySlice<UInt8>? {
             // The file vanished, grew or shrank since it was measured: what was attached is not what would go.
-            guard let handle else { throw ClientError.fileChanged(path: path) }
+            guard let handle else { throw PorttiModel.ClientError.fileChanged(path: path) }
             let wanted = Int(Swift.min(64 * 1024, total - sent))
             guard wanted > 0 else {
-                if let extra = try handle.read(upToCount: 1), !extra.isEmpty { throw ClientError.fileChanged(path: path) }
+                if let extra = try handle.read(upToCount: 1), !extra.isEmpty { throw PorttiModel.ClientError.fileChanged(path: path) }
                 try? handle.close()
                 return nil
             }
             guard let data = try handle.read(upToCount: wanted), !data.isEmpty else {
-                throw ClientError.fileChanged(path: path)
+                throw PorttiModel.ClientError.fileChanged(path: path)
             }
             sent += Int64(data.count)
             if let expectedSHA256 {
                 hasher.update(data: data)
                 if sent == total, hasher.finalize().hexString != expectedSHA256 {
-                    throw ClientError.fileChanged(path: path)
+                    throw PorttiModel.ClientError.fileChanged(path: path)
                 }
             }
             progress(sent, total)

@@ -11,7 +11,7 @@ public enum NotificationEvent: Sendable, Equatable {
     case connected(after: Int64)
     case notification(PortalNotification)
     /// The connection dropped or could not be made; the stream reconnects by itself unless the session ended.
-    case disconnected(ClientError)
+    case disconnected(PorttiModel.ClientError)
 }
 
 extension PortalClient {
@@ -44,7 +44,7 @@ extension PortalClient {
                                 }
                                 continuation.yield(.connected(after: after))
                             case "notification":
-                                guard let id = event.id.flatMap({ Int64($0) }) else { throw ClientError.malformedReply }
+                                guard let id = event.id.flatMap({ Int64($0) }) else { throw PorttiModel.ClientError.malformedReply }
                                 guard id > (position.withLock { $0 } ?? -1) else { return }  // never the same twice
                                 // One this client cannot read (a kind added later) is passed over, not retried
                                 // for ever: the stream goes on after it.
@@ -54,7 +54,7 @@ extension PortalClient {
                                 {
                                     // A full buffer means the reader is far behind: reconnect from here rather than lose it.
                                     if case .dropped = continuation.yield(.notification(notification)) {
-                                        throw ClientError.timeout
+                                        throw PorttiModel.ClientError.timeout
                                     }
                                     delivered.withLock { $0 = true }
                                 }
@@ -102,7 +102,7 @@ extension PortalClient {
             group.addTask {
                 while true {
                     try await Task.sleep(for: idleTimeout / 3)
-                    if ContinuousClock.now - lastActivity.withLock({ $0 }) > idleTimeout { throw ClientError.timeout }
+                    if ContinuousClock.now - lastActivity.withLock({ $0 }) > idleTimeout { throw PorttiModel.ClientError.timeout }
                 }
             }
             // The first to finish decides: the stream ended, failed, or went quiet.

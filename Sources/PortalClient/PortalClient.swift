@@ -11,7 +11,7 @@ import PortalAPI
 import PorttiModel
 
 /// The applicant's connection to a portal: every operation of the contract with domain values in and out,
-/// and `ClientError` for everything that can go wrong. Safe to share; one instance per portal.
+/// and `PorttiModel.ClientError` for everything that can go wrong. Safe to share; one instance per portal.
 public final class PortalClient: Sendable {
     public let portalURL: URL
     public let settings: ClientSettings
@@ -47,7 +47,7 @@ public final class PortalClient: Sendable {
         configuration.connectionPool.idleTimeout = .seconds(5)
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
-            guard FileManager.default.isReadableFile(atPath: caFile) else { throw ClientError.fileUnreadable(path: caFile) }
+            guard FileManager.default.isReadableFile(atPath: caFile) else { throw PorttiModel.ClientError.fileUnreadable(path: caFile) }
             tls.trustRoots = .file(caFile)
         }
         configuration.tlsConfiguration = tls
@@ -77,7 +77,7 @@ public final class PortalClient: Sendable {
     // MARK: Session
 
     /// Signs in; the token is kept in this client (and returned, for the caller to keep).
-    public func signIn(username: String, password: String) async throws(ClientError) -> SignedInSession {
+    public func signIn(username: String, password: String) async throws(PorttiModel.ClientError) -> SignedInSession {
         let output = try await attempt(retrying: false) {
             try await $0.signIn(body: .json(.init(username: username, password: password)))
         }
@@ -94,7 +94,7 @@ public final class PortalClient: Sendable {
     }
 
     /// Signs out at the portal (the token stops working there) and forgets the token here.
-    public func signOut() async throws(ClientError) {
+    public func signOut() async throws(PorttiModel.ClientError) {
         defer { session.withLock { $0 = nil } }
         let output = try await attempt { try await $0.signOut() }
         if case .default(let status, let problem) = output {
@@ -114,14 +114,14 @@ public final class PortalClient: Sendable {
 
     // MARK: Applications and requests
 
-    public func applications() async throws(ClientError) -> [Application] {
+    public func applications() async throws(PorttiModel.ClientError) -> [Application] {
         switch try await attempt({ try await $0.listApplications() }) {
         case .ok(let ok): return try Self.decode { try ok.body.json.applications.map { try Application($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
 
-    public func application(id: String) async throws(ClientError) -> ApplicationOverview {
+    public func application(id: String) async throws(PorttiModel.ClientError) -> ApplicationOverview {
         switch try await attempt({ try await $0.getApplication(path: .init(applicationId: id)) }) {
         case .ok(let ok):
             return try Self.decode {
@@ -134,14 +134,14 @@ public final class PortalClient: Sendable {
         }
     }
 
-    public func requests(applicationID: String) async throws(ClientError) -> [SupplementRequest] {
+    public func requests(applicationID: String) async throws(PorttiModel.ClientError) -> [SupplementRequest] {
         switch try await attempt({ try await $0.listRequests(path: .init(applicationId: applicationID)) }) {
         case .ok(let ok): return try Self.decode { try ok.body.json.requests.map { try SupplementRequest($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
 
-    public func request(id: String) async throws(ClientError) -> SupplementRequest {
+    public func request(id: String) async throws(PorttiModel.ClientError) -> SupplementRequest {
         switch try await attempt({ try await $0.getRequest(path: .init(requestId: id)) }) {
         case .ok(let ok): return try Self.decode { try SupplementRequest(ok.body.json) }
         case .default(let status, let problem): throw Self.error(status, problem)
@@ -157,7 +157,7 @@ public final class PortalClient: Sendable {
     public func upload(
         fileAt path: String, name: String, expectedSHA256: String?, idempotencyKey: String,
         progress: @escaping @Sendable (_ sent: Int64, _ total: Int64) -> Void = { _, _ in }
-    ) async throws(ClientError) -> Attachment {
+    ) async throws(PorttiModel.ClientError) -> Attachment {
         let size: Int64
         do {
             size = try LocalFile.size(path: path)
@@ -186,7 +186,7 @@ public final class PortalClient: Sendable {
     /// Responds to a request for additional information. Repeats with the same key answer the first receipt.
     public func respond(
         toRequest requestID: String, message: String, attachmentIDs: [String], idempotencyKey: String
-    ) async throws(ClientError) -> Receipt {
+    ) async throws(PorttiModel.ClientError) -> Receipt {
         let output = try await attempt { client in
             try await client.respondToRequest(
                 path: .init(requestId: requestID), headers: .init(idempotencyKey: idempotencyKey),
@@ -201,7 +201,7 @@ public final class PortalClient: Sendable {
     /// Sends additional information about an application without a request.
     public func sendAdditionalInformation(
         applicationID: String, message: String, attachmentIDs: [String], idempotencyKey: String
-    ) async throws(ClientError) -> Receipt {
+    ) async throws(PorttiModel.ClientError) -> Receipt {
         let output = try await attempt { client in
             try await client.sendAdditionalInformation(
                 path: .init(applicationId: applicationID), headers: .init(idempotencyKey: idempotencyKey),
@@ -213,14 +213,14 @@ public final class PortalClient: Sendable {
         }
     }
 
-    public func receipts() async throws(ClientError) -> [Receipt] {
+    public func receipts() async throws(PorttiModel.ClientError) -> [Receipt] {
         switch try await attempt({ try await $0.listReceipts() }) {
         case .ok(let ok): return try Self.decode { try ok.body.json.receipts.map { try Receipt($0) } }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }
 
-    public func receipt(number: String) async throws(ClientError) -> Receipt {
+    public func receipt(number: String) async throws(PorttiModel.ClientError) -> Receipt {
         switch try await attempt({ try await $0.getReceipt(path: .init(receiptNumber: number)) }) {
         case .ok(let ok): return try Self.decode { try Receipt(ok.body.json) }
         case .default(let status, let problem): throw Self.error(status, problem)
@@ -229,7 +229,7 @@ public final class PortalClient: Sendable {
 
     // MARK: Notifications and decisions
 
-    public func notifications() async throws(ClientError) -> (notifications: [PortalNotification], unread: Int) {
+    public func notifications() async throws(PorttiModel.ClientError) -> (notifications: [PortalNotification], unread: Int) {
         switch try await attempt({ try await $0.listNotifications() }) {
         case .ok(let ok):
             return try Self.decode {
@@ -241,7 +241,7 @@ public final class PortalClient: Sendable {
     }
 
     @discardableResult
-    public func markRead(notificationID: String) async throws(ClientError) -> PortalNotification {
+    public func markRead(notificationID: String) async throws(PorttiModel.ClientError) -> PortalNotification {
         switch try await attempt({ try await $0.markNotificationRead(path: .init(notificationId: notificationID)) }) {
         case .ok(let ok): return try Self.decode { try PortalNotification(ok.body.json) }
         case .default(let status, let problem): throw Self.error(status, problem)
@@ -249,7 +249,7 @@ public final class PortalClient: Sendable {
     }
 
     /// Reads a decision; the first read is the date it was served.
-    public func decision(id: String) async throws(ClientError) -> ServedDecision {
+    public func decision(id: String) async throws(PorttiModel.ClientError) -> ServedDecision {
         switch try await attempt({ try await $0.getDecision(path: .init(decisionId: id)) }) {
         case .ok(let ok): return try Self.decode { try ServedDecision(ok.body.json) }
         case .default(let status, let problem): throw Self.error(status, problem)
@@ -258,7 +258,7 @@ public final class PortalClient: Sendable {
 
     /// Saves a decision's document to `path`: streamed to a temporary file beside it and renamed into place,
     /// so a failed download never leaves half a document under the chosen name.
-    public func saveDecisionDocument(id: String, to path: String) async throws(ClientError) -> Int64 {
+    public func saveDecisionDocument(id: String, to path: String) async throws(PorttiModel.ClientError) -> Int64 {
         let destination = URL(fileURLWithPath: path)
         let temporary = destination.deletingLastPathComponent().appending(path: ".\(destination.lastPathComponent).part")
         do {
@@ -269,17 +269,17 @@ public final class PortalClient: Sendable {
                     // Private until the applicant moves it: a decision is personal data.
                     guard FileManager.default.createFile(
                         atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-                    else { throw ClientError.fileUnreadable(path: path) }
+                    else { throw PorttiModel.ClientError.fileUnreadable(path: path) }
                     let handle = try FileHandle(forWritingTo: temporary)
                     defer { try? handle.close() }
                     var written: Int64 = 0
                     for try await chunk in body {
                         written += Int64(chunk.count)
                         if written > settings.maxDocumentBytes { throw ReplyTooLarge() }
-                        do { try handle.write(contentsOf: chunk) } catch { throw ClientError.fileUnreadable(path: path) }
+                        do { try handle.write(contentsOf: chunk) } catch { throw PorttiModel.ClientError.fileUnreadable(path: path) }
                     }
                     try handle.synchronize()
-                    guard rename(temporary.path, destination.path) == 0 else { throw ClientError.fileUnreadable(path: path) }
+                    guard rename(temporary.path, destination.path) == 0 else { throw PorttiModel.ClientError.fileUnreadable(path: path) }
                     return written
                 case .default(let status, let problem): throw Self.error(status, problem)
                 }
@@ -296,7 +296,7 @@ public final class PortalClient: Sendable {
     /// portal restarting). Every operation here is safe to repeat: reads, and creations with a fixed key.
     private func attempt<T>(
         using client: Client? = nil, retrying: Bool = true, _ call: (Client) async throws -> T
-    ) async throws(ClientError) -> T {
+    ) async throws(PorttiModel.ClientError) -> T {
         let client = client ?? self.client
         var attempt = 0
         while true {
@@ -313,11 +313,11 @@ public final class PortalClient: Sendable {
         }
     }
 
-    static func classify(_ error: any Error) -> ClientError {
-        if let error = error as? ClientError { return error }
+    static func classify(_ error: any Error) -> PorttiModel.ClientError {
+        if let error = error as? PorttiModel.ClientError { return error }
         if let error = error as? OpenAPIRuntime.ClientError {
             let inner = error.underlyingError
-            if let inner = inner as? ClientError { return inner }
+            if let inner = inner as? PorttiModel.ClientError { return inner }
             // The connection failed, also half-way through an answer: what the portal did is not known.
             if isTransport(inner) { return classifyTransport(inner) }
             // The portal failed and said so in a way the contract does not describe.
@@ -338,7 +338,7 @@ public final class PortalClient: Sendable {
         return module.hasPrefix("NIO") || module.hasPrefix("AsyncHTTPClient")
     }
 
-    private static func classifyTransport(_ error: any Error) -> ClientError {
+    private static func classifyTransport(_ error: any Error) -> PorttiModel.ClientError {
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout: return .timeout
@@ -352,9 +352,9 @@ public final class PortalClient: Sendable {
         return .portalUnreachable
     }
 
-    static func error(_ status: Int, _ problem: Components.Responses.Problem) -> ClientError {
+    static func error(_ status: Int, _ problem: Components.Responses.Problem) -> PorttiModel.ClientError {
         if case .json(let body) = problem.body, let code = PortalErrorCode(rawValue: body.code) {
-            return ClientError(code: code, limit: body.limit, retryAfterSeconds: body.retryAfterSeconds)
+            return PorttiModel.ClientError(code: code, limit: body.limit, retryAfterSeconds: body.retryAfterSeconds)
         }
         // A code this client does not know: judge by the status alone.
         switch status {
@@ -367,7 +367,7 @@ public final class PortalClient: Sendable {
         }
     }
 
-    private static func decode<T>(_ body: () throws -> T) throws(ClientError) -> T {
+    private static func decode<T>(_ body: () throws -> T) throws(PorttiModel.ClientError) -> T {
         do { return try body() } catch { throw .malformedReply }
     }
 }
@@ -411,30 +411,6 @@ public struct SignedInSession: Sendable, Hashable {
     public var token: String
     public var expiresAt: Date
     public var applicant: Applicant
-}
-
-/// An application with its processing timeline, as the applicant follows it.
-public struct ApplicationOverview: Sendable, Hashable, Codable {
-    public var application: Application
-    public var timeline: [TimelineEvent]
-    public var decisionID: String?
-
-    public init(application: Application, timeline: [TimelineEvent], decisionID: String?) {
-        self.application = application
-        self.timeline = timeline
-        self.decisionID = decisionID
-    }
-}
-
-/// A decision as served to the applicant, with the last day to appeal.
-public struct ServedDecision: Sendable, Hashable, Codable {
-    public var decision: Decision
-    public var appealDeadline: Date?
-
-    public init(decision: Decision, appealDeadline: Date?) {
-        self.decision = decision
-        self.appealDeadline = appealDeadline
-    }
 }
 
 struct BearerMiddleware: ClientMiddleware {

@@ -116,20 +116,20 @@ func wrkMilliseconds(_ text: String) -> Double {
 
 if wanted("lists") {
     progress("lists of 10,000 rows")
-    _ = ScreenTimings.listKeyPresses(rows: 10_000, presses: 200)  // warm up
-    let large = ScreenTimings.listKeyPresses(rows: 10_000, presses: 5_000)
-    let small = ScreenTimings.listKeyPresses(rows: 10, presses: 5_000)
+    _ = ScreenTimings.listKeyPresses(Fixtures.applications(10_000), presses: 200)  // warm up
+    let large = ScreenTimings.listKeyPresses(Fixtures.applications(10_000), presses: 5_000)
+    let small = ScreenTimings.listKeyPresses(Fixtures.applications(10), presses: 5_000)
     let p99 = ms(percentile(large, 0.99))
     rows.append(Row(what: "key press → frame, list of 10,000 applications", measured: "p99 \(f(p99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(small, 0.99)), 3)) ms", target: "p99 ≤ 4 ms", verdict: verdict(p99 <= 4)))
-    let notificationsLarge = ScreenTimings.notificationKeyPresses(rows: 10_000, presses: 5_000)
-    let notificationsSmall = ScreenTimings.notificationKeyPresses(rows: 10, presses: 5_000)
+    let notificationsLarge = ScreenTimings.notificationKeyPresses(Fixtures.notifications(10_000), presses: 5_000)
+    let notificationsSmall = ScreenTimings.notificationKeyPresses(Fixtures.notifications(10), presses: 5_000)
     let notificationsP99 = ms(percentile(notificationsLarge, 0.99))
     rows.append(Row(what: "key press → frame, list of 10,000 notifications", measured: "p99 \(f(notificationsP99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(notificationsSmall, 0.99)), 3)) ms", target: "p99 ≤ 4 ms",
                     verdict: verdict(notificationsP99 <= 4)))
-    let filterLarge = ScreenTimings.filterKeystrokes(rows: 10_000, rounds: 40)
-    let filterSmall = ScreenTimings.filterKeystrokes(rows: 10, rounds: 40)
+    let filterLarge = ScreenTimings.filterKeystrokes(Fixtures.applications(10_000), rounds: 40)
+    let filterSmall = ScreenTimings.filterKeystrokes(Fixtures.applications(10), rounds: 40)
     let filterP99 = ms(percentile(filterLarge, 0.99))
     rows.append(Row(what: "filter keystroke, 10,000 rows", measured: "p99 \(f(filterP99, 3)) ms",
                     comparison: "10 rows: p99 \(f(ms(percentile(filterSmall, 0.99)), 3)) ms", target: "p99 ≤ 8 ms", verdict: verdict(filterP99 <= 8)))
@@ -156,7 +156,7 @@ if wanted("picker") {
         let start = ContinuousClock.now
         guard case .success(let entries) = FileInspector.list(FileSystemPath(folder.path)) else { fatalError("cannot list \(folder.path)") }
         let names = FolderListing(folder: FileSystemPath(folder.path), entries: entries)
-        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path))
+        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path), rule: .attachments)
         _ = picker.start()
         _ = picker.update(.input(.resize(width: 80, height: 23)))
         _ = picker.update(.listed(generation: 1, names))
@@ -175,7 +175,7 @@ if wanted("picker") {
 
     // Filter keystrokes in that folder, through the picker's own update and view.
     if let listing {
-        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path))
+        var picker = FilePicker(strings: StringTable(.english), folder: FileSystemPath(folder.path), home: FileSystemPath(work.path), rule: .attachments)
         _ = picker.update(.input(.resize(width: 80, height: 23)))
         _ = picker.start()
         _ = picker.update(.listed(generation: 1, listing))

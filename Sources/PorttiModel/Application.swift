@@ -63,3 +63,16 @@ public struct TimelineEvent: Sendable, Codable, Hashable {
         self.status = status
     }
 }
+
+/// An application with its processing timeline, as the applicant follows it.
+public struct ApplicationOverview: Sendable, Hashable, Codable {
+    public var application: Application
+    public var timeline: [TimelineEvent]
+    public var decisionID: String?
+
+    public init(application: Application, timeline: [TimelineEvent], decisionID: String?) {
+        self.application = application
+        self.timeline = timeline
+        self.decisionID = decisionID
+    }
+}

@@ -6,6 +6,15 @@ public enum AttachmentType: String, Sendable, Codable, CaseIterable {
     case jpeg = "image/jpeg"
     case png = "image/png"
 
+    /// A short name for words and file names: "pdf", "jpeg", "png".
+    public var name: String {
+        switch self {
+        case .pdf: "pdf"
+        case .jpeg: "jpeg"
+        case .png: "png"
+        }
+    }
+
     /// How many leading bytes `detect(prefix:)` needs to decide.
     public static let signatureLength = 8
 

@@ -27,6 +27,17 @@ public struct Decision: Sendable, Codable, Hashable, Identifiable {
     }
 }
 
+/// A decision as served to the applicant, with the last day to appeal.
+public struct ServedDecision: Sendable, Hashable, Codable {
+    public var decision: Decision
+    public var appealDeadline: Date?
+
+    public init(decision: Decision, appealDeadline: Date?) {
+        self.decision = decision
+        self.appealDeadline = appealDeadline
+    }
+}
+
 extension Calendar {
     /// The authority's calendar: Gregorian in Finnish time, where deadlines end.
     public static var portal: Calendar {

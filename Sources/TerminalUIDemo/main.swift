@@ -1,5 +1,6 @@
 import Foundation
 import PorttiLocalization
+import PorttiModel
 import TerminalUI
 
 // A manual and end-to-end check of the toolkit: the file picker in the terminal runtime.
@@ -8,14 +9,18 @@ let environment = ProcessInfo.processInfo.environment
 let strings = StringTable(Language.fromEnvironment(environment))
 let folder = CommandLine.arguments.dropFirst().first ?? FileManager.default.currentDirectoryPath
 let home = environment["HOME"] ?? "/"
-let picker = FilePicker(strings: strings, folder: FileSystemPath(folder), home: FileSystemPath(home),
+// The toolkit knows no kinds of files: the demo takes what the portal takes.
+let limits = AttachmentLimits()
+let rule = FileRule(maxBytes: limits.maxFileBytes, maxPicked: limits.maxFilesPerMessage,
+                    signatureLength: AttachmentType.signatureLength) { AttachmentType.detect(prefix: $0)?.name }
+let picker = FilePicker(strings: strings, folder: FileSystemPath(folder), home: FileSystemPath(home), rule: rule,
                         utcOffset: TimeZone.current.secondsFromGMT())
 do {
     let (shell, ending) = try await TerminalRuntime.run(Shell(picker, strings: strings), environment: environment)
     switch ending {
     case .quit:
         if case .picked(let files) = shell.screen.outcome {
-            for file in files { print("picked \(file.displayName) \(file.type.rawValue)") }
+            for file in files { print("picked \(file.displayName) \(file.kind)") }
         } else {
             print("cancelled")
         }

@@ -63,8 +63,10 @@ extension Portti {
                 applicant = Applicant(id: "", username: kept.username, displayName: kept.displayName ?? kept.username)
             }
 
+            // What the app knows of this machine is taken here, once: its screens never ask the process.
             let services = AppServices(
                 client: client, portalURL: portalURL, environment: environment, portalNote: note,
+                pickerFolder: FileManager.default.currentDirectoryPath, utcOffset: TimeZone.current.secondsFromGMT(),
                 runEditor: { path in Self.runEditor(path, environment: environment) })
             let app = PorttiApp(services: services, language: settings.language, signedIn: applicant,
                                 username: sessionFile.read()?.username ?? "")

@@ -53,7 +53,7 @@ struct AppHarness {
         let services = AppServices(
             client: client, portalURL: portal.portalURL, environment: environment, portalNote: nil,
             timing: AppTiming(draftSaveDelay: .zero, newsDuration: .zero, followsNotifications: false),
-            pickerFolder: home.path,
+            pickerFolder: home.path, utcOffset: 0, clock: AppClock { portal.clock.now },
             runEditor: { path in
                 // The applicant's editor, played by a script: it adds a line.
                 guard let text = FileManager.default.contents(atPath: path) else { return false }

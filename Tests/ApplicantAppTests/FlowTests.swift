@@ -1,4 +1,4 @@
-import ApplicantApp
+@testable import ApplicantApp
 import ApplicantStore
 import Foundation
 import PortalStore
@@ -40,8 +40,12 @@ struct Words {
             await app.press(.enter)
             await app.focus(app.work.referenceNumber)
             await app.press(.enter)
-            // The application: its request with the deadline and the days left.
-            #expect(app.screen.contains("10"), "days left")
+            // The application: its request with the deadline and the days left, the whole row.
+            let strings = StringTable(language)
+            let requestRow = "  › " + strings("request.read") + " · " + strings("request.state.open") + " · "
+                + strings("request.deadline", ["date": Formats(language).date(app.request.deadline)]) + " · "
+                + strings("request.days_left", ["days": "10"])
+            #expect(app.focusedRow == requestRow, "\(app.screen)")
             await app.press(.enter)
             #expect(app.screen.contains("We need your employment contract."))
             #expect(app.screen.contains("Signed employment contract"))
@@ -125,7 +129,7 @@ struct Words {
             await app.press(.character("s"), .enter)
             let saved = try FileManager.default.contentsOfDirectory(atPath: app.home.path).filter { $0.hasPrefix("decision-") }
             #expect(saved.count == 1)
-            let content = FileManager.default.contents(atPath: app.home.appending(path: saved[0]).path)
+            let content = FileManager.default.contents(atPath: app.home.appending(path: try #require(saved.first)).path)
             #expect(content == Data(Samples.pdf))
             // Reading a notification marked it read on the portal.
             let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
@@ -168,7 +172,7 @@ struct Words {
             let unread = notifications.filter { $0.readAt == nil }.count
             await app.press(.escape)
             #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
-            app.driver.send(message: .screen(.markedRead(decision)))
+            app.driver.send(message: .screen(.routed(Routed(NotificationsScreen.Message.markedRead(decision)))))
             await app.driver.settle()
             #expect(app.screen.contains("Notifications (\(unread) unread)"), "\(app.screen)")
             await app.finish()
@@ -349,7 +353,7 @@ struct Words {
             await request(&app)
             app.driver.send(.key(.enter))  // the writing screen opens…
             // …and meanwhile another answer says the session has ended: the password prompt comes up.
-            app.driver.send(message: .screen(.applicationsLoaded(.failure(.sessionExpired))))
+            app.driver.send(message: .screen(.routed(Routed(ApplicationsScreen.Message.loaded(.failure(.sessionExpired))))))
             app.driver.type(TestPortal.password)
             await app.driver.settle()
             #expect(app.screen.contains("session has expired"), "\(app.screen)")
@@ -357,6 +361,27 @@ struct Words {
             await app.press(.enter)
             #expect(app.screen.contains("Respond to the request"), "the writing screen is there after: \(app.screen)")
             #expect(!app.screen.contains(TestPortal.password), "the password went to the prompt, not the message")
+            await app.finish()
+        }
+    }
+
+    /// The key gate: under the "too small" notice the review screen is not drawn, so Enter must not send it.
+    @Test func enterUnderTheTooSmallNotice_sendsNothing() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await compose(&app)
+            await app.type("Not to be sent unseen")
+            await app.press(.control("r"))
+            let review = app.screen
+            #expect(review.contains("Review before sending"))
+            app.driver.send(.resize(width: 60, height: 20))
+            await app.press(.enter)
+            app.driver.send(.paste("pasted"))
+            await app.press(.character("e"), .escape)
+            app.driver.send(.resize(width: 80, height: 24))
+            await app.driver.settle()
+            #expect(app.screen == review, "\(app.screen)")
+            #expect(try await portal.store.incomingMessages().isEmpty)
             await app.finish()
         }
     }

@@ -47,7 +47,12 @@ struct ClientCase {
             deadline: portal.clock.now + 14 * 86_400, now: portal.clock.now)
         let client = try PortalClient(
             portalURL: portal.portalURL, caFile: nil, token: nil, settings: settings, faults: faults)
-        _ = try await client.signIn(username: "aino", password: TestPortal.password)
+        do {
+            _ = try await client.signIn(username: "aino", password: TestPortal.password)
+        } catch {
+            await client.shutdown()  // a client let go without it ends the test process
+            throw error
+        }
         return ClientCase(portal: portal, client: client, applicant: applicant, application: application, request: request)
     }
 }

@@ -6,17 +6,15 @@ import Glibc
 
 /// A program running in a tmux pane: keys in with `send-keys`, the screen out with `capture-pane`.
 /// Tests wait for what the screen shows, never for a fixed time.
+///
+/// Each session has a tmux server of its own (its own socket, no configuration file, a clean environment):
+/// a server shared with other programs on the machine hands its panes that server's environment (a
+/// `PORTTI_URL` set by whoever started it), and lives on after the test.
 public final class TerminalSession: @unchecked Sendable {
     public let name = "portti-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
     /// Starts `command` (a shell command line) in a new detached session of `width`x`height`.
-    /// The tests' own tmux server, without the user's configuration: a server the user (or another test run)
-    /// started keeps the environment it started with, and a PORTTI_URL there sent the app to another portal.
-    static let socket = "portti-tests"
-
     public init(command: String, width: Int = 80, height: Int = 24) {
-        // What the environment may say about a portal is the test's to set, after this.
-        let command = "unset PORTTI_URL PORTTI_LANG PORTTI_CA_FILE; " + command
         // Never a silent skip: without tmux the end-to-end tests fail and say what to install.
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") {
             Issue.record("tmux is not installed: apt-get install -y tmux (.ci/run installs it)")
@@ -24,28 +22,41 @@ public final class TerminalSession: @unchecked Sendable {
         tmux(capturing: false, ["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
     }
 
+    /// What the server and its panes start with; a test names anything else on the command line.
+    private static let environment: [String] = {
+        let inherited = ProcessInfo.processInfo.environment
+        return ["PATH=" + (inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"), "HOME=" + (inherited["HOME"] ?? "/tmp"),
+                "LANG=C.UTF-8", "TERM=xterm-256color"]
+    }()
+
     /// Runs tmux with posix_spawn and waitpid: Foundation's Process did not notice the client's exit here.
     @discardableResult
     public func tmux(capturing: Bool = true, _ arguments: [String]) -> String {
         var output: [Int32] = [0, 0]
         guard pipe(&output) == 0 else { return "" }
+        for descriptor in output { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        // The server new-session starts keeps any inherited pipe open: give it none, or reading never ends.
         if capturing {
             posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         } else {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, output[0])
-        posix_spawn_file_actions_addclose(&actions, output[1])
-        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", Self.socket, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        // Nothing else goes with it. The server new-session starts would keep any descriptor it inherits open
+        // for its whole life: a pipe another test is reading at that moment (a command's output) would then
+        // never end, and that test would wait for ever. This was the hang of the parallel test run.
+        Self.closeFrom(&actions, 3)
+        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", name, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = Self.environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         var child: pid_t = 0
-        let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, environ)
+        let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, envp)
         close(output[1])
         defer { close(output[0]) }
         guard spawned == 0 else { return "" }
@@ -53,33 +64,56 @@ public final class TerminalSession: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = read(output[0], &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             bytes += buffer[0..<count]
         }
         var status: Int32 = 0
-        waitpid(child, &status, 0)
+        while waitpid(child, &status, 0) == -1 && errno == EINTR {}
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which Swift's Glibc module does not show.
+    private static let closeFrom: @Sendable (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Void = {
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
+            return { actions, first in _ = addCloseFrom(actions, first) }
+        }
+        // An older glibc: every descriptor up to well past the highest open now (closing a free one is no error).
+        return { actions, first in
+            let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+            for descriptor in first..<((open.max() ?? 1024) + 256) { posix_spawn_file_actions_addclose(actions, descriptor) }
+        }
+    }()
+
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
 
-    /// Polls the screen until `text` shows, for at most `seconds`.
-    public func waitFor(_ text: String, seconds: Double = 20) async -> Bool {
+    /// Polls the screen until `condition` holds for it, for at most `seconds`.
+    public func waitUntil(seconds: Double = 20, _ condition: (String) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            if screen.contains(text) { return true }
+            if condition(screen) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false
     }
 
+    /// Polls the screen until `text` shows, for at most `seconds`.
+    public func waitFor(_ text: String, seconds: Double = 20) async -> Bool {
+        await waitUntil(seconds: seconds) { $0.contains(text) }
+    }
+
     public func waitUntilGone(_ text: String, seconds: Double = 20) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if !screen.contains(text) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return false
+        await waitUntil(seconds: seconds) { !$0.contains(text) }
+    }
+
+    /// Sends `keys` and waits until the screen is no longer what it was: the program took them.
+    @discardableResult
+    public func keysAndWait(_ keys: String..., seconds: Double = 20) async -> Bool {
+        let before = screen
+        tmux(["send-keys", "-t", name] + keys)
+        return await waitUntil(seconds: seconds) { $0 != before }
     }
 
     public func keys(_ keys: String...) { tmux(["send-keys", "-t", name] + keys) }
@@ -96,5 +130,5 @@ public final class TerminalSession: @unchecked Sendable {
         return children.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
-    deinit { tmux(["kill-session", "-t", name]) }
+    deinit { tmux(["kill-server"]) }
 }

@@ -91,8 +91,7 @@ struct TerminalAppTests {
 
         // Flow 2: back to the start page → Send additional information → the application → write → Send.
         for _ in 0..<4 {
-            app.keys("Escape")
-            try await Task.sleep(for: .milliseconds(150))
+            #expect(await app.keysAndWait("Escape"), "each Escape goes back one screen: \(app.screen)")
         }
         #expect(await app.waitFor("› " + words.applications), "\(app.screen)")
         app.keys("Down")
@@ -121,10 +120,8 @@ struct TerminalAppTests {
         #expect(await app.waitFor("› Notifications"))
         app.keys("Enter")
         #expect(await app.waitFor("A decision has been made"))
-        for _ in 0..<5 where !app.screen.contains("› NEW") || !focusedLine(app).contains("decision") {
-            if focusedLine(app).contains("A decision has been made") { break }
-            app.keys("Down")
-            try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<5 where !focusedLine(app).contains("A decision has been made") {
+            #expect(await app.keysAndWait("Down"), "\(app.screen)")
         }
         app.keys("Enter")
         #expect(await app.waitFor("Last day to appeal"), "\(app.screen)")
@@ -135,7 +132,7 @@ struct TerminalAppTests {
         #expect(await app.waitFor("Saved:"), "\(app.screen)")
         let saved = try FileManager.default.contentsOfDirectory(atPath: home.folder.path).filter { $0.hasPrefix("decision-") }
         #expect(saved.count == 1)
-        let document = try Data(contentsOf: home.folder.appending(path: saved[0]))
+        let document = try Data(contentsOf: home.folder.appending(path: try #require(saved.first)))
         #expect(document.starts(with: Array("%PDF-".utf8)))
     }
 

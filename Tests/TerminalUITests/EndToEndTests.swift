@@ -100,7 +100,7 @@ struct EndToEndTests {
         #expect(await session.waitFor("hakemus.pdf"))
         #expect(await session.waitFor("PDF"))
         session.keys("Enter")
-        #expect(await session.waitFor("picked hakemus.pdf application/pdf"))
+        #expect(await session.waitFor("picked hakemus.pdf pdf"))
         #expect(await session.waitFor("EXIT=0"))
     }
 }

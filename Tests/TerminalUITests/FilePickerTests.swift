@@ -53,7 +53,7 @@ final class PickerFolder {
 
 @Suite struct FilePickerTests {
     func picker(_ folder: PickerFolder, strings: StringTable = english) -> ProgramDriver<FilePicker> {
-        ProgramDriver(FilePicker(strings: strings, folder: FileSystemPath(folder.path), home: FileSystemPath(folder.path + "/alikansio")),
+        ProgramDriver(FilePicker(strings: strings, folder: FileSystemPath(folder.path), home: FileSystemPath(folder.path + "/alikansio"), rule: attachments),
                       width: 80, height: 23)
     }
 
@@ -66,10 +66,10 @@ final class PickerFolder {
         var driver = picker(folder)
         await driver.settle()
         #expect(driver.program.entries.count == 14)
-        #expect(verdict(driver, "hakemus.pdf") == .accepted(.pdf))
-        #expect(verdict(driver, "skannaus.png") == .accepted(.png))
-        #expect(verdict(driver, "passi.jpg") == .accepted(.jpeg))
-        #expect(verdict(driver, "linkki.pdf") == .accepted(.pdf))
+        #expect(verdict(driver, "hakemus.pdf") == .accepted("pdf"))
+        #expect(verdict(driver, "skannaus.png") == .accepted("png"))
+        #expect(verdict(driver, "passi.jpg") == .accepted("jpeg"))
+        #expect(verdict(driver, "linkki.pdf") == .accepted("pdf"))
         #expect(verdict(driver, "teksti.pdf") == .refused(.wrongType))  // the name says PDF, the content does not
         #expect(verdict(driver, "tyhjä.pdf") == .refused(.empty))
         let overLimit: Verdict = .refused(.tooLarge(size: 5_242_880, limit: 4_194_304))
@@ -88,18 +88,17 @@ final class PickerFolder {
             Issue.record("listing failed")
             return
         }
-        let limits = AttachmentLimits()
-        let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.displayName, $0) })
+                let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.displayName, $0) })
         #expect(byName["putki"]?.kind == .fifo)
-        #expect(byName["putki"]?.initialVerdict(limits: limits) == .refused(.notRegular(.fifo)))
-        #expect(byName["rikki"]?.initialVerdict(limits: limits) == .refused(.notRegular(.danglingLink)))
-        #expect(byName["silmukka-b"]?.initialVerdict(limits: limits) == .refused(.notRegular(.linkLoop)))
-        #expect(byName["hakemus.pdf"]?.initialVerdict(limits: limits) == .pending)
+        #expect(byName["putki"]?.initialVerdict(rule: attachments) == .refused(.notRegular(.fifo)))
+        #expect(byName["rikki"]?.initialVerdict(rule: attachments) == .refused(.notRegular(.danglingLink)))
+        #expect(byName["silmukka-b"]?.initialVerdict(rule: attachments) == .refused(.notRegular(.linkLoop)))
+        #expect(byName["hakemus.pdf"]?.initialVerdict(rule: attachments) == .pending)
         // Asked directly, the inspector still refuses a FIFO without blocking, and a link swapped in for a file.
         let pipe = FileSystemPath(folder.path + "/putki")
-        #expect(FileInspector.inspect(pipe, isSymbolicLink: false, limits: limits) == .refused(.notRegular(.fifo)))
+        #expect(FileInspector.inspect(pipe, isSymbolicLink: false, rule: attachments) == .refused(.notRegular(.fifo)))
         let link = FileSystemPath(folder.path + "/linkki.pdf")
-        #expect(FileInspector.inspect(link, isSymbolicLink: false, limits: limits) == .refused(.notRegular(.linkLoop)))
+        #expect(FileInspector.inspect(link, isSymbolicLink: false, rule: attachments) == .refused(.notRegular(.linkLoop)))
     }
 
     /// A folder shows as soon as its names are read: sizes, times and verdicts that need them follow when the
@@ -113,13 +112,13 @@ final class PickerFolder {
         }
         let regular = try #require(entries.first { $0.displayName == "iso.pdf" })
         #expect(regular.kind == .regular && regular.size == nil && regular.modified == nil)
-        #expect(regular.initialVerdict(limits: AttachmentLimits()) == .pending)
+        #expect(regular.initialVerdict(rule: attachments) == .pending)
         let link = try #require(entries.first { $0.displayName == "rikki" })
         #expect(link.kind == .danglingLink && link.isSymbolicLink)  // links are stat'ed while listing
 
         let names = FolderListing(folder: path, entries: entries)
         #expect(names.orders[.date] == nil && names.orders[.size] == nil)
-        var picker = FilePicker(strings: english, folder: path, home: path)
+        var picker = FilePicker(strings: english, folder: path, home: path, rule: attachments)
         _ = picker.start()
         _ = picker.update(.input(.resize(width: 80, height: 23)))
         _ = picker.update(.listed(generation: 1, names))
@@ -141,7 +140,7 @@ final class PickerFolder {
         #expect(described.entries[iso].size == Int64(5 * 1024 * 1024))
         #expect(described.entries[iso].modified == Int64(PickerFolder.modified))
         _ = picker.update(.described(generation: 1, described))
-        #expect(picker.verdicts[iso] == .refused(.tooLarge(size: 5 * 1024 * 1024, limit: AttachmentLimits().maxFileBytes)))
+        #expect(picker.verdicts[iso] == .refused(.tooLarge(size: 5 * 1024 * 1024, limit: attachments.maxBytes)))
         let dateOrder = picker.list.visible.map { picker.entries[$0].displayName }
         #expect(Array(dateOrder.prefix(3)) == ["alikansio", "lukittu", "passi.jpg"])
         canvas = Canvas(width: 80, height: 23)
@@ -156,7 +155,7 @@ final class PickerFolder {
     @Test func picker_snapshot_80x24_inFinnish() async throws {
         let folder = try PickerFolder()
         var driver = ProgramDriver(Shell(FilePicker(strings: finnish, folder: FileSystemPath(folder.path),
-                                                    home: FileSystemPath(folder.path)), strings: finnish))
+                                                    home: FileSystemPath(folder.path), rule: attachments), strings: finnish))
         await driver.settle()
         let canvas = driver.canvas
         #expect(fitsWidth(canvas))
@@ -247,7 +246,7 @@ final class PickerFolder {
             Issue.record("nothing picked")
             return
         }
-        #expect(files.map(\.type) == [.pdf, .png])
+        #expect(files.map(\.kind) == ["pdf", "png"])
         #expect(files.allSatisfy { String(decoding: $0.path.bytes, as: UTF8.self).hasPrefix(folder.path) })
     }
 
@@ -270,7 +269,7 @@ final class PickerFolder {
             #expect(driver.program.folderError == .permissionDenied)
             #expect(driver.screen.contains(swedish("picker.folder_error.permission")))
         }
-        var missing = ProgramDriver(FilePicker(strings: swedish, folder: FileSystemPath(folder.path + "/ei-ole"), home: FileSystemPath("/")))
+        var missing = ProgramDriver(FilePicker(strings: swedish, folder: FileSystemPath(folder.path + "/ei-ole"), home: FileSystemPath("/"), rule: attachments))
         await missing.settle()
         #expect(missing.program.folderError == .notFound)
         #expect(missing.screen.contains("Mappen \(folder.path)/ei-ole kan inte öppnas: den finns inte."))
@@ -309,7 +308,7 @@ final class PickerFolder {
             close(descriptor)
         }
         let clock = ContinuousClock()
-        var driver = ProgramDriver(FilePicker(strings: english, folder: FileSystemPath(path), home: FileSystemPath(path)), height: 23)
+        var driver = ProgramDriver(FilePicker(strings: english, folder: FileSystemPath(path), home: FileSystemPath(path), rule: attachments), height: 23)
         let elapsed = await clock.measure { await driver.settle() }
         print("100,000 entries listed, sorted and first page inspected in \(elapsed)")
         #expect(driver.program.entries.count == 100_000)

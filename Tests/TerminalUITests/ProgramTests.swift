@@ -26,6 +26,8 @@ struct CounterScreen: Program {
             if field.handle(key) == .submitted { editing = false }
         case .input(.resize(let width, let height)):
             size = (width, height)
+        case .input(.paste(let text)):
+            count += text.count
         case .incremented(let amount):
             count += amount
         case .input:
@@ -90,19 +92,42 @@ struct CounterScreen: Program {
         #expect(driver.program.screen.size.width == 100)
     }
 
+    @Test func keysUnderTheTooSmallNotice_reachNothing() async {
+        var driver = ProgramDriver(Shell(CounterScreen(), strings: finnish))
+        driver.send(.resize(width: 60, height: 20))
+        driver.type("e+x")
+        driver.send(.paste("pasted"))
+        driver.type("?")
+        await driver.settle()
+        #expect(!driver.program.showingHelp)
+        driver.send(.resize(width: 80, height: 24))
+        #expect(driver.program.screen.count == 0)
+        #expect(!driver.program.screen.editing)
+        #expect(driver.canvas.lines[0] == "Laskuri: 0")
+        driver.type("+")
+        await driver.settle()
+        #expect(driver.canvas.lines[0] == "Laskuri: 1", "keys reach the screen again once it is drawn")
+    }
+
+    @Test func whileHelpIsOpen_aPasteReachesNothing() async {
+        var driver = ProgramDriver(Shell(CounterScreen(), strings: finnish))
+        driver.type("?")
+        #expect(driver.program.showingHelp)
+        driver.send(.paste("12345"))
+        driver.press(.escape)
+        #expect(driver.program.screen.count == 0)
+        driver.send(.paste("12345"))
+        #expect(driver.program.screen.count == 5, "a paste counts its letters once help is closed")
+    }
+
     @Test func mappedStreamEffect_postsEveryMessage() async {
         let effect: Effect<Int> = .stream { post in
             for value in 1...3 { post(value) }
         }
         let mapped = effect.map { "\($0)" }
-        let collector = MessageCollector<String>()
-        guard case .stream(let work) = mapped.operation else {
-            Issue.record("not a stream")
-            return
-        }
-        await work { collector.append($0) }
-        #expect(collector.drain() == ["1", "2", "3"])
+        #expect(await mapped.perform() == ["1", "2", "3"])
         #expect(Effect<Int>.quit.map { "\($0)" }.isQuit)
+        #expect(Effect<Int>.send(7).map { "\($0)" }.message == "7")
     }
 
     @Test func theme_noColorAndMonochromeTerminals() {

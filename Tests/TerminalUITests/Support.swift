@@ -1,4 +1,5 @@
 import PorttiLocalization
+import PorttiModel
 @testable import TerminalUI
 
 /// Renders a drawing at a size and returns the canvas (the test backend).
@@ -16,3 +17,7 @@ let swedish = StringTable(.swedish)
 func fitsWidth(_ canvas: Canvas) -> Bool {
     canvas.lines.allSatisfy { DisplayWidth.of($0) <= canvas.width }
 }
+
+/// The portal's rule for attachments, as the app gives it to the picker (the toolkit knows no kinds of files).
+let attachments = FileRule(maxBytes: AttachmentLimits().maxFileBytes, maxPicked: AttachmentLimits().maxFilesPerMessage,
+                           signatureLength: AttachmentType.signatureLength) { AttachmentType.detect(prefix: $0)?.name }

@@ -2,48 +2,39 @@ import PorttiLocalization
 import Testing
 @testable import TerminalUI
 
-@Suite struct MenuTests {
-    @Test func menu_snapshot_andChoosing() {
-        var menu = Menu(items: [Menu.Item("Hakemukset", detail: "2"), Menu.Item("Lähetä lisätietoja"), Menu.Item("Kirjaudu ulos")])
-        do { let outcome = menu.handle(.down); #expect(outcome == .moved) }
-        let canvas = render(width: 40, height: 3) { menu.draw(into: &$0, area: Rect(column: 0, row: 0, width: 40, height: 3)) }
-        #expect(canvas.text == """
-              1 Hakemukset  2
-            › 2 Lähetä lisätietoja
-              3 Kirjaudu ulos
-            """)
-        #expect(canvas.cursor == Position(column: 0, row: 1))
-        #expect(canvas[2, 1].style.reverse)  // focus visible without colour
-        do { let outcome = menu.handle(.up); #expect(outcome == .moved) }
-        do { let outcome = menu.handle(.up); #expect(outcome == .moved) }  // wraps around
-        #expect(menu.focus == 2)
-        do { let outcome = menu.handle(.enter); #expect(outcome == .chosen(2)) }
-        do { let outcome = menu.handle(.character("1")); #expect(outcome == .chosen(0)) }
-        do { let outcome = menu.handle(MouseEvent(.press(button: 1), at: Position(column: 3, row: 1)), area: Rect(column: 0, row: 0, width: 40, height: 4)); #expect(outcome == .chosen(1)) }
-    }
-}
-
 @Suite struct ListTests {
     @Test func list_filterAsYouType_andSelection() {
-        var list = TextList(items: ["Åsa Öberg", "Matti Meikäläinen", "山田太郎", "Maria Virtanen"])
+        let items = ["Åsa Öberg", "Matti Meikäläinen", "山田太郎", "Maria Virtanen"]
+        var list = ListSelection()
+        list.setVisible(Array(items.indices))
         list.viewportHeight = 5
-        do { let outcome = list.handle(.character("/")); #expect(outcome == .moved) }
-        do { let outcome = list.handle(.character("m")); #expect(outcome == .filterChanged) }
-        #expect(list.selection.visible == [1, 3])
-        do { let outcome = list.handle(.character("ä")); #expect(outcome == .filterChanged) }
-        #expect(list.selection.visible.isEmpty)
-        do { let outcome = list.handle(.backspace); #expect(outcome == .filterChanged) }
-        #expect(list.selection.visible == [1, 3])
-        _ = list.handle(.character("a"))
-        _ = list.handle(.character("r"))
-        #expect(list.selection.visible == [3])
-        do { let outcome = list.handle(.enter); #expect(outcome == .moved) }  // ends filtering, keeps the filter
+        func handle(_ key: Key) -> ListSelection.Outcome {
+            let outcome = list.handle(key)
+            if outcome == .filterChanged {
+                let needle = list.filter.lowercased()
+                list.applyFilter(order: items.indices) { needle.isEmpty || items[$0].lowercased().contains(needle) }
+            }
+            return outcome
+        }
+        #expect(handle(.character("/")) == .moved)
+        #expect(handle(.character("m")) == .filterChanged)
+        #expect(list.visible == [1, 3])
+        #expect(handle(.character("ä")) == .filterChanged)
+        #expect(list.visible.isEmpty)
+        #expect(handle(.backspace) == .filterChanged)
+        #expect(list.visible == [1, 3])
+        _ = handle(.character("a"))
+        _ = handle(.character("r"))
+        #expect(list.visible == [3])
+        #expect(handle(.enter) == .moved)  // ends filtering, keeps the filter
         #expect(list.focusedItem == 3)
-        do { let outcome = list.handle(.enter); #expect(outcome == .activated(3)) }
-        do { let outcome = list.handle(.escape); #expect(outcome == .filterChanged) }  // Esc clears the filter
-        #expect(list.selection.visible.count == 4)
+        #expect(handle(.enter) == .activated(3))
+        #expect(handle(.escape) == .filterChanged)  // Esc clears the filter
+        #expect(list.visible.count == 4)
         #expect(list.focusedItem == 3)  // focus stays on the same item
-        let canvas = render(width: 30, height: 4) { list.draw(into: &$0, area: Rect(column: 0, row: 0, width: 30, height: 4)) }
+        let canvas = render(width: 30, height: 4) { canvas in
+            list.draw(into: &canvas, area: Rect(column: 0, row: 0, width: 30, height: 4)) { (items[$0], .plain) }
+        }
         #expect(canvas.text == """
               Åsa Öberg
               Matti Meikäläinen
@@ -247,16 +238,6 @@ import Testing
         do { let outcome = dialog.handle(.tab); #expect(outcome == .moved) }
         do { let outcome = dialog.handle(.enter); #expect(outcome == .confirmed) }
         do { let outcome = dialog.handle(.escape); #expect(outcome == .cancelled) }
-    }
-
-    @Test func error_snapshot() {
-        let dialog = ErrorDialog(title: swedish("tui.dialog.error_title"), message: swedish("error.attachment_empty"), okLabel: swedish("tui.dialog.ok"))
-        let canvas = render(width: 40, height: 7) { dialog.draw(into: &$0, area: $0.bounds) }
-        #expect(canvas.text.contains("┌─ Fel ─"))
-        #expect(canvas.text.contains(swedish("error.attachment_empty")))
-        #expect(canvas.text.contains("> OK <"))
-        #expect(dialog.handle(.enter))
-        #expect(!dialog.handle(.character("x")))
     }
 }
 

@@ -1,21 +1,27 @@
+import ApplicantStore
 import Foundation
-import PortalClient
 import PorttiModel
 import TerminalUI
 
 /// One application: status, processing timeline, its requests (deadline, days left, overdue marked) and,
 /// once made, the decision.
 struct ApplicationScreen: AppScreen {
-    typealias Content = ApplicationPage
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case loaded(Result<Fresh<ApplicationPage>, ClientError>)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
 
     let applicationID: String
-    var content: Loadable<Content> = .loading
+    var content: Loadable<ApplicationPage> = .loading
     /// Rows that can be chosen: each request, then the decision.
     var choices = ListSelection()
 
     init(applicationID: String) { self.applicationID = applicationID }
 
-    mutating func show(_ content: Loadable<Content>) {
+    mutating func show(_ content: Loadable<ApplicationPage>) {
         self.content = content
         choices.setVisible(Array(0..<choiceCount))
     }
@@ -25,60 +31,88 @@ struct ApplicationScreen: AppScreen {
         return value.requests.count + (value.overview.decisionID == nil ? 0 : 1) + 1
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        let id = applicationID
+        return .run("load application") {
+            .loaded(await AppEnvironment.result {
+                try await readThroughCache(store, key: "application-screen:\(id)") {
+                    async let overview = client.application(id: id)
+                    async let requests = client.requests(applicationID: id)
+                    return ApplicationPage(overview: try await overview, requests: try await requests)
+                }
+            })
+        }
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let result):
+            show(Loadable(result))
+            return Effect.signInAgainIfEnded(result)
+        case .input(.key(let key)):
+            return handle(key, environment)
+        case .input, .app:
+            return []
+        }
+    }
+
+    private mutating func handle(_ key: Key, _ environment: AppEnvironment) -> [Effect<Message>] {
         switch key {
-        case .escape, .character("q"): return .back
-        case .character("r"), .function(5): return .reload
-        case .character("/"): return nil  // nothing here to filter
+        case .escape, .character("q"): return [Message.ask(.back)]
+        case .character("r"), .function(5): return [load(environment)].compactMap { $0 }
+        case .character("/"): return []  // nothing here to filter
         case .character("s"):
-            guard let value = content.value else { return nil }
-            return .open(.compose(.application(applicationID),
-                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+            guard let value = content.value else { return [] }
+            return [Message.ask(.open(.compose(.application(applicationID),
+                                               title: .additionalInformation(reference: value.overview.application.referenceNumber))))]
         default:
-            guard case .activated(let index) = choices.handle(key), let value = content.value else { return nil }
+            guard case .activated(let index) = choices.handle(key), let value = content.value else { return [] }
             if index < value.requests.count {
-                return .open(.request(id: value.requests[index].id, applicationID: applicationID))
+                return [Message.ask(.open(.request(id: value.requests[index].id, applicationID: applicationID)))]
             }
             if let decisionID = value.overview.decisionID, index == value.requests.count {
-                return .open(.decision(id: decisionID, reference: value.overview.application.referenceNumber))
+                return [Message.ask(.open(.decision(id: decisionID, reference: value.overview.application.referenceNumber)))]
             }
-            return .open(.compose(.application(applicationID),
-                                  title: .additionalInformation(reference: value.overview.application.referenceNumber)))
+            return [Message.ask(.open(.compose(.application(applicationID),
+                                               title: .additionalInformation(reference: value.overview.application.referenceNumber))))]
         }
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
         guard case .loaded(let value, let offline) = content else {
             canvas.heading(strings("start.applications"), context: context)
-            if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
-            else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
+            canvas.loadingOrFailure(content, context: context)
             return
         }
         let application = value.overview.application
         canvas.heading(context.clean(application.referenceNumber), context: context)
-        var row = 2
-        _ = canvas.put(strings("application.type.\(application.type.rawValue)"), column: 2, row: row, maxWidth: canvas.width - 4, style: .title)
+        let body = canvas.bounds.parts.body.indented(1)
+        var row = body.row
+        _ = canvas.put(strings("application.type.\(application.type.rawValue)"), column: body.column, row: row, maxWidth: body.width, style: .title)
         row += 1
         _ = canvas.put(strings("application.status_line", ["status": strings("application.status.\(application.status.rawValue)")]),
-                       column: 2, row: row, maxWidth: canvas.width - 4)
+                       column: body.column, row: row, maxWidth: body.width)
         row += 2
-        _ = canvas.put(strings("application.timeline"), column: 2, row: row, style: .title)
+        _ = canvas.put(strings("application.timeline"), column: body.column, row: row, style: .title)
         row += 1
-        // The newest steps matter most; older ones give way on a short terminal.
-        let room = max(canvas.height - row - value.requests.count - 7, 2)
+        // The newest steps matter most; older ones give way on a short terminal (to the requests, the decision,
+        // sending, and the heading and blank row above them).
+        let room = max(body.bottom - row - value.requests.count - 5, 2)
         for event in value.overview.timeline.suffix(room) {
             var line = context.formats.dateTime(event.at) + "  " + strings("timeline.\(event.kind.rawValue)")
             if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
-            _ = canvas.put(line, column: 4, row: row, maxWidth: canvas.width - 6)
+            _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)
             row += 1
         }
         row += 1
-        _ = canvas.put(strings("application.actions"), column: 2, row: row, style: .title)
+        _ = canvas.put(strings("application.actions"), column: body.column, row: row, style: .title)
         row += 1
-        let area = Rect(column: 2, row: row, width: canvas.width - 4, height: max(canvas.height - row - 2, 1))
+        let area = Rect(column: body.column, row: row, width: body.width, height: max(body.bottom - row, 1))
         choices.draw(into: &canvas, area: area) { index in
             if index < value.requests.count {
                 let request = value.requests[index]
@@ -90,7 +124,7 @@ struct ApplicationScreen: AppScreen {
             return (strings("start.send_additional_information"), .plain)
         }
         if let offline {
-            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), layout: layout, style: .muted)
+            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)
         }
     }
 

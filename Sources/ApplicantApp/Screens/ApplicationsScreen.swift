@@ -1,3 +1,4 @@
+import ApplicantStore
 import Foundation
 import PorttiModel
 import TerminalUI
@@ -5,6 +6,14 @@ import TerminalUI
 /// The applications with their status, filterable; choosing one opens it, or, when sending additional
 /// information, writes to it.
 struct ApplicationsScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case loaded(Result<Fresh<[Application]>, ClientError>)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     enum Purpose: Sendable, Equatable {
         case browse
         case chooseForAdditionalInformation
@@ -48,61 +57,75 @@ struct ApplicationsScreen: AppScreen {
 
     var capturesText: Bool { list.isEditingFilter }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        switch event {
-        case .resize(_, let height):
-            list.viewportHeight = max(height - 6, 1)
-            return nil
-        case .key(.escape) where !list.isEditingFilter, .key(.character("q")) where !list.isEditingFilter:
-            return .back
-        case .key(.character("r")) where !list.isEditingFilter, .key(.function(5)):
-            return .reload
-        case .key(let key):
-            return outcome(list.handle(key))
-        case .mouse(let mouse):
-            return outcome(list.handle(mouse, area: Rect(column: 1, row: 4, width: 200, height: list.viewportHeight)))
-        case .paste:
-            return nil
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        return .run("load applications") {
+            .loaded(await AppEnvironment.result { try await readThroughCache(store, key: "applications") { try await client.applications() } })
         }
     }
 
-    private mutating func outcome(_ outcome: ListSelection.Outcome) -> ScreenAction? {
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        let area = listArea(in: environment.screen)
+        switch message {
+        case .loaded(let result):
+            show(Loadable(result), context: environment.context)
+            return Effect.signInAgainIfEnded(result)
+        case .input(.key(.escape)) where !list.isEditingFilter, .input(.key(.character("q"))) where !list.isEditingFilter:
+            return [Message.ask(.back)]
+        case .input(.key(.character("r"))) where !list.isEditingFilter, .input(.key(.function(5))):
+            return [load(environment)].compactMap { $0 }
+        case .input(.key(let key)):
+            return outcome(list.handle(key, in: area))
+        case .input(.mouse(let mouse)):
+            return outcome(list.handle(mouse, area: area))
+        case .input, .app:
+            return []
+        }
+    }
+
+    /// The rows of the list: the body, less the hint and the column headings above it.
+    private func listArea(in screen: Rect) -> Rect { screen.parts.body.rows(from: 2) }
+
+    private mutating func outcome(_ outcome: ListSelection.Outcome) -> [Effect<Message>] {
         switch outcome {
         case .activated(let index):
-            guard let application = content.value?[index] else { return nil }
+            guard let application = content.value?[index] else { return [] }
             switch purpose {
-            case .browse: return .open(.application(id: application.id))
+            case .browse: return [Message.ask(.open(.application(id: application.id)))]
             case .chooseForAdditionalInformation:
-                return .open(.compose(.application(application.id),
-                                      title: .additionalInformation(reference: application.referenceNumber)))
+                return [Message.ask(.open(.compose(.application(application.id),
+                                                   title: .additionalInformation(reference: application.referenceNumber))))]
             }
         case .filterChanged:
             refilter()
-            return nil
+            return []
         case .moved, .ignored:
-            return nil
+            return []
         }
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
+        let body = canvas.bounds.parts.body
         canvas.heading(purpose == .browse ? strings("start.applications") : strings("applications.choose"), context: context)
         switch content {
         case .loading:
-            _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted)
+            _ = canvas.put(strings("common.loading"), column: body.column + 1, row: body.row, style: .muted)
         case .failed(let error):
-            canvas.paragraph(context.error(error), in: layout.body, style: .error)
+            canvas.paragraph(context.error(error), in: body, style: .error)
         case .loaded(let applications, let offline):
             if purpose == .chooseForAdditionalInformation {
-                _ = canvas.put(strings("applications.choose_hint"), column: 2, row: 2, maxWidth: canvas.width - 4, style: .muted)
+                _ = canvas.put(strings("applications.choose_hint"), column: body.column + 1, row: body.row, maxWidth: body.width - 2, style: .muted)
             }
             let header = pad(strings("applications.column.reference"), 18) + pad(strings("applications.column.type"), 34)
                 + strings("applications.column.status")
-            _ = canvas.put(header, column: 3, row: 3, maxWidth: canvas.width - 4, style: .title)
-            let area = Rect(column: 1, row: 4, width: canvas.width - 2, height: max(canvas.height - 6, 1))
+            let area = listArea(in: canvas.bounds)
+            _ = canvas.put(header, column: area.column + 2, row: area.row - 1, maxWidth: area.width - 2, style: .title)
             if applications.isEmpty {
-                _ = canvas.put(strings("applications.none"), column: 3, row: 4, style: .muted)
+                _ = canvas.put(strings("applications.none"), column: area.column + 2, row: area.row, style: .muted)
             }
             list.draw(into: &canvas, area: area) { index in
                 let application = applications[index]
@@ -112,9 +135,9 @@ struct ApplicationsScreen: AppScreen {
                 return (text, .plain)
             }
             if list.isEditingFilter || !list.filter.isEmpty {
-                canvas.notice(strings("common.filter", ["text": list.filter]), layout: layout, style: .muted)
+                canvas.notice(strings("common.filter", ["text": list.filter]), style: .muted)
             } else if let offline {
-                canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), layout: layout, style: .muted)
+                canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)
             }
         }
     }

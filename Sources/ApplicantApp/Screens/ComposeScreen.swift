@@ -1,3 +1,4 @@
+import ApplicantStore
 import Delivery
 import Foundation
 import PortalClient
@@ -6,8 +7,33 @@ import PorttiModel
 import TerminalUI
 
 /// Writing a message (a response to a request, or additional information): the inline editor, the files
-/// attached with the picker, a review of both, then Send with progress. The draft is saved as it is typed.
+/// attached with the picker, a review of both, then Send with progress. It owns its draft (read when it
+/// opens, written half a second after typing pauses and when leaving), sending it, the picker and the editor.
 struct ComposeScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        /// The draft left from an earlier visit (nil: none): the screen is ready for what was typed meanwhile.
+        case draftRead(Draft?)
+        /// Typing paused: the draft is written.
+        case saveDue
+        case picker(FilePicker.Message)
+        /// The files picked, measured and hashed; the paths of those that could not be read.
+        case attached([AttachedFile], unreadable: [String])
+        case sendProgress(Courier.Progress)
+        case sendFinished(Result<Receipt, ClientError>)
+        /// Send again (the same item) once the applicant signed in again.
+        case resend
+        /// What the external editor left (nil: it failed or was quit without saving).
+        case edited(String?)
+        /// The picker's words follow the language.
+        case languageChanged
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+
+        static var languageChange: Message? { .languageChanged }
+    }
+
     enum Stage: Sendable, Equatable {
         case writing
         case picking
@@ -19,35 +45,40 @@ struct ComposeScreen: AppScreen {
 
     let target: MessageTarget
     let title: ComposeTitle
-    var editor: TextEditor
-    var files: [AttachedFile]
+    var editor = TextEditor()
+    var files: [AttachedFile] = []
     var stage: Stage = .writing
     var picker: FilePicker?
     var attachmentList = ListSelection()
+    /// The draft is being read: keys typed meanwhile wait here, so typing straight after Enter loses nothing.
+    var typedAhead: [InputEvent]? = []
     /// Shown once: the draft was offered again from an earlier visit.
     var restoredAt: Date?
     /// A note about the last files picked: what was refused and why, or a file that could not be read.
     var note: String?
     /// Edits not yet written to the draft store.
     var unsaved = false
+    var saveScheduled = false
     /// A send failed without knowing whether the portal took it: the message waits in the outbox as it is,
     /// to be sent once with the same key, so it can no longer be changed (a changed copy would be a second message).
     var waitingInOutbox = false
-    private var size = (width: 80, height: 22)
+    /// The area the picker was last told, to tell it again after a resize.
+    private var pickerArea: Rect?
 
-    init(target: MessageTarget, title: ComposeTitle, draft: Draft?) {
+    init(target: MessageTarget, title: ComposeTitle) {
         self.target = target
         self.title = title
-        editor = TextEditor(text: draft?.text ?? "")
-        files = draft?.files ?? []
-        restoredAt = (draft?.text.isEmpty == false || draft?.files.isEmpty == false) ? draft?.updatedAt : nil
-        attachmentList.setVisible(Array(files.indices))
-        layout()
     }
 
-    var draft: Draft { Draft(target: target, text: editor.text, files: files) }
+    func draft(at time: Date) -> Draft { Draft(target: target, text: editor.text, files: files, updatedAt: time) }
 
     var isSending: Bool { if case .sending = stage { true } else { false } }
+
+    var isBusy: Bool { isSending }
+
+    func unsavedDraft(at time: Date) -> Draft? {
+        unsaved && !isSending && !waitingInOutbox ? draft(at: time) : nil
+    }
 
     var capturesText: Bool {
         switch stage {
@@ -57,16 +88,298 @@ struct ComposeScreen: AppScreen {
         }
     }
 
-    private mutating func layout() {
-        editor.layout(width: size.width - 4, height: max(size.height - 9, 3))
-        attachmentList.viewportHeight = 3
-    }
-
     /// The most files one message takes; the picker counts each pick, this counts the whole message.
     static let maxFiles = AttachmentLimits().maxFilesPerMessage
 
     static func tooManyFilesNote(_ context: ViewContext) -> String {
         context.strings("error.too_many_attachments", ["limit": String(maxFiles)])
+    }
+
+    // MARK: Areas, the same for keys and drawing
+
+    /// The editor's text, inside its box.
+    static func editorArea(in screen: Rect) -> Rect { screen.parts.body.indented(1).rows(from: 1, leaving: 4, least: 3) }
+
+    /// The attachments listed under the editor (writing) or the message (reviewing).
+    static func attachmentArea(below row: Int, in screen: Rect) -> Rect {
+        Rect(column: screen.parts.body.column + 1, row: row + 1, width: screen.parts.body.width - 2, height: 3)
+    }
+
+    /// The message's text on review, inside its box.
+    static func reviewTextArea(in screen: Rect) -> Rect { screen.parts.body.indented(2).rows(from: 2, leaving: 6, least: 3) }
+
+    // MARK: Update
+
+    /// Reads the draft left unsent, which is offered again; only while the screen opens.
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard typedAhead != nil, let store = environment.account?.store else { return nil }
+        let target = self.target
+        return .run("read draft") { .draftRead(await BlockingWork.run { try? store.draft(for: target) }) }
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .draftRead(let draft):
+            guard let keys = typedAhead else { return [] }
+            typedAhead = nil
+            editor = TextEditor(text: draft?.text ?? "")
+            files = draft?.files ?? []
+            restoredAt = (draft?.text.isEmpty == false || draft?.files.isEmpty == false) ? draft?.updatedAt : nil
+            attachmentList.setVisible(Array(files.indices))
+            return keys.flatMap { update(.input($0), environment) }
+        case .input(let event) where typedAhead != nil:
+            typedAhead?.append(event)
+            return []
+        case .input(let event):
+            return handle(event, environment)
+        case .saveDue:
+            saveScheduled = false
+            return saveNow(environment)
+        case .picker(let message):
+            return updatePicker(message, environment)
+        case .attached(let attached, let unreadable):
+            attach(attached, unreadable: unreadable, context: environment.context)
+            return scheduleSave(environment)
+        case .sendProgress(let progress):
+            if isSending { stage = .sending(progress) }
+            return []
+        case .sendFinished(let result):
+            return finishSend(result, environment)
+        case .resend:
+            stage = .sending(nil)
+            return send(environment)
+        case .edited(let text):
+            guard let text else { return [] }
+            editor = TextEditor(text: UntrustedText.sanitized(text, keepingLineBreaks: true, tabWidth: 4))
+            unsaved = true
+            return scheduleSave(environment)
+        case .languageChanged:
+            picker?.strings = environment.context.strings
+            return []
+        case .app:
+            return []
+        }
+    }
+
+    private mutating func handle(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch stage {
+        case .writing where waitingInOutbox, .reviewing where waitingInOutbox:
+            // Only sending it again (the same item) or leaving is possible now.
+            if case .key(.enter) = event { stage = .sending(nil); return send(environment) }
+            if case .key(.escape) = event { return leave(environment) }
+            return []
+        case .writing: return handleWriting(event, environment)
+        case .picking: return updatePicker(.input(event), environment)
+        case .reviewing: return handleReviewing(event, environment)
+        case .sending: return []  // Send is disabled while sending
+        case .failed: return handleFailed(event, environment)
+        }
+    }
+
+    private mutating func handleWriting(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch event {
+        case .key(.escape):
+            return leave(environment)
+        case .key(.control("o")), .key(.function(3)):
+            return openPicker(environment)
+        case .key(.control("e")):
+            return [openEditor(environment)]
+        case .key(.control("r")), .key(.function(4)):
+            stage = .reviewing
+            attachmentList.setVisible(Array(files.indices))
+            return unsaved ? scheduleSave(environment) : []
+        case .key(.control("u")):
+            if editor.undo() { unsaved = true; return scheduleSave(environment) }
+            return []
+        case .key(.control("d")):
+            return removeFocusedAttachment(environment)
+        case .key(let key):
+            restoredAt = nil
+            editor.layout(in: Self.editorArea(in: environment.screen))
+            if editor.handle(key) == .edited {
+                unsaved = true
+                return scheduleSave(environment)
+            }
+            return []
+        case .paste(let text):
+            editor.paste(UntrustedText.sanitized(text, keepingLineBreaks: true))
+            unsaved = true
+            return scheduleSave(environment)
+        case .mouse, .resize:
+            return []
+        }
+    }
+
+    private mutating func removeFocusedAttachment(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let index = attachmentList.focusedItem, files.indices.contains(index) else { return [] }
+        files.remove(at: index)
+        attachmentList.setVisible(Array(files.indices))
+        unsaved = true
+        return scheduleSave(environment)
+    }
+
+    private mutating func handleReviewing(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard case .key(let key) = event else { return [] }
+        switch key {
+        case .escape, .character("e"):
+            stage = .writing
+            return []
+        case .character("a"):
+            stage = .writing
+            return openPicker(environment)
+        case .character("d"), .delete:
+            return removeFocusedAttachment(environment)
+        case .enter, .control("s"), .function(10):
+            guard isSendable else { return [] }
+            stage = .sending(nil)
+            return send(environment)
+        default:
+            _ = attachmentList.handle(key, in: Self.attachmentArea(below: Self.reviewTextArea(in: environment.screen).bottom + 1,
+                                                                   in: environment.screen))
+            return []
+        }
+    }
+
+    private mutating func handleFailed(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard case .key(let key) = event else { return [] }
+        if waitingInOutbox {
+            switch key {
+            case .enter:
+                stage = .sending(nil)
+                return send(environment)  // the same item, the same key
+            case .escape:
+                return leave(environment)  // it stays in the outbox and goes, once, when the portal answers
+            default:
+                return []
+            }
+        }
+        switch key {
+        case .enter, .escape:
+            stage = .reviewing
+        case .character("e"):
+            stage = .writing
+        default:
+            break
+        }
+        return []
+    }
+
+    /// Back, with the draft written at once.
+    private mutating func leave(_ environment: AppEnvironment) -> [Effect<Message>] {
+        saveNow(environment) + [Message.ask(.back)]
+    }
+
+    // MARK: The draft
+
+    /// Drafts are written half a second after typing pauses (and at once when leaving): a crash loses at most that.
+    private mutating func scheduleSave(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard !saveScheduled else { return [] }
+        saveScheduled = true
+        let delay = environment.services.timing.draftSaveDelay
+        return [.run("save draft later") {
+            try? await Task.sleep(for: delay)
+            return .saveDue
+        }]
+    }
+
+    private mutating func saveNow(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard unsaved, let store = environment.account?.store else { return [] }
+        unsaved = false
+        let draft = self.draft(at: environment.now)
+        return [.run("save draft") {
+            await BlockingWork.run { try? store.save(draft) }
+            return nil
+        }]
+    }
+
+    // MARK: Sending
+
+    private func send(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let account = environment.account else { return [] }
+        let draft = self.draft(at: environment.now)
+        let courier = account.courier
+        let store = account.store
+        return [.stream("send") { post in
+            // Saved first: whatever happens next, the text is kept.
+            await BlockingWork.run { try? store.save(draft) }
+            let result = await AppEnvironment.result { try await courier.send(draft) { post(.sendProgress($0)) } }
+            post(.sendFinished(result))
+        }]
+    }
+
+    private mutating func finishSend(_ result: Result<Receipt, ClientError>, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch result {
+        case .success(let receipt):
+            // The receipt takes the place of the message: Send cannot be pressed again.
+            let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text)
+            return [Message.ask(.replace(with: .receipt(kept, justSent: true)))]
+        case .failure(let error) where result.sessionEnded:
+            // It waits in the outbox; once the applicant has signed in again, it goes with the same key.
+            _ = error
+            stage = .reviewing
+            waitingInOutbox = true
+            return [Message.ask(.sessionEnded(resume: Routed(Message.resend)))]
+        case .failure(let error):
+            stage = .failed(error)
+            waitingInOutbox = !error.isDefiniteRefusal
+            return []
+        }
+    }
+
+    // MARK: Files and the editor
+
+    private mutating func openPicker(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard files.count < Self.maxFiles else {
+            note = Self.tooManyFilesNote(environment.context)
+            return []
+        }
+        let folder = environment.lastPickFolder ?? FileSystemPath(environment.services.pickerFolder)
+        var picker = FilePicker(strings: environment.context.strings, folder: folder, home: FileSystemPath(environment.services.home),
+                                rule: .attachments, utcOffset: environment.services.utcOffset)
+        let started = picker.start().map { $0.map(Message.picker) }
+        self.picker = picker
+        pickerArea = nil
+        stage = .picking
+        return started + updatePicker(nil, environment)
+    }
+
+    /// A message for the picker (nil: none, only the area it draws into).
+    private mutating func updatePicker(_ message: FilePicker.Message?, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard var picker else { return [] }
+        var effects: [Effect<FilePicker.Message>] = []
+        // The picker draws into the screen's area (it is a program of its own, that keeps its size): it is told
+        // that area when it opens and again before the first message after the terminal changed size.
+        if pickerArea != environment.screen {
+            pickerArea = environment.screen
+            effects += picker.update(.input(.resize(width: environment.screen.width, height: environment.screen.height)))
+        }
+        if let message { effects += picker.update(message) }
+        var mine = effects.filter { !$0.isQuit }.map { $0.map(Message.picker) }
+        guard let outcome = picker.outcome else {
+            self.picker = picker
+            return mine
+        }
+        self.picker = nil
+        stage = .writing
+        guard case .picked(let picked) = outcome else { return mine }
+        let paths = picked.map { String(decoding: $0.path.bytes, as: UTF8.self) }
+        let names = picked.map { FileName.sanitized($0.displayName) }
+        mine.append(Message.ask(.pickedIn(picker.folder)))
+        mine.append(.run("measure files") {
+            await BlockingWork.run {
+                var attached: [AttachedFile] = []
+                var unreadable: [String] = []
+                for (path, name) in zip(paths, names) {
+                    if let digest = try? LocalFile.digest(path: path) {
+                        attached.append(AttachedFile(path: path, name: name, size: digest.size, sha256: digest.sha256))
+                    } else {
+                        unreadable.append(path)
+                    }
+                }
+                return .attached(attached, unreadable: unreadable)
+            }
+        })
+        return mine
     }
 
     /// Files chosen in the picker, measured and hashed: added, except those already attached and those over
@@ -84,111 +397,19 @@ struct ComposeScreen: AppScreen {
         unsaved = true
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        if case .resize(let width, let height) = event {
-            size = (width, height)
-            layout()
-            if picker != nil { _ = picker?.update(.input(event)) }
-            return nil
-        }
-        switch stage {
-        case .writing where waitingInOutbox, .reviewing where waitingInOutbox:
-            // Only sending it again (the same item) or leaving is possible now.
-            if case .key(.enter) = event { stage = .sending(nil); return .send }
-            if case .key(.escape) = event { return .back }
-            return nil
-        case .writing: return handleWriting(event)
-        case .picking: return nil  // the app routes input to the picker
-        case .reviewing: return handleReviewing(event)
-        case .sending: return nil  // Send is disabled while sending
-        case .failed: return handleFailed(event)
-        }
-    }
-
-    private mutating func handleWriting(_ event: InputEvent) -> ScreenAction? {
-        switch event {
-        case .key(.escape):
-            return .back
-        case .key(.control("o")), .key(.function(3)):
-            return .openFilePicker
-        case .key(.control("e")):
-            return .openExternalEditor
-        case .key(.control("r")), .key(.function(4)):
-            stage = .reviewing
-            attachmentList.setVisible(Array(files.indices))
-            return unsaved ? .saveDraft : nil
-        case .key(.control("u")):
-            if editor.undo() { unsaved = true; return .saveDraft }
-            return nil
-        case .key(.control("d")):
-            return removeFocusedAttachment()
-        case .key(let key):
-            restoredAt = nil
-            if editor.handle(key) == .edited {
-                unsaved = true
-                return .saveDraft
-            }
-            return nil
-        case .paste(let text):
-            editor.paste(UntrustedText.sanitized(text, keepingLineBreaks: true))
-            unsaved = true
-            return .saveDraft
-        case .mouse, .resize:
-            return nil
-        }
-    }
-
-    private mutating func removeFocusedAttachment() -> ScreenAction? {
-        guard let index = attachmentList.focusedItem, files.indices.contains(index) else { return nil }
-        files.remove(at: index)
-        attachmentList.setVisible(Array(files.indices))
-        unsaved = true
-        return .saveDraft
-    }
-
-    private mutating func handleReviewing(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
-        switch key {
-        case .escape, .character("e"):
-            stage = .writing
-            return nil
-        case .character("a"):
-            stage = .writing
-            return .openFilePicker
-        case .character("d"), .delete:
-            return removeFocusedAttachment()
-        case .enter, .control("s"), .function(10):
-            guard isSendable else { return nil }
-            stage = .sending(nil)
-            return .send
-        default:
-            _ = attachmentList.handle(key)
-            return nil
-        }
-    }
-
-    private mutating func handleFailed(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event, case .failed = stage else { return nil }
-        if waitingInOutbox {
-            switch key {
-            case .enter:
-                stage = .sending(nil)
-                return .send  // the same item, the same key
-            case .escape:
-                return .back  // it stays in the outbox and goes, once, when the portal answers
-            default:
-                return nil
-            }
-        }
-        switch key {
-        case .enter, .escape:
-            stage = .reviewing
-            return nil
-        case .character("e"):
-            stage = .writing
-            return nil
-        default:
-            return nil
+    /// The applicant's own editor on the text, with the terminal lent to it; the text comes back as `edited`.
+    private func openEditor(_ environment: AppEnvironment) -> Effect<Message> {
+        let text = editor.text
+        let runEditor = environment.services.runEditor
+        return .lendTerminal("external editor") {
+            let file = FileManager.default.temporaryDirectory.appending(path: "portti-draft-\(UUID().uuidString).txt")
+            defer { try? FileManager.default.removeItem(at: file) }
+            guard FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
+                runEditor(file.path), let edited = FileManager.default.contents(atPath: file.path)
+            else { return .edited(nil) }
+            var result = String(decoding: edited, as: UTF8.self)
+            if result.hasSuffix("\n") && !text.hasSuffix("\n") { result.removeLast() }  // editors add one
+            return .edited(result)
         }
     }
 
@@ -221,41 +442,41 @@ struct ComposeScreen: AppScreen {
             return
         }
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
+        let screen = canvas.bounds
         canvas.heading(heading(context), context: context)
         switch stage {
         case .writing, .picking:
-            let editorArea = Rect(column: 2, row: 3, width: canvas.width - 4, height: max(canvas.height - 9, 3))
-            canvas.box(Rect(column: 1, row: 2, width: canvas.width - 2, height: editorArea.height + 2), title: strings("compose.message"))
+            let editorArea = Self.editorArea(in: screen)
+            canvas.box(editorArea.indented(-1).rows(from: -1, leaving: -1), title: strings("compose.message"))
             editor.draw(into: &canvas, area: editorArea)
-            drawAttachments(into: &canvas, row: editorArea.row + editorArea.height + 1, context: context, focused: false)
+            drawAttachments(into: &canvas, row: editorArea.bottom + 1, context: context, focused: false)
             if let restoredAt {
-                canvas.notice(strings("compose.draft_restored", ["time": context.formats.dateTime(restoredAt)]), layout: layout, style: .muted)
+                canvas.notice(strings("compose.draft_restored", ["time": context.formats.dateTime(restoredAt)]), style: .muted)
             } else if let note {
-                canvas.notice(note, layout: layout)
+                canvas.notice(note)
             }
         case .reviewing, .failed:
-            _ = canvas.put(strings("compose.review_title"), column: 2, row: 2, style: .title)
-            let textRows = max(canvas.height - 12, 3)
-            canvas.box(Rect(column: 1, row: 3, width: canvas.width - 2, height: textRows + 2), title: strings("compose.message"))
-            canvas.paragraph(editor.text.isEmpty ? strings("compose.no_text") : editor.text,
-                             in: Rect(column: 3, row: 4, width: canvas.width - 6, height: textRows),
+            let textArea = Self.reviewTextArea(in: screen)
+            _ = canvas.put(strings("compose.review_title"), column: textArea.column - 1, row: textArea.row - 2, style: .title)
+            canvas.box(textArea.indented(-2).rows(from: -1, leaving: -1), title: strings("compose.message"))
+            canvas.paragraph(editor.text.isEmpty ? strings("compose.no_text") : editor.text, in: textArea,
                              style: editor.text.isEmpty ? .muted : .plain)
-            drawAttachments(into: &canvas, row: 4 + textRows + 1, context: context, focused: true)
+            drawAttachments(into: &canvas, row: textArea.bottom + 1, context: context, focused: true)
             if case .failed(let error) = stage {
                 let next = waitingInOutbox ? strings("compose.waiting_next") : strings("compose.failed_next")
-                canvas.notice(context.error(error) + " " + next, layout: layout)
+                canvas.notice(context.error(error) + " " + next)
             } else if waitingInOutbox {
-                canvas.notice(strings("compose.waiting_next"), layout: layout)
+                canvas.notice(strings("compose.waiting_next"))
             } else if mentionsMissingAttachment(context) {
-                canvas.notice(strings("compose.warning_no_attachment"), layout: layout)
+                canvas.notice(strings("compose.warning_no_attachment"))
             } else if !isSendable {
-                canvas.notice(strings("error.message_empty"), layout: layout)
+                canvas.notice(strings("error.message_empty"))
             } else {
-                canvas.notice(strings("compose.send_hint"), layout: layout, style: .title)
+                canvas.notice(strings("compose.send_hint"), style: .title)
             }
         case .sending(let progress):
-            _ = canvas.put(strings("compose.sending"), column: 2, row: 3, style: .title)
+            let body = screen.parts.body.indented(1)
+            _ = canvas.put(strings("compose.sending"), column: body.column, row: body.row + 1, style: .title)
             let bar: ProgressBar
             switch progress {
             case .uploading(let index, let count, let sent, let total):
@@ -266,21 +487,23 @@ struct ComposeScreen: AppScreen {
             case .sending, nil:
                 bar = ProgressBar(fraction: 1, label: strings("compose.delivering"))
             }
-            bar.draw(into: &canvas, area: Rect(column: 2, row: 5, width: canvas.width - 4, height: 2))
-            canvas.notice(strings("compose.sending_note"), layout: layout, style: .muted)
+            bar.draw(into: &canvas, area: Rect(column: body.column, row: body.row + 3, width: body.width, height: 2))
+            canvas.notice(strings("compose.sending_note"), style: .muted)
         }
     }
 
+    /// The attachments' heading on `row`, and the list under it.
     private func drawAttachments(into canvas: inout Canvas, row: Int, context: ViewContext, focused: Bool) {
         let strings = context.strings
+        let area = Self.attachmentArea(below: row, in: canvas.bounds)
         let total = files.reduce(Int64(0)) { $0 + $1.size }
         _ = canvas.put(strings("compose.attachments", ["count": String(files.count), "size": context.size(total)]),
-                       column: 2, row: row, maxWidth: canvas.width - 4, style: .title)
+                       column: area.column, row: row, maxWidth: area.width, style: .title)
         if files.isEmpty {
-            _ = canvas.put(strings("compose.no_attachments"), column: 4, row: row + 1, maxWidth: canvas.width - 6, style: .muted)
+            _ = canvas.put(strings("compose.no_attachments"), column: area.column + 2, row: area.row, maxWidth: area.width - 2, style: .muted)
             return
         }
-        attachmentList.draw(into: &canvas, area: Rect(column: 2, row: row + 1, width: canvas.width - 4, height: 3), focused: focused) { index in
+        attachmentList.draw(into: &canvas, area: area, focused: focused) { index in
             let file = files[index]
             return ("\(context.clean(file.name))  \(context.size(file.size))", .plain)
         }
@@ -306,4 +529,11 @@ struct ComposeScreen: AppScreen {
             return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
         }
     }
+}
+
+extension FileRule {
+    /// What the portal takes as an attachment: PDF, JPEG or PNG by content, at most 4 MiB, ten a message.
+    public static let attachments = FileRule(
+        maxBytes: AttachmentLimits().maxFileBytes, maxPicked: AttachmentLimits().maxFilesPerMessage,
+        signatureLength: AttachmentType.signatureLength) { AttachmentType.detect(prefix: $0)?.name }
 }

@@ -1,139 +1,193 @@
+import ApplicantStore
 import Foundation
-import PortalClient
 import PorttiModel
 import TerminalUI
 
 /// A decision: its text, the date it was served (first opened), the last day to appeal; its document can be
-/// saved to a path the applicant picks.
+/// saved to a path the applicant picks, never over a file that is there.
 struct DecisionScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        /// The decision, and its application's reference number.
+        case loaded(Result<Fresh<ServedDecision>, ClientError>, reference: String)
+        /// The path named a file that exists: nothing was written.
+        case exists(String)
+        case saved(path: String, Result<Int64, ClientError>)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     let decisionID: String
     var content: Loadable<ServedDecision> = .loading
     var viewer = TextViewer(text: "")
     /// Typing the path to save the document to.
     var pathField: TextField?
+    /// The path typed last, while it is saved (it comes back to the field if the file exists).
+    var typedPath: TextField?
     var saved: (path: String, size: Int64)?
     var saving = false
     var failure: ClientError?
     /// The path typed names a file that exists already.
     var exists: String?
-    private var size = (width: 80, height: 22)
-
-    init(decisionID: String, reference: String, suggestedFolder: String) {
-        self.decisionID = decisionID
-        self.reference = reference
-        self.suggestedFolder = suggestedFolder
-    }
-
-    let suggestedFolder: String
-
     /// The application's reference number; empty until known.
     var reference = ""
+
+    init(decisionID: String, reference: String) {
+        self.decisionID = decisionID
+        self.reference = reference
+    }
 
     mutating func show(_ content: Loadable<ServedDecision>, reference: String, context: ViewContext) {
         self.content = content
         self.reference = reference
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")
-        viewer.layout(width: size.width - 4, height: max(size.height - 10, 1))
     }
 
     var capturesText: Bool { pathField != nil }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        if case .resize(let width, let height) = event {
-            size = (width, height)
-            viewer.layout(width: width - 4, height: max(height - 10, 1))
-            return nil
-        }
-        if var field = pathField {
-            switch event {
-            case .key(let key):
-                switch field.handle(key) {
-                case .submitted:
-                    pathField = nil
-                    let path = (field.text as NSString).expandingTildeInPath
-                    guard !path.isEmpty else { return nil }
-                    // Never over another file: the applicant picks a new name instead.
-                    if FileManager.default.fileExists(atPath: path) {
-                        exists = path
-                        pathField = field
-                        return nil
-                    }
-                    exists = nil
-                    saving = true
-                    failure = nil
-                    return .saveDecisionDocument(decisionID: decisionID, path: path)
-                case .cancelled:
-                    pathField = nil
-                    return nil
-                default:
-                    pathField = field
-                    return nil
-                }
-            case .paste(let text):
-                field.insert(UntrustedText.sanitized(text))
-                pathField = field
-                return nil
-            default:
-                return nil
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        let id = decisionID
+        let known = reference
+        return .run("load decision") {
+            let result = await AppEnvironment.result {
+                try await readThroughCache(store, key: "decision:\(id)") { try await client.decision(id: id) }
             }
+            // Which application it decides, by its reference number: asked for only when the screen that
+            // opened it did not know it.
+            var reference = known
+            if reference.isEmpty, case .success(let fresh) = result {
+                reference = await AppEnvironment.referenceNumber(of: fresh.value.decision.applicationID, client, store)
+            }
+            return .loaded(result, reference: reference)
         }
-        switch event {
-        case .key(.escape), .key(.character("q")):
-            return .back
-        case .key(.character("s")):
-            guard let decision = content.value?.decision, decision.hasDocument, !saving else { return nil }
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let result, let reference):
+            show(Loadable(result), reference: reference, context: environment.context)
+            return Effect.signInAgainIfEnded(result)
+        case .exists(let path):
+            // Never over another file: the applicant picks a new name instead.
+            saving = false
+            exists = path
+            pathField = typedPath
+            return []
+        case .saved(let path, let result):
+            saving = false
+            switch result {
+            case .success(let size): saved = (path, size)
+            case .failure(let error): failure = error
+            }
+            return Effect.signInAgainIfEnded(result)
+        case .input(let event) where pathField != nil:
+            return typePath(event, environment)
+        case .input(.key(.escape)), .input(.key(.character("q"))):
+            return [Message.ask(.back)]
+        case .input(.key(.character("s"))):
+            guard let decision = content.value?.decision, decision.hasDocument, !saving else { return [] }
             let name = "decision-\(context_free_date(decision.madeAt)).pdf"
-            pathField = TextField(text: (suggestedFolder as NSString).appendingPathComponent(name))
-            return nil
-        case .key(let key):
+            pathField = TextField(text: (environment.services.home as NSString).appendingPathComponent(name))
+            return []
+        case .input(.key(let key)):
+            viewer.layout(in: viewerArea(in: environment.screen))
             _ = viewer.handle(key)
-            return nil
-        case .mouse(let mouse):
+            return []
+        case .input(.mouse(let mouse)):
+            viewer.layout(in: viewerArea(in: environment.screen))
             _ = viewer.handle(mouse)
-            return nil
-        default:
-            return nil
+            return []
+        case .input, .app:
+            return []
         }
+    }
+
+    private mutating func typePath(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard var field = pathField else { return [] }
+        switch event {
+        case .key(let key):
+            switch field.handle(key) {
+            case .submitted:
+                pathField = nil
+                let path = Self.expandingTilde(field.text, home: environment.services.home)
+                guard !path.isEmpty else { return [] }
+                typedPath = field
+                exists = nil
+                saving = true
+                failure = nil
+                let client = environment.client
+                let id = decisionID
+                return [.run("save document") {
+                    if await BlockingWork.run({ FileManager.default.fileExists(atPath: path) }) { return .exists(path) }
+                    return .saved(path: path, await AppEnvironment.result { try await client.saveDecisionDocument(id: id, to: path) })
+                }]
+            case .cancelled:
+                pathField = nil
+            default:
+                pathField = field
+            }
+        case .paste(let text):
+            field.insert(UntrustedText.sanitized(text))
+            pathField = field
+        default:
+            break
+        }
+        return []
+    }
+
+    /// `~` and `~/…` in a typed path lead to the applicant's home folder.
+    static func expandingTilde(_ path: String, home: String) -> String {
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return (home as NSString).appendingPathComponent(String(path.dropFirst(2))) }
+        return path
+    }
+
+    /// The decision's text: the body under its dates (two or three rows, as the decision has them).
+    private func viewerArea(in screen: Rect) -> Rect {
+        let datesShown = 1 + (content.value?.decision.servedAt == nil ? 0 : 1) + (content.value?.appealDeadline == nil ? 0 : 1)
+        return screen.parts.body.indented(1).rows(from: datesShown + 1, leaving: 1)
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
+        let notice = canvas.bounds.parts.notice
         canvas.heading(reference.isEmpty ? strings("decision.title")
                        : strings("decision.title_reference", ["reference": context.clean(reference)]), context: context)
         guard let served = content.value else {
-            if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
-            else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
+            canvas.loadingOrFailure(content, context: context)
             return
         }
         let decision = served.decision
-        var row = 2
-        _ = canvas.put(strings("decision.made", ["date": context.formats.date(decision.madeAt)]), column: 2, row: row)
+        let area = viewerArea(in: canvas.bounds)
+        var row = canvas.bounds.parts.body.row
+        _ = canvas.put(strings("decision.made", ["date": context.formats.date(decision.madeAt)]), column: area.column, row: row)
         row += 1
         if let servedAt = decision.servedAt {
-            _ = canvas.put(strings("decision.served", ["date": context.formats.date(servedAt)]), column: 2, row: row, maxWidth: canvas.width - 4)
+            _ = canvas.put(strings("decision.served", ["date": context.formats.date(servedAt)]), column: area.column, row: row,
+                           maxWidth: area.width)
             row += 1
         }
         if let appeal = served.appealDeadline {
-            _ = canvas.put(strings("decision.appeal", ["date": context.formats.date(appeal)]), column: 2, row: row,
-                           maxWidth: canvas.width - 4, style: .title)
-            row += 1
+            _ = canvas.put(strings("decision.appeal", ["date": context.formats.date(appeal)]), column: area.column, row: row,
+                           maxWidth: area.width, style: .title)
         }
-        viewer.draw(into: &canvas, area: Rect(column: 2, row: row + 1, width: canvas.width - 4, height: max(canvas.height - row - 4, 1)))
+        viewer.draw(into: &canvas, area: area)
         if let pathField {
             let label = exists != nil ? strings("decision.exists") : strings("decision.save_to")
-            _ = canvas.put(label, column: 1, row: layout.notice.row, style: .title)
-            pathField.draw(into: &canvas, area: Rect(column: 2 + DisplayWidth.of(label), row: layout.notice.row,
-                                                     width: canvas.width - 3 - DisplayWidth.of(label), height: 1))
+            _ = canvas.put(label, column: notice.column, row: notice.row, style: .title)
+            pathField.draw(into: &canvas, area: Rect(column: notice.column + 1 + DisplayWidth.of(label), row: notice.row,
+                                                     width: notice.width - 1 - DisplayWidth.of(label), height: 1))
         } else if let failure {
-            canvas.notice(context.error(failure), layout: layout)
+            canvas.notice(context.error(failure))
         } else if let saved {
-            canvas.notice(strings("decision.saved", ["path": context.clean(saved.path), "size": context.size(saved.size)]),
-                          layout: layout, style: .title)
+            canvas.notice(strings("decision.saved", ["path": context.clean(saved.path), "size": context.size(saved.size)]), style: .title)
         } else if saving {
-            canvas.notice(strings("decision.saving"), layout: layout, style: .muted)
+            canvas.notice(strings("decision.saving"), style: .muted)
         } else if decision.hasDocument {
-            canvas.notice(strings("decision.keep_hint"), layout: layout, style: .muted)
+            canvas.notice(strings("decision.keep_hint"), style: .muted)
         }
     }
 

@@ -3,6 +3,13 @@ import TerminalUI
 
 /// Choosing the language; each language is named in itself.
 struct LanguageScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     var list = ListSelection()
     let current: Language
 
@@ -12,17 +19,19 @@ struct LanguageScreen: AppScreen {
         list.focus(position: Language.allCases.firstIndex(of: current) ?? 0)
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
-        if key == .escape || key == .character("q") { return .back }
-        if key == .character("/") { return nil }
-        if case .activated(let index) = list.handle(key) { return .setLanguage(Language.allCases[index]) }
-        return nil
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard case .input(.key(let key)) = message else { return [] }
+        if key == .escape || key == .character("q") { return [Message.ask(.back)] }
+        if key == .character("/") { return [] }
+        if case .activated(let index) = list.handle(key, in: listArea) { return [Message.ask(.setLanguage(Language.allCases[index]))] }
+        return []
     }
+
+    private var listArea: Rect { Rect(column: 2, row: 2, width: 40, height: Language.allCases.count) }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         canvas.heading(context.strings("start.language"), context: context)
-        list.draw(into: &canvas, area: Rect(column: 2, row: 2, width: 40, height: Language.allCases.count)) { index in
+        list.draw(into: &canvas, area: listArea) { index in
             let language = Language.allCases[index]
             return (StringTable(language)("language.name") + (language == current ? "  ✓" : ""), .plain)
         }

@@ -1,15 +1,75 @@
+import ApplicantStore
 import Foundation
 import PorttiModel
 import TerminalUI
 
 /// The notifications, newest first, unread marked; opening one marks it read and goes to what it is about.
 struct NotificationsScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case loaded(Result<Fresh<NotificationList>, ClientError>)
+        /// The portal's answer to marking one read (nil: it did not answer).
+        case markedRead(PortalNotification?)
+        /// A new notification from the stream.
+        case arrived(PortalNotification)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+
+        /// No list is left to mark it read in: the portal's own count is asked for.
+        var whenUnheard: AppRequest? { if case .markedRead(.some) = self { .refreshUnread } else { nil } }
+    }
+
     var content: Loadable<[PortalNotification]> = .loading
     var list = ListSelection()
 
     mutating func show(_ content: Loadable<[PortalNotification]>) {
         self.content = content
         list.setVisible(Array((content.value ?? []).indices))
+    }
+
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        return .run("load notifications") { .loaded(await AppEnvironment.notifications(client, store)) }
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let result):
+            show(Loadable(result).map(\.notifications))
+            // The status line learns the count (and where its stream starts) from the same answer.
+            let listed = (try? result.get()).map { [Message.ask(.notificationsListed($0))] } ?? []
+            return listed + Effect.signInAgainIfEnded(result)
+        case .markedRead(let notification):
+            // The count goes down only for a notification still shown unread: a list reloaded meanwhile (going
+            // back before this answer came) already counts it as read.
+            guard let notification, markRead(notification.id, at: notification.readAt ?? environment.now) else { return [] }
+            return [Message.ask(.notificationRead)]
+        case .arrived(let notification):
+            prepend(notification)
+            return []
+        case .input(.key(.escape)), .input(.key(.character("q"))):
+            return [Message.ask(.back)]
+        case .input(.key(.character("r"))):
+            return [load(environment)].compactMap { $0 }
+        case .input(.key(.character("/"))):
+            return []  // nothing here to filter
+        case .input(.key(let key)):
+            guard case .activated(let index) = list.handle(key, in: Self.listArea(in: environment.screen)),
+                let notification = content.value?[index]
+            else { return [] }
+            let open = Message.ask(.open(Self.destination(of: notification)))
+            guard notification.readAt == nil else { return [open] }
+            let client = environment.client
+            // Reading it marks it read on the portal; opening it does not wait for that, so a key pressed next
+            // goes to what was opened, and a second Enter cannot open it twice.
+            return [open, .run("mark read") { .markedRead(try? await client.markRead(notificationID: notification.id)) }]
+        case .input, .app:
+            return []
+        }
     }
 
     /// A notification read elsewhere (or just now) shows as read; answers whether it was shown unread.
@@ -32,25 +92,6 @@ struct NotificationsScreen: AppScreen {
         list.setVisible(Array(notifications.indices))
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        switch event {
-        case .resize(_, let height):
-            list.viewportHeight = max(height - 5, 1)
-            return nil
-        case .key(.escape), .key(.character("q")):
-            return .back
-        case .key(.character("r")):
-            return .reload
-        case .key(.character("/")):
-            return nil  // nothing here to filter
-        case .key(let key):
-            guard case .activated(let index) = list.handle(key), let notification = content.value?[index] else { return nil }
-            return .markRead(notificationID: notification.id)
-        default:
-            return nil
-        }
-    }
-
     /// Where a notification leads.
     static func destination(of notification: PortalNotification) -> Destination {
         switch notification.kind {
@@ -60,28 +101,29 @@ struct NotificationsScreen: AppScreen {
         }
     }
 
+    static func listArea(in screen: Rect) -> Rect { screen.parts.body }
+
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
         canvas.heading(strings("start.notifications"), context: context)
-        switch content {
-        case .loading: _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted)
-        case .failed(let error): canvas.paragraph(context.error(error), in: layout.body, style: .error)
-        case .loaded(let notifications, let offline):
-            if notifications.isEmpty { _ = canvas.put(strings("notifications.none"), column: 2, row: 2, style: .muted) }
-            list.draw(into: &canvas, area: Rect(column: 1, row: 2, width: canvas.width - 2, height: max(canvas.height - 4, 1))) { index in
-                let notification = notifications[index]
-                let unread = notification.readAt == nil
-                // Unread is marked by a word as well as by weight: never by colour alone.
-                let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
-                let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
-                    + pad(context.clean(notification.applicationReference ?? ""), 16)
-                    + strings("notification.\(notification.kind.rawValue)")
-                return (text, unread ? .title : .plain)
-            }
-            if let offline {
-                canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), layout: layout, style: .muted)
-            }
+        guard case .loaded(let notifications, let offline) = content else {
+            canvas.loadingOrFailure(content, context: context)
+            return
+        }
+        let area = Self.listArea(in: canvas.bounds)
+        if notifications.isEmpty { _ = canvas.put(strings("notifications.none"), column: area.column + 1, row: area.row, style: .muted) }
+        list.draw(into: &canvas, area: area) { index in
+            let notification = notifications[index]
+            let unread = notification.readAt == nil
+            // Unread is marked by a word as well as by weight: never by colour alone.
+            let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
+            let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
+                + pad(context.clean(notification.applicationReference ?? ""), 16)
+                + strings("notification.\(notification.kind.rawValue)")
+            return (text, unread ? .title : .plain)
+        }
+        if let offline {
+            canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)
         }
     }
 

@@ -1,18 +1,26 @@
+import ApplicantStore
 import Foundation
 import PorttiModel
 import TerminalUI
 
 /// A confirmation of receipt: the number, the portal's time and each file with its size and short SHA-256.
 struct ReceiptScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     let kept: KeptReceipt
     /// Just sent (rather than opened from the list of receipts).
     let justSent: Bool
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        guard case .key(let key) = event else { return nil }
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard case .input(.key(let key)) = message else { return [] }
         switch key {
-        case .escape, .enter, .character("q"): return .back
-        default: return nil
+        case .escape, .enter, .character("q"): return [Message.ask(.back)]
+        default: return []
         }
     }
 
@@ -20,9 +28,10 @@ struct ReceiptScreen: AppScreen {
         let strings = context.strings
         let receipt = kept.receipt
         canvas.heading(strings("receipt.title"), context: context)
-        var row = 2
+        let body = canvas.bounds.parts.body.indented(1)
+        var row = body.row
         if justSent {
-            _ = canvas.put(strings("receipt.sent"), column: 2, row: row, maxWidth: canvas.width - 4, style: .title)
+            _ = canvas.put(strings("receipt.sent"), column: body.column, row: row, maxWidth: body.width, style: .title)
             row += 2
         }
         for line in [
@@ -31,18 +40,18 @@ struct ReceiptScreen: AppScreen {
             kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"),
             receipt.applicationReference.map { strings("receipt.application", ["reference": context.clean($0)]) },
         ].compactMap({ $0 }) {
-            _ = canvas.put(line, column: 2, row: row, maxWidth: canvas.width - 4)
+            _ = canvas.put(line, column: body.column, row: row, maxWidth: body.width)
             row += 1
         }
         row += 1
-        _ = canvas.put(strings("receipt.files", ["count": String(receipt.files.count)]), column: 2, row: row, style: .title)
+        _ = canvas.put(strings("receipt.files", ["count": String(receipt.files.count)]), column: body.column, row: row, style: .title)
         row += 1
-        for file in receipt.files where row < canvas.height - 3 {
+        for file in receipt.files where row < body.row + body.height - 1 {
             let line = "\(context.clean(file.name))  \(context.size(file.size))  SHA-256 \(file.sha256.prefix(12))…"
-            _ = canvas.put(line, column: 4, row: row, maxWidth: canvas.width - 6)
+            _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)
             row += 1
         }
-        canvas.notice(strings("receipt.kept"), layout: Layout(canvas: canvas.bounds), style: .muted)
+        canvas.notice(strings("receipt.kept"), style: .muted)
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"))] }
@@ -54,39 +63,53 @@ extension MessageTarget {
 
 /// The receipts kept on this machine, newest first.
 struct ReceiptsScreen: AppScreen {
-    var receipts: [KeptReceipt]
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case loaded([KeptReceipt])
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
+    var receipts: [KeptReceipt] = []
     var list = ListSelection()
 
-    init(receipts: [KeptReceipt]) {
-        self.receipts = receipts
-        list.setVisible(Array(receipts.indices))
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        return .run("read receipts") { .loaded(await BlockingWork.run { (try? store.receipts()) ?? [] }) }
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        switch event {
-        case .resize(_, let height):
-            list.viewportHeight = max(height - 5, 1)
-            return nil
-        case .key(.escape), .key(.character("q")):
-            return .back
-        case .key(.character("/")):
-            return nil  // nothing here to filter
-        case .key(let key):
-            if case .activated(let index) = list.handle(key) { return .open(.receipt(receipts[index])) }
-            return nil
-        default:
-            return nil
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let receipts):
+            self = ReceiptsScreen(receipts: receipts, list: ListSelection())
+            list.setVisible(Array(receipts.indices))
+            return []
+        case .input(.key(.escape)), .input(.key(.character("q"))):
+            return [Message.ask(.back)]
+        case .input(.key(.character("/"))):
+            return []  // nothing here to filter
+        case .input(.key(let key)):
+            if case .activated(let index) = list.handle(key, in: listArea(in: environment.screen)) {
+                return [Message.ask(.open(.receipt(receipts[index], justSent: false)))]
+            }
+            return []
+        case .input, .app:
+            return []
         }
     }
+
+    private func listArea(in screen: Rect) -> Rect { screen.parts.body }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
         canvas.heading(strings("start.receipts"), context: context)
+        let area = listArea(in: canvas.bounds)
         if receipts.isEmpty {
-            _ = canvas.put(strings("receipts.none"), column: 2, row: 2, style: .muted)
+            _ = canvas.put(strings("receipts.none"), column: area.column + 1, row: area.row, style: .muted)
             return
         }
-        list.draw(into: &canvas, area: Rect(column: 1, row: 2, width: canvas.width - 2, height: max(canvas.height - 4, 1))) { index in
+        list.draw(into: &canvas, area: area) { index in
             let receipt = receipts[index].receipt
             let kind = receipts[index].target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional")
             // Widths for the longest of each (a Finnish date is 20 columns), so the kind fits at 80 columns.

@@ -1,15 +1,24 @@
+import ApplicantStore
 import Foundation
 import PorttiModel
 import TerminalUI
 
 /// A request for additional information in full: what is asked, the items, the deadline; and the way to respond.
 struct RequestScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        /// The request, and its application's reference number.
+        case loaded(Result<Fresh<SupplementRequest>, ClientError>, reference: String)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     let requestID: String
     let applicationID: String
     var content: Loadable<SupplementRequest> = .loading
     var reference: String = ""
     var viewer = TextViewer(text: "")
-    private var size = (width: 80, height: 22)
 
     init(requestID: String, applicationID: String) {
         self.requestID = requestID
@@ -26,52 +35,70 @@ struct RequestScreen: AppScreen {
                 + request.items.map { "  • " + context.clean($0) }.joined(separator: "\n")
         }
         viewer = TextViewer(text: text)
-        viewer.layout(width: size.width - 4, height: max(size.height - 8, 1))
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
-        switch event {
-        case .resize(let width, let height):
-            size = (width, height)
-            viewer.layout(width: width - 4, height: max(height - 8, 1))
-            return nil
-        case .key(.escape), .key(.character("q")):
-            return .back
-        case .key(.enter), .key(.character("v")):
-            guard let request = content.value, request.state(at: Date()) == .open else { return nil }
-            return .open(.compose(.request(requestID), title: .response(reference: reference)))
-        case .key(let key):
-            _ = viewer.handle(key)
-            return nil
-        case .mouse(let mouse):
-            _ = viewer.handle(mouse)
-            return nil
-        case .paste:
-            return nil
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return nil }
+        let client = environment.client
+        let id = requestID
+        let applicationID = self.applicationID
+        return .run("load request") {
+            let reference = await AppEnvironment.referenceNumber(of: applicationID, client, store)
+            return .loaded(await AppEnvironment.result {
+                try await readThroughCache(store, key: "request:\(id)") { try await client.request(id: id) }
+            }, reference: reference)
         }
     }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .loaded(let result, let reference):
+            show(Loadable(result), reference: reference, context: environment.context)
+            return Effect.signInAgainIfEnded(result)
+        case .input(.key(.escape)), .input(.key(.character("q"))):
+            return [Message.ask(.back)]
+        case .input(.key(.enter)), .input(.key(.character("v"))):
+            guard let request = content.value, request.state(at: environment.now) == .open else { return [] }
+            return [Message.ask(.open(.compose(.request(requestID), title: .response(reference: reference))))]
+        case .input(.key(let key)):
+            viewer.layout(in: Self.viewerArea(in: environment.screen))
+            _ = viewer.handle(key)
+            return []
+        case .input(.mouse(let mouse)):
+            viewer.layout(in: Self.viewerArea(in: environment.screen))
+            _ = viewer.handle(mouse)
+            return []
+        case .input, .app:
+            return []
+        }
+    }
+
+    /// The request's text: the body under the two lines of dates.
+    static func viewerArea(in screen: Rect) -> Rect { screen.parts.body.indented(1).rows(from: 3, leaving: 1) }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let layout = Layout(canvas: canvas.bounds)
         canvas.heading(strings("request.title", ["reference": context.clean(reference)]), context: context)
         guard let request = content.value else {
-            if case .failed(let error) = content { canvas.paragraph(context.error(error), in: layout.body, style: .error) }
-            else { _ = canvas.put(strings("common.loading"), column: 2, row: 2, style: .muted) }
+            canvas.loadingOrFailure(content, context: context)
             return
         }
         let state = request.state(at: context.now)
-        _ = canvas.put(strings("request.sent_on", ["date": context.formats.date(request.sentAt)]), column: 2, row: 2, maxWidth: canvas.width - 4)
-        _ = canvas.put(requestLine(request, context: context), column: 2, row: 3, maxWidth: canvas.width - 4,
+        let area = Self.viewerArea(in: canvas.bounds)
+        _ = canvas.put(strings("request.sent_on", ["date": context.formats.date(request.sentAt)]), column: area.column,
+                       row: area.row - 3, maxWidth: area.width)
+        _ = canvas.put(requestLine(request, context: context), column: area.column, row: area.row - 2, maxWidth: area.width,
                        style: state == .overdue ? .error : .title)
-        viewer.draw(into: &canvas, area: Rect(column: 2, row: 5, width: canvas.width - 4, height: max(canvas.height - 8, 1)))
+        viewer.draw(into: &canvas, area: area)
         let footer: String
         switch state {
         case .open: footer = strings("request.respond_hint")
         case .answered: footer = strings("request.answered_hint")
         case .overdue: footer = strings("request.overdue_hint")
         }
-        canvas.notice(footer, layout: layout, style: state == .open ? .title : .muted)
+        canvas.notice(footer, style: state == .open ? .title : .muted)
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {

@@ -3,12 +3,18 @@ import TerminalUI
 
 /// The start page: the way to every job.
 struct StartScreen: AppScreen {
+    enum Message: ScreenMessage {
+        case input(InputEvent)
+        case app(AppRequest)
+
+        var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+    }
+
     enum Item: Int, CaseIterable, Sendable {
         case applications, sendAdditionalInformation, notifications, receipts, language, signOut, quit
     }
 
     var menu = ListSelection()
-    var unread: Int?
     /// Who is signed in, and where (shown so the applicant knows which account and portal this is).
     var applicantName: String
     var portalNote: String?
@@ -19,36 +25,46 @@ struct StartScreen: AppScreen {
         menu.setVisible(Array(Item.allCases.indices))
     }
 
-    mutating func handle(_ event: InputEvent) -> ScreenAction? {
+    /// The unread count on the menu.
+    func load(_ environment: AppEnvironment) -> Effect<Message>? { Message.ask(.refreshUnread) }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        guard case .input(let event) = message else { return [] }
+        let area = menuArea(in: environment.screen)
         guard case .key(let key) = event else {
-            if case .mouse(let mouse) = event, case .activated = menu.handle(mouse, area: menuArea) { return choose() }
-            return nil
+            if case .mouse(let mouse) = event, case .activated = menu.handle(mouse, area: area) { return choose() }
+            return []
         }
         switch key {
-        case .character("q"): return .quit
+        case .character("q"): return [Message.ask(.quit)]
         // Escape goes back everywhere else; here, at the bottom, it must not end the program of a user
         // pressing it once too often on the way back.
-        case .escape: return nil
-        case .character("/"): return nil  // nothing here to filter
+        case .escape: return []
+        case .character("/"): return []  // nothing here to filter
         default:
-            if case .activated = menu.handle(key) { return choose() }
-            return nil
+            if case .activated = menu.handle(key, in: area) { return choose() }
+            return []
         }
     }
 
-    private var menuArea: Rect { Rect(column: 2, row: 4, width: 60, height: Item.allCases.count) }
+    /// The menu, under the line naming who is signed in.
+    private func menuArea(in screen: Rect) -> Rect {
+        let body = screen.parts.body.indented(1)
+        return Rect(column: body.column, row: body.row + 2, width: min(60, body.width), height: Item.allCases.count)
+    }
 
-    private func choose() -> ScreenAction? {
-        guard let index = menu.focusedItem, let item = Item(rawValue: index) else { return nil }
-        switch item {
-        case .applications: return .open(.applications)
-        case .sendAdditionalInformation: return .open(.chooseApplicationForAdditionalInformation)
-        case .notifications: return .open(.notifications)
-        case .receipts: return .open(.receipts)
-        case .language: return .open(.language)
-        case .signOut: return .signOut
-        case .quit: return .quit
+    private func choose() -> [Effect<Message>] {
+        guard let index = menu.focusedItem, let item = Item(rawValue: index) else { return [] }
+        let request: AppRequest = switch item {
+        case .applications: .open(.applications)
+        case .sendAdditionalInformation: .open(.chooseApplicationForAdditionalInformation)
+        case .notifications: .open(.notifications)
+        case .receipts: .open(.receipts)
+        case .language: .open(.language)
+        case .signOut: .signOut
+        case .quit: .quit
         }
+        return [Message.ask(request)]
     }
 
     func title(_ item: Item, _ context: ViewContext) -> String {
@@ -57,7 +73,7 @@ struct StartScreen: AppScreen {
         case .applications: return strings("start.applications")
         case .sendAdditionalInformation: return strings("start.send_additional_information")
         case .notifications:
-            return unread.map { strings("start.notifications_unread", ["count": String($0)]) } ?? strings("start.notifications")
+            return context.unread.map { strings("start.notifications_unread", ["count": String($0)]) } ?? strings("start.notifications")
         case .receipts: return strings("start.receipts")
         case .language: return strings("start.language")
         case .signOut: return strings("start.sign_out")
@@ -67,16 +83,15 @@ struct StartScreen: AppScreen {
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         canvas.heading(context.strings("start.title"), context: context)
+        let body = canvas.bounds.parts.body.indented(1)
         _ = canvas.put(context.strings("start.signed_in_as", ["name": context.clean(applicantName)]),
-                       column: 2, row: 2, maxWidth: canvas.width - 4)
-        var area = menuArea
-        area.width = min(area.width, canvas.width - 4)
+                       column: body.column, row: body.row, maxWidth: body.width)
+        let area = menuArea(in: canvas.bounds)
         menu.draw(into: &canvas, area: area) { index in
             (Item(rawValue: index).map { title($0, context) } ?? "", .plain)
         }
         if let portalNote {
-            canvas.paragraph(portalNote, in: Rect(column: 2, row: area.row + area.height + 1, width: canvas.width - 4,
-                                                  height: 6), style: .muted)
+            canvas.paragraph(portalNote, in: Rect(column: body.column, row: area.bottom + 1, width: body.width, height: 6), style: .muted)
         }
     }
 

@@ -1,5 +1,3 @@
-import PorttiModel
-
 /// A path as the file system has it: bytes, since a file name need not be valid UTF-8.
 public struct FileSystemPath: Sendable, Hashable {
     public var bytes: [UInt8]
@@ -63,7 +61,8 @@ public enum Refusal: Sendable, Hashable {
 public enum Verdict: Sendable, Hashable {
     /// A regular file whose first bytes are not read yet.
     case pending
-    case accepted(AttachmentType)
+    /// Taken: the kind of file the rule found (`FileRule.kind`).
+    case accepted(String)
     case refused(Refusal)
     /// A folder: opened, not attached.
     case notApplicable
@@ -115,12 +114,12 @@ public struct FileEntry: Sendable, Hashable {
     }
 
     /// What can be decided without opening the file: folders, non-regular files, size.
-    public func initialVerdict(limits: AttachmentLimits) -> Verdict {
+    public func initialVerdict(rule: FileRule) -> Verdict {
         switch kind {
         case .folder: return .notApplicable
         case .regular:
             guard let size else { return .pending }
-            if size > limits.maxFileBytes { return .refused(.tooLarge(size: size, limit: limits.maxFileBytes)) }
+            if size > rule.maxBytes { return .refused(.tooLarge(size: size, limit: rule.maxBytes)) }
             if size == 0 { return .refused(.empty) }
             return .pending
         default:

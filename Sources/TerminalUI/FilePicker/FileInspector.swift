@@ -1,5 +1,4 @@
 import Glibc
-import PorttiModel
 
 /// Reads folders and files for the picker without ever blocking on one: entries are examined with
 /// `lstat`/`stat` only, and only regular files are opened, non-blocking, and checked again after opening.
@@ -78,15 +77,15 @@ public enum FileInspector {
                            size: Int64(target.st_size), modified: Int64(target.st_mtim.tv_sec))
     }
 
-    /// Reads at most the first `AttachmentType.signatureLength` bytes of a regular file to tell its type.
+    /// Reads at most the rule's `signatureLength` first bytes of a regular file, for the rule to tell its kind.
     /// Opens with O_NONBLOCK (a FIFO swapped in cannot hang the read) and O_NOFOLLOW unless the entry is a
     /// link the user sees as one; `fstat` on the open file decides, not the earlier listing.
-    public static func inspect(_ path: FileSystemPath, isSymbolicLink: Bool, limits: AttachmentLimits) -> Verdict {
-        examine(path, isSymbolicLink: isSymbolicLink, limits: limits).verdict
+    public static func inspect(_ path: FileSystemPath, isSymbolicLink: Bool, rule: FileRule) -> Verdict {
+        examine(path, isSymbolicLink: isSymbolicLink, rule: rule).verdict
     }
 
     /// `inspect`, with the size of the file as opened (the listing may not have it yet).
-    public static func examine(_ path: FileSystemPath, isSymbolicLink: Bool, limits: AttachmentLimits) -> (verdict: Verdict, size: Int64?) {
+    public static func examine(_ path: FileSystemPath, isSymbolicLink: Bool, rule: FileRule) -> (verdict: Verdict, size: Int64?) {
         var flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY
         if !isSymbolicLink { flags |= O_NOFOLLOW }
         let descriptor = open(path.cString, flags)
@@ -99,13 +98,13 @@ public enum FileInspector {
         let fileKind = kind(of: info.st_mode).fileKind
         guard fileKind == .regular else { return (.refused(.notRegular(fileKind)), nil) }
         let size = Int64(info.st_size)
-        if size > limits.maxFileBytes { return (.refused(.tooLarge(size: size, limit: limits.maxFileBytes)), size) }
+        if size > rule.maxBytes { return (.refused(.tooLarge(size: size, limit: rule.maxBytes)), size) }
         if size == 0 { return (.refused(.empty), size) }
-        var head = [UInt8](repeating: 0, count: AttachmentType.signatureLength)
+        var head = [UInt8](repeating: 0, count: rule.signatureLength)
         let count = pread(descriptor, &head, head.count, 0)
         guard count >= 0 else { return (.refused(.unreadable(errno: errno)), size) }
-        guard let type = AttachmentType.detect(prefix: head.prefix(count)) else { return (.refused(.wrongType), size) }
-        return (.accepted(type), size)
+        guard let kind = rule.kind(head.prefix(count)) else { return (.refused(.wrongType), size) }
+        return (.accepted(kind), size)
     }
 
     private enum ModeKind {

@@ -1,18 +1,18 @@
 import Glibc
 import Synchronization
 import PorttiLocalization
-import PorttiModel
 
-/// A file the applicant picked, checked to be one the portal accepts.
+/// A file picked, of a kind the picker's rule takes.
 public struct PickedFile: Sendable, Hashable {
     public var path: FileSystemPath
     public var displayName: String
     public var size: Int64
-    public var type: AttachmentType
+    /// What the rule named it (`FileRule.kind`).
+    public var kind: String
 }
 
 /// The file picker screen: browse folders (listed in the background), sort, filter, show hidden files,
-/// pick several files, and see before any upload which files the portal would refuse, and why.
+/// pick several files, and see before any upload which files the rule it is given refuses, and why.
 public struct FilePicker: Program {
     public enum Message: InputMessage {
         case input(InputEvent)
@@ -32,7 +32,8 @@ public struct FilePicker: Program {
 
     /// The words; the owner changes them when the applicant switches the language while picking.
     public var strings: StringTable
-    public let limits: AttachmentLimits
+    /// What a file must be to be picked: the program's, not the toolkit's.
+    public let rule: FileRule
     public let home: FileSystemPath
     /// Seconds east of UTC for showing modification times.
     public let utcOffset: Int
@@ -57,11 +58,11 @@ public struct FilePicker: Program {
     private let shown = ShownGeneration()
     private var size = (width: 80, height: 23)
 
-    public init(strings: StringTable, folder: FileSystemPath, home: FileSystemPath, limits: AttachmentLimits = AttachmentLimits(), utcOffset: Int = 0) {
+    public init(strings: StringTable, folder: FileSystemPath, home: FileSystemPath, rule: FileRule, utcOffset: Int = 0) {
         self.strings = strings
         self.folder = folder
         self.home = home
-        self.limits = limits
+        self.rule = rule
         self.utcOffset = utcOffset
     }
 
@@ -84,7 +85,7 @@ public struct FilePicker: Program {
             orders = listing.orders
             names = listing.names
             hidden = entries.map(\.isHidden)
-            verdicts = entries.map { $0.initialVerdict(limits: limits) }
+            verdicts = entries.map { $0.initialVerdict(rule: rule) }
             inspecting = []
             list = ListSelection()
             list.viewportHeight = listHeight
@@ -95,7 +96,7 @@ public struct FilePicker: Program {
             orders = listing.orders
             // What is already inspected stays; the rest learns what its size alone decides.
             for index in verdicts.indices where verdicts[index] == .pending {
-                verdicts[index] = entries[index].initialVerdict(limits: limits)
+                verdicts[index] = entries[index].initialVerdict(rule: rule)
             }
             refilter()
         case .listingFailed(let generation, let error):
@@ -192,8 +193,8 @@ public struct FilePicker: Program {
             pendingOpen = folder.appending(entry.rawName)
             return
         }
-        if case .accepted(let type) = verdicts[index] {
-            outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size ?? 0, type: type)])
+        if case .accepted(let kind) = verdicts[index] {
+            outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size ?? 0, kind: kind)])
         } else {
             notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
         }
@@ -207,12 +208,12 @@ public struct FilePicker: Program {
             return
         }
         switch verdicts[index] {
-        case .accepted(let type):
-            guard picked.count < limits.maxFilesPerMessage else {
-                notice = strings("error.too_many_attachments", ["limit": String(limits.maxFilesPerMessage)])
+        case .accepted(let kind):
+            guard picked.count < rule.maxPicked else {
+                notice = strings("error.too_many_attachments", ["limit": String(rule.maxPicked)])
                 return
             }
-            picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size ?? 0, type: type))
+            picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size ?? 0, kind: kind))
         case .refused, .notApplicable, .pending:
             notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
         }
@@ -268,13 +269,13 @@ public struct FilePicker: Program {
         inspecting.formUnion(wanted)
         let jobs = wanted.map { ($0, folder.appending(entries[$0].rawName), entries[$0].isSymbolicLink) }
         let generation = self.generation
-        let limits = self.limits
+        let rule = self.rule
         return .run {
             await BlockingWork.run {
                 var results: [Int: Verdict] = [:]
                 var sizes: [Int: Int64] = [:]
                 for (index, path, isLink) in jobs {
-                    let (verdict, size) = FileInspector.examine(path, isSymbolicLink: isLink, limits: limits)
+                    let (verdict, size) = FileInspector.examine(path, isSymbolicLink: isLink, rule: rule)
                     results[index] = verdict
                     sizes[index] = size
                 }
@@ -401,7 +402,7 @@ public struct FilePicker: Program {
         switch verdicts[index] {
         case .notApplicable: return strings("picker.type.folder")
         case .pending: return strings("picker.type.checking")
-        case .accepted(let type): return strings("picker.type.\(typeKey(type))")
+        case .accepted(let kind): return strings("picker.type.\(kind)")
         case .refused(let refusal):
             switch refusal {
             case .wrongType: return strings("picker.type.refused_type")
@@ -413,7 +414,7 @@ public struct FilePicker: Program {
         }
     }
 
-    /// The full reason the portal would refuse a file, or nil when it would not.
+    /// The full reason the rule refuses a file, or nil when it does not.
     public func refusalText(for verdict: Verdict) -> String? {
         guard case .refused(let refusal) = verdict else { return nil }
         switch refusal {
@@ -436,14 +437,6 @@ public struct FilePicker: Program {
         case .other(let code): reason = strings("picker.folder_error.other", ["code": String(code)])
         }
         return strings("picker.folder_error", ["path": folder.displayText, "reason": reason])
-    }
-
-    private func typeKey(_ type: AttachmentType) -> String {
-        switch type {
-        case .pdf: "pdf"
-        case .jpeg: "jpeg"
-        case .png: "png"
-        }
     }
 
     private func kindKey(_ kind: FileKind) -> String {

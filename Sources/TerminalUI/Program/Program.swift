@@ -13,24 +13,41 @@ public struct Effect<Message: Sendable>: Sendable {
         /// Blocking work that needs the terminal for itself (an external editor): the runtime lends the
         /// terminal, runs it on the terminal thread, takes the terminal back and redraws.
         case lendTerminal(@Sendable () -> Message?)
+        /// A message handled at once, before any other input or effect: what a child asks of its parent
+        /// (open a screen), so the next key already reaches what was opened.
+        case send(Message)
     }
 
     let operation: Operation
+    /// What the effect does, in a word, for tests and logs ("send", "load"); empty when not named.
+    public let name: String
 
-    public static func run(_ work: @escaping @Sendable () async -> Message?) -> Effect {
-        Effect(operation: .run(work))
+    init(operation: Operation, name: String = "") {
+        self.operation = operation
+        self.name = name
     }
 
-    public static func stream(_ work: @escaping @Sendable (_ post: @escaping @Sendable (Message) -> Void) async -> Void) -> Effect {
-        Effect(operation: .stream(work))
+    public static func run(_ name: String = "", _ work: @escaping @Sendable () async -> Message?) -> Effect {
+        Effect(operation: .run(work), name: name)
     }
 
-    public static var quit: Effect { Effect(operation: .quit) }
+    public static func stream(
+        _ name: String = "", _ work: @escaping @Sendable (_ post: @escaping @Sendable (Message) -> Void) async -> Void
+    ) -> Effect {
+        Effect(operation: .stream(work), name: name)
+    }
+
+    public static var quit: Effect { Effect(operation: .quit, name: "quit") }
 
     /// Runs `work` with the terminal lent to it (curses suspended, the screen as the shell left it), then
     /// takes the terminal back; `work`'s message comes back like any other.
-    public static func lendTerminal(_ work: @escaping @Sendable () -> Message?) -> Effect {
-        Effect(operation: .lendTerminal(work))
+    public static func lendTerminal(_ name: String = "", _ work: @escaping @Sendable () -> Message?) -> Effect {
+        Effect(operation: .lendTerminal(work), name: name)
+    }
+
+    /// `message`, handled by the program at once (before the next key), not by a task.
+    public static func send(_ message: Message) -> Effect {
+        Effect(operation: .send(message), name: "send")
     }
 
     public var isQuit: Bool {
@@ -38,17 +55,44 @@ public struct Effect<Message: Sendable>: Sendable {
         return false
     }
 
+    /// The message of a `send`, for a parent that handles its children's requests itself.
+    public var message: Message? {
+        if case .send(let message) = operation { return message }
+        return nil
+    }
+
     /// The same effect speaking a parent's message type, so screens compose.
     public func map<Parent: Sendable>(_ transform: @escaping @Sendable (Message) -> Parent) -> Effect<Parent> {
         switch operation {
         case .run(let work):
-            return .run { await work().map(transform) }
+            return .run(name) { await work().map(transform) }
         case .stream(let work):
-            return .stream { post in await work { post(transform($0)) } }
+            return .stream(name) { post in await work { post(transform($0)) } }
         case .quit:
             return .quit
         case .lendTerminal(let work):
-            return .lendTerminal { work().map(transform) }
+            return .lendTerminal(name) { work().map(transform) }
+        case .send(let message):
+            return .send(transform(message))
+        }
+    }
+
+    /// Performs the effect to its end, as the runtime would, and answers the messages it yields in order:
+    /// for testing an effect against a test environment without a terminal.
+    public func perform() async -> [Message] {
+        switch operation {
+        case .run(let work):
+            return await work().map { [$0] } ?? []
+        case .stream(let work):
+            let collected = MessageCollector<Message>()
+            await work { collected.append($0) }
+            return collected.drain()
+        case .quit:
+            return []
+        case .lendTerminal(let work):
+            return work().map { [$0] } ?? []
+        case .send(let message):
+            return [message]
         }
     }
 }

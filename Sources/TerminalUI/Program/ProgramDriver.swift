@@ -10,14 +10,20 @@ public struct ProgramDriver<P: Program>: Sendable {
     public init(_ program: P, width: Int = 80, height: Int = 24) {
         self.program = program
         self.size = (width, height)
-        queue = self.program.start()
-        queue += self.program.update(P.Message.input(.resize(width: width, height: height)))
+        absorb(self.program.start())
+        absorb(self.program.update(P.Message.input(.resize(width: width, height: height))))
     }
 
-    /// Delivers an input event; its effects run on the next `settle`.
+    /// Delivers an input event; its effects run on the next `settle` (a `send` at once, as the runtime does).
     public mutating func send(_ event: InputEvent) {
         if case .resize(let width, let height) = event { size = (width, height) }
-        queue += program.update(P.Message.input(event))
+        absorb(program.update(P.Message.input(event)))
+    }
+
+    private mutating func absorb(_ effects: [Effect<P.Message>]) {
+        for effect in effects {
+            if let message = effect.message { absorb(program.update(message)) } else { queue.append(effect) }
+        }
     }
 
     public mutating func press(_ keys: Key...) {
@@ -30,7 +36,7 @@ public struct ProgramDriver<P: Program>: Sendable {
     }
 
     public mutating func send(message: P.Message) {
-        queue += program.update(message)
+        absorb(program.update(message))
     }
 
     /// Performs queued effects, and the effects their messages cause, until none are left.
@@ -40,15 +46,11 @@ public struct ProgramDriver<P: Program>: Sendable {
             switch effect.operation {
             case .quit:
                 didQuit = true
-            case .lendTerminal(let work):
-                // No terminal to lend in tests: the work runs as it would between suspend and resume.
-                if let message = work() { queue += program.update(message) }
-            case .run(let work):
-                if let message = await work() { queue += program.update(message) }
-            case .stream(let work):
-                let collected = MessageCollector<P.Message>()
-                await work { collected.append($0) }
-                for message in collected.drain() { queue += program.update(message) }
+            case .send(let message):
+                absorb(program.update(message))
+            case .lendTerminal, .run, .stream:
+                // No terminal to lend in tests: lent work runs as it would between suspend and resume.
+                for message in await effect.perform() { absorb(program.update(message)) }
             }
         }
     }

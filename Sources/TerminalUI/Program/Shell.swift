@@ -14,6 +14,8 @@ public struct Shell<Screen: Program>: Program {
     public var strings: StringTable { (screen as? any TranslatedProgram)?.strings ?? launchStrings }
     private let launchStrings: StringTable
     public let minimumSize: (width: Int, height: Int)
+    /// The terminal's size, once told.
+    private var size: (width: Int, height: Int)?
 
     public init(_ screen: Screen, strings: StringTable, minimumWidth: Int = 80, minimumHeight: Int = 24) {
         self.screen = screen
@@ -29,18 +31,38 @@ public struct Shell<Screen: Program>: Program {
         switch message {
         case .screen(let inner):
             return screen.update(inner).map { $0.map(Message.screen) }
-        case .input(.key(.character("?"))) where !screen.capturesText && !showingHelp:
-            showingHelp = true
-            return []
-        case .input(.key(let key)) where showingHelp:
-            if key == .escape || key == .character("?") || key == .character("q") || key == .enter { showingHelp = false }
-            return []
         case .input(.resize(let width, let height)):
+            size = (width, height)
             // The screen learns the size it will really get: all but the status bar row.
             return screen.update(Screen.Message.input(.resize(width: width, height: max(height - 1, 0)))).map { $0.map(Message.screen) }
         case .input(let event):
-            return screen.update(Screen.Message.input(event)).map { $0.map(Message.screen) }
+            switch gate {
+            case .closed:
+                return []
+            case .help:
+                if case .key(let key) = event, [.escape, .character("?"), .character("q"), .enter].contains(key) { showingHelp = false }
+                return []
+            case .screen:
+                if case .key(.character("?")) = event, !screen.capturesText {
+                    showingHelp = true
+                    return []
+                }
+                return screen.update(Screen.Message.input(event)).map { $0.map(Message.screen) }
+            }
         }
+    }
+
+    /// Where input goes: only to what is on screen. Under the "too small" notice the screen is not drawn, so
+    /// nothing reaches it (Enter must not send a message nobody sees); the help overlay takes every key.
+    public enum Gate: Sendable, Equatable {
+        case closed
+        case help
+        case screen
+    }
+
+    public var gate: Gate {
+        if let size, size.width < minimumSize.width || size.height < minimumSize.height { return .closed }
+        return showingHelp ? .help : .screen
     }
 
     /// Help comes first, so it stays on a narrow status bar that drops the hints that do not fit.

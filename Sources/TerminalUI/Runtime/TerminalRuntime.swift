@@ -181,6 +181,8 @@ struct TerminalLoop<P: Program> {
                 tasks.start { await work { mailbox.post($0) } }
             case .lendTerminal(let work):
                 lendings.append(work)
+            case .send(let message):
+                perform(program.update(message))
             }
         }
     }

@@ -35,28 +35,6 @@ public struct ConfirmDialog: Sendable, Hashable {
     }
 }
 
-/// An error to acknowledge.
-public struct ErrorDialog: Sendable, Hashable {
-    public var title: String
-    public var message: String
-    public var okLabel: String
-
-    public init(title: String, message: String, okLabel: String) {
-        self.title = title
-        self.message = TerminalText.sanitize(message, multiline: true)
-        self.okLabel = okLabel
-    }
-
-    /// True when the key closes the dialog.
-    public func handle(_ key: Key) -> Bool {
-        key == .enter || key == .escape || key == .character(" ")
-    }
-
-    public func draw(into canvas: inout Canvas, area: Rect) {
-        DialogFrame(title: title, message: message, style: .error).draw(into: &canvas, area: area, buttons: [(okLabel, true)])
-    }
-}
-
 /// The box, wrapped message and buttons that dialogs share. The focused button is bracketed with
 /// markers and reversed, so it shows without colour; the terminal's cursor sits on it.
 struct DialogFrame {

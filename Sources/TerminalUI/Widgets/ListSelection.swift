@@ -16,7 +16,8 @@ public struct ListSelection: Sendable, Hashable {
     public private(set) var cursor = 0
     /// Position in `visible` of the first row on screen.
     public private(set) var top = 0
-    /// Rows the list has on screen; the owner sets it from the layout.
+    /// Rows the list has on screen: the height of the area keys were last handled in (`handle(_:in:)`).
+    /// Drawing takes the height of the area it draws into.
     public var viewportHeight: Int = 10 { didSet { scrollToCursor() } }
     public private(set) var filter = ""
     /// Typing goes to the filter (after `/`).
@@ -48,6 +49,12 @@ public struct ListSelection: Sendable, Hashable {
         guard !visible.isEmpty else { return }
         cursor = min(max(position, 0), visible.count - 1)
         scrollToCursor()
+    }
+
+    /// A key for the list as drawn into `area`: a page is the area's height.
+    public mutating func handle(_ key: Key, in area: Rect) -> Outcome {
+        viewportHeight = max(area.height, 1)
+        return handle(key)
     }
 
     public mutating func handle(_ key: Key) -> Outcome {
@@ -110,7 +117,7 @@ public struct ListSelection: Sendable, Hashable {
             focus(position: cursor + 3)
             return .moved
         case .press(1):
-            let position = top + mouse.position.row - area.row
+            let position = firstRow(height: area.height) + mouse.position.row - area.row
             guard mouse.position.row >= area.row, mouse.position.row < area.row + area.height,
                   visible.indices.contains(position) else { return .ignored }
             if position == cursor, let item = focusedItem { return .activated(item) }
@@ -128,7 +135,8 @@ public struct ListSelection: Sendable, Hashable {
     /// per visible row. The focused row gets a marker and reverse video, and the terminal's cursor. A row too
     /// long for the area ends in "…", so a cut is seen as one.
     public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true, row: (Int) -> (text: String, style: Style)) {
-        for (offset, position) in visibleRange.prefix(area.height).enumerated() {
+        let first = firstRow(height: area.height)
+        for (offset, position) in (first..<min(first + max(area.height, 0), visible.count)).enumerated() {
             let y = area.row + offset
             let (text, itemStyle) = row(visible[position])
             let isFocus = position == cursor
@@ -142,55 +150,20 @@ public struct ListSelection: Sendable, Hashable {
         }
     }
 
+    /// The first row shown in an area `height` rows high: where the list was scrolled to, moved as little as
+    /// keeps the focus in view (the area may be other than the one the last keys were handled in).
+    func firstRow(height: Int) -> Int {
+        let height = max(height, 1)
+        var first = top
+        if cursor < first { first = cursor }
+        if cursor >= first + height { first = cursor - height + 1 }
+        return max(min(first, max(visible.count - height, 0)), 0)
+    }
+
     private mutating func scrollToCursor() {
         let height = max(viewportHeight, 1)
         if cursor < top { top = cursor }
         if cursor >= top + height { top = cursor - height + 1 }
         top = max(min(top, max(visible.count - height, 0)), 0)
-    }
-}
-
-/// A list of text items with selection and filter-as-you-type: a `ListSelection` over its own strings.
-public struct TextList: Sendable, Hashable {
-    public private(set) var items: [String]
-    private var foldedItems: [String]
-    public private(set) var selection = ListSelection()
-
-    /// `items` must already be sanitized.
-    public init(items: [String]) {
-        self.items = items
-        self.foldedItems = items.map { $0.lowercased() }
-        selection.setVisible(Array(items.indices))
-    }
-
-    public var viewportHeight: Int {
-        get { selection.viewportHeight }
-        set { selection.viewportHeight = newValue }
-    }
-
-    public var focusedItem: Int? { selection.focusedItem }
-
-    public mutating func handle(_ key: Key) -> ListSelection.Outcome {
-        let outcome = selection.handle(key)
-        if outcome == .filterChanged { refilter() }
-        return outcome
-    }
-
-    public mutating func handle(_ mouse: MouseEvent, area: Rect) -> ListSelection.Outcome {
-        selection.handle(mouse, area: area)
-    }
-
-    private mutating func refilter() {
-        let needle = selection.filter.lowercased()
-        if needle.isEmpty {
-            selection.setVisible(Array(items.indices))
-        } else {
-            let folded = foldedItems
-            selection.applyFilter(order: items.indices) { folded[$0].contains(needle) }
-        }
-    }
-
-    public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true) {
-        selection.draw(into: &canvas, area: area, focused: focused) { (items[$0], .plain) }
     }
 }

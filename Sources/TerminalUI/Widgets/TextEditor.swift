@@ -263,7 +263,17 @@ public struct TextEditor: Sendable, Hashable {
         if row >= top + height { top = row - height + 1 }
     }
 
+    /// Laid out for `area`: what keys are handled in, the same area it is drawn into.
+    public mutating func layout(in area: Rect) { layout(width: area.width, height: area.height) }
+
+    /// Draws into `area`, laid out for it: a terminal resized since the last key shows the text wrapped anew.
     public func draw(into canvas: inout Canvas, area: Rect, focused: Bool = true) {
+        if max(area.width, 2) != width || max(area.height, 1) != height {
+            var shown = self
+            shown.layout(in: area)
+            shown.draw(into: &canvas, area: area, focused: focused)
+            return
+        }
         var row = 0
         let cursorRow = visualRow(of: cursor)
         outer: for (lineIndex, line) in lines.enumerated() {

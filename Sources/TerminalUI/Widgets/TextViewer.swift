@@ -52,7 +52,17 @@ public struct TextViewer: Sendable, Hashable {
 
     private mutating func clamp() { top = min(max(top, 0), maxTop) }
 
+    /// Laid out for `area`: what keys are handled in, the same area it is drawn into.
+    public mutating func layout(in area: Rect) { layout(width: area.width, height: area.height) }
+
+    /// Draws into `area`, laid out for it (a terminal resized since the last key shows the text wrapped anew).
     public func draw(into canvas: inout Canvas, area: Rect) {
+        if area.width != width || area.height != height {
+            var shown = self
+            shown.layout(in: area)
+            shown.draw(into: &canvas, area: area)
+            return
+        }
         for (offset, line) in lines.dropFirst(top).prefix(area.height).enumerated() {
             canvas.put(line, column: area.column, row: area.row + offset, maxWidth: area.width)
         }

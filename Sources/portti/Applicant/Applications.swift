@@ -1,6 +1,5 @@
 import ApplicantStore
 import ArgumentParser
-import Delivery
 import Foundation
 import PortalClient
 import PorttiModel

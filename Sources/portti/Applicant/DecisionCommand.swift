@@ -1,5 +1,5 @@
 import ArgumentParser
-import Delivery
+import ApplicantStore
 import Foundation
 import PortalClient
 import PorttiModel
@@ -32,7 +32,7 @@ extension Portti {
                 let applicationID = served.decision.applicationID
                 let key = "application:\(applicationID)"
                 let client = context.client
-                let overview: ApplicationOverview? = if let kept: Fresh<ApplicationOverview> = cachedOnly(store, key: key) {
+                let overview: ApplicationOverview? = if let kept: Fresh<ApplicationOverview> = await cachedOnly(store, key: key) {
                     kept.value
                 } else {
                     try? await readThroughCache(store, key: key) { try await client.application(id: applicationID) }.value

@@ -1,6 +1,4 @@
-import PorttiModel
-
-/// What can go wrong talking to the portal, in terms the applicant can act on. Each case has a string table
+/// What can go wrong talking to the portal (or keeping its answers), in terms the applicant can act on. Each case has a string table
 /// key (`messageKey`) and the values for its placeholders.
 public enum ClientError: Error, Sendable, Equatable {
     /// No connection to the portal (down, wrong address, no network).

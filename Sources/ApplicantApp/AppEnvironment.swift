@@ -1,0 +1,151 @@
+import ApplicantStore
+import Delivery
+import Foundation
+import PortalClient
+import PorttiModel
+import TerminalUI
+
+/// The time as the app reads it: the system's, or one a test sets.
+public struct AppClock: Sendable {
+    public var now: @Sendable () -> Date
+
+    public init(now: @escaping @Sendable () -> Date) { self.now = now }
+
+    public static let system = AppClock { Date() }
+
+    public static func fixed(_ date: Date) -> AppClock { AppClock { date } }
+}
+
+/// The outside world the app reaches through its effects (the portal client, the editor), and what it needs
+/// to know of this machine, as values taken once when the program starts: `update` and `view` never ask the
+/// process for its folder, its time zone or `$HOME`.
+public struct AppServices: Sendable {
+    public let client: PortalClient
+    public let portalURL: URL
+    /// The process environment, for the effects that find the applicant's files (`$XDG_DATA_HOME`, ...).
+    public let environment: [String: String]
+    public let sessionFile: SessionFile
+    /// Shown on the start page when Portti started its own demo portal.
+    public let portalNote: String?
+    /// Runs the applicant's editor on a file, with the terminal lent to it; answers whether it ended well.
+    public let runEditor: @Sendable (_ path: String) -> Bool
+    public let timing: AppTiming
+    /// Where the file picker opens first: the folder Portti was started in.
+    public let pickerFolder: String
+    /// The applicant's home folder: where `~` leads, and where a decision's document is offered to be saved.
+    public let home: String
+    /// The local time's offset from UTC in seconds, for the times the picker shows.
+    public let utcOffset: Int
+    public let clock: AppClock
+
+    public init(
+        client: PortalClient, portalURL: URL, environment: [String: String], portalNote: String?,
+        timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
+        runEditor: @escaping @Sendable (String) -> Bool
+    ) {
+        self.timing = timing
+        self.pickerFolder = pickerFolder
+        self.client = client
+        self.portalURL = portalURL
+        self.environment = environment
+        sessionFile = SessionFile(portal: portalURL, environment: environment)
+        self.portalNote = portalNote
+        self.runEditor = runEditor
+        home = environment["HOME"] ?? pickerFolder
+        self.utcOffset = utcOffset
+        self.clock = clock
+    }
+
+    /// Opens the applicant's records (SQLite) on a thread of its own: never on the terminal thread, never
+    /// holding one of the cooperative pool's few threads.
+    func openAccount(_ applicant: Applicant) async -> Result<Account, ClientError> {
+        let path = ApplicantStore.path(portal: portalURL, username: applicant.username, environment: environment)
+        let client = self.client
+        return await BlockingWork.run {
+            guard let store = try? ApplicantStore(path: path) else { return .failure(.localStorageFailed) }
+            return .success(Account(applicant: applicant, store: store, courier: Courier(client: client, store: store)))
+        }
+    }
+}
+
+/// How long things take on screen; tests shorten them.
+public struct AppTiming: Sendable {
+    /// Typing pauses this long before the draft is written (a crash loses at most this much).
+    public var draftSaveDelay: Duration = .milliseconds(500)
+    /// News stays on the status line this long.
+    public var newsDuration: Duration = .seconds(10)
+    /// Listen for new notifications while the app is open.
+    public var followsNotifications = true
+
+    public init(draftSaveDelay: Duration = .milliseconds(500), newsDuration: Duration = .seconds(10), followsNotifications: Bool = true) {
+        self.draftSaveDelay = draftSaveDelay
+        self.newsDuration = newsDuration
+        self.followsNotifications = followsNotifications
+    }
+}
+
+/// The signed-in applicant and their records.
+public struct Account: Sendable {
+    public let applicant: Applicant
+    public let store: ApplicantStore
+    public let courier: Courier
+}
+
+/// What a feature's `update` may read besides its state and the message: the services, the account once its
+/// records are open, the area the screen draws into (from the terminal's size), the words and the time.
+/// The root makes it for each message.
+struct AppEnvironment: Sendable {
+    let services: AppServices
+    let account: Account?
+    /// The screen's area, as `view` will get it.
+    let screen: Rect
+    let context: ViewContext
+    /// Where the last file was picked: the next picker opens there.
+    let lastPickFolder: FileSystemPath?
+
+    var client: PortalClient { services.client }
+    var now: Date { context.now }
+
+    /// `work`'s outcome, its failure as the client's typed error (anything else is the local records').
+    static func result<Value>(_ work: () async throws -> Value) async -> Result<Value, ClientError> {
+        do { return .success(try await work()) } catch let error as ClientError { return .failure(error) } catch {
+            return .failure(.localStorageFailed)
+        }
+    }
+
+    /// The notifications and the unread count, through the cache.
+    static func notifications(_ client: PortalClient, _ store: ApplicantStore) async -> Result<Fresh<NotificationList>, ClientError> {
+        await result {
+            try await readThroughCache(store, key: "notifications") {
+                let answer = try await client.notifications()
+                return NotificationList(notifications: answer.notifications, unread: answer.unread)
+            }
+        }
+    }
+
+    /// An application's reference number, through the cache; empty when it cannot be had.
+    static func referenceNumber(of applicationID: String, _ client: PortalClient, _ store: ApplicantStore) async -> String {
+        (try? await readThroughCache(store, key: "application:\(applicationID)") {
+            try await client.application(id: applicationID)
+        })?.value.application.referenceNumber ?? ""
+    }
+}
+
+/// An application with its timeline and its requests: what its screen shows.
+public struct ApplicationPage: Codable, Sendable, Equatable {
+    public var overview: ApplicationOverview
+    public var requests: [SupplementRequest]
+}
+
+/// The notifications and the unread count, as listed and cached.
+public struct NotificationList: Codable, Sendable, Equatable {
+    public var notifications: [PortalNotification]
+    public var unread: Int
+}
+
+/// Outcomes of delivering the outbox, as messages carry them.
+public struct OutboxOutcome: Sendable {
+    public var item: OutboxItem
+    public var receipt: Receipt?
+    public var error: ClientError?
+}

@@ -1,0 +1,158 @@
+import ApplicantStore
+import Delivery
+import Foundation
+import PortalClient
+import PorttiModel
+import TerminalUI
+
+/// The row under every screen: news for a while (a new notification, a message sent from the outbox), else
+/// the unread count. It follows the portal's notification stream from the newest listed notification, and
+/// delivers what the outbox holds after each sign-in.
+struct StatusLine: Sendable {
+    enum Message: Sendable {
+        /// The notifications listed, from the cache (at once) or the portal.
+        case listed(Result<Fresh<NotificationList>, ClientError>, fromCache: Bool)
+        case event(NotificationEvent)
+        case outboxDelivered([OutboxOutcome])
+        /// The news of this generation has been shown long enough.
+        case clearNews(Int)
+        case app(AppRequest)
+    }
+
+    private(set) var news: String?
+    private var newsGeneration = 0
+    private(set) var unread: Int?
+    /// The newest notification seen: the stream goes on after it.
+    private var lastSequence: Int64?
+    /// The stream ended with the session; it starts again after the next sign-in.
+    private var streamEnded = false
+
+    /// After a sign-in: the unread count (from the cache at once, then from the portal), and what the outbox
+    /// kept from before.
+    func start(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let account = environment.account else { return [] }
+        let client = environment.client
+        let store = account.store
+        return [
+            .stream("list notifications") { post in
+                if let cached: Fresh<NotificationList> = await cachedOnly(store, key: "notifications") {
+                    post(.listed(.success(cached), fromCache: true))
+                }
+                post(.listed(await AppEnvironment.notifications(client, store), fromCache: false))
+            },
+            Self.deliverOutbox(account),
+        ]
+    }
+
+    /// The unread count again from the portal.
+    func refresh(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let store = environment.account?.store else { return [] }
+        let client = environment.client
+        return [.run("list notifications") { .listed(await AppEnvironment.notifications(client, store), fromCache: false) }]
+    }
+
+    /// Signed in again after the session ended: the stream starts again, and what the expired session kept
+    /// from going out goes now.
+    mutating func resume(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard streamEnded, let account = environment.account else { return [] }
+        streamEnded = false
+        return [stream(environment), Self.deliverOutbox(account)]
+    }
+
+    mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        switch message {
+        case .listed(let result, let fromCache):
+            guard case .success(let fresh) = result else {
+                // A failed load leaves the count as it was.
+                return fromCache ? [] : Effect.signInAgainIfEnded(result)
+            }
+            unread = fresh.value.unread
+            // The stream starts after the newest listed by the portal itself, so nothing falls between.
+            guard !fromCache, fresh.offlineSince == nil, lastSequence == nil, environment.services.timing.followsNotifications
+            else { return [] }
+            lastSequence = fresh.value.notifications.map(\.sequence).max() ?? 0
+            return [stream(environment)]
+        case .event(.notification(let notification)):
+            lastSequence = max(lastSequence ?? 0, notification.sequence)
+            unread = (unread ?? 0) + (notification.readAt == nil ? 1 : 0)
+            let strings = environment.context.strings
+            let text = strings("news.new", ["what": strings("notification.\(notification.kind.rawValue)")])
+            return [Message.ask(.notificationArrived(notification))] + show(text, environment)
+        case .event(.disconnected(.sessionExpired)), .event(.disconnected(.notSignedIn)):
+            streamEnded = true
+            return [Message.ask(.sessionEnded(resume: nil))]
+        case .event(.connected), .event(.disconnected):
+            return []
+        case .outboxDelivered(let outcomes):
+            return delivered(outcomes, environment)
+        case .clearNews(let generation):
+            if generation == newsGeneration { news = nil }
+            return []
+        case .app:
+            return []
+        }
+    }
+
+    /// One notification shown unread was read.
+    mutating func notificationRead() { unread = max((unread ?? 1) - 1, 0) }
+
+    mutating func signedOut() { self = StatusLine() }
+
+    private func stream(_ environment: AppEnvironment) -> Effect<Message> {
+        let client = environment.client
+        let sequence = lastSequence
+        return .stream("follow notifications") { post in
+            for await event in client.notificationEvents(after: sequence) { post(.event(event)) }
+        }
+    }
+
+    /// Sends what the outbox holds (left from a crash, a quit or an expired session) and reports the outcomes.
+    private static func deliverOutbox(_ account: Account) -> Effect<Message> {
+        .run("deliver outbox") {
+            let outcomes = await account.courier.deliverPending()
+            return .outboxDelivered(outcomes.map { item, outcome in
+                switch outcome {
+                case .success(let receipt): OutboxOutcome(item: item, receipt: receipt, error: nil)
+                case .failure(let error): OutboxOutcome(item: item, receipt: nil, error: error)
+                }
+            })
+        }
+    }
+
+    private mutating func delivered(_ outcomes: [OutboxOutcome], _ environment: AppEnvironment) -> [Effect<Message>] {
+        let context = environment.context
+        let delivered = outcomes.compactMap { outcome in
+            outcome.receipt.map { KeptReceipt(receipt: $0, target: outcome.item.target, message: outcome.item.text) }
+        }
+        if let refused = outcomes.first(where: { $0.error?.isDefiniteRefusal == true }), let error = refused.error {
+            return show(context.strings("news.outbox_refused") + " " + context.error(error), environment)
+        }
+        guard let first = delivered.first else { return [] }
+        return [Message.ask(.delivered(delivered))]
+            + show(context.strings("news.outbox_sent", ["number": first.receipt.number]), environment)
+    }
+
+    private mutating func show(_ text: String, _ environment: AppEnvironment) -> [Effect<Message>] {
+        news = text
+        newsGeneration += 1
+        let generation = newsGeneration
+        let duration = environment.services.timing.newsDuration
+        return [.run("clear news later") {
+            try? await Task.sleep(for: duration)
+            return .clearNews(generation)
+        }]
+    }
+
+    /// News, or the unread count, in reverse video across the row; nothing when there is neither.
+    func view(into canvas: inout Canvas, area: Rect, context: ViewContext) {
+        var status = news
+        if status == nil, let unread, unread > 0 { status = context.strings("news.unread", ["count": String(unread)]) }
+        guard let status else { return }
+        canvas.fill(area, style: .bar)
+        _ = canvas.put(" " + status, column: area.column, row: area.row, maxWidth: area.width, style: .bar)
+    }
+}
+
+extension StatusLine.Message: AppRequesting {
+    var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
+}

@@ -1,0 +1,181 @@
+@testable import ApplicantApp
+import ApplicantStore
+import Delivery
+@testable import PortalClient
+import PortalTestSupport
+import Foundation
+import PorttiModel
+import TerminalUI
+import Testing
+
+/// The writing screen's update, with no portal and no terminal: the effects each message returns, and the
+/// screen it leaves, row by row.
+@Suite struct ComposeUpdateTests {
+    let records = TemporaryAccount()
+    var environment: AppEnvironment { records.environment }
+
+    /// A writing screen whose draft has been read (none was left).
+    func opened(_ text: String = "", files: [AttachedFile] = []) -> ComposeScreen {
+        var compose = ComposeScreen(target: .request("request_1"), title: .response(reference: "MIG-2026-000001"))
+        _ = compose.update(.draftRead(text.isEmpty && files.isEmpty ? nil : Draft(target: .request("request_1"), text: text,
+                                                                                  files: files, updatedAt: Fixed.now - 600)),
+                           environment)
+        return compose
+    }
+
+    func type(_ text: String, into compose: inout ComposeScreen) -> [String] {
+        text.flatMap { compose.update(.input(.key(.character($0))), environment).names() }
+    }
+
+    @Test func keysTypedWhileTheDraftIsRead_wait_thenFollowTheDraft() {
+        var compose = ComposeScreen(target: .request("request_1"), title: .response(reference: "MIG-2026-000001"))
+        #expect(compose.load(environment)?.name == "read draft")
+        #expect(compose.load(Fixed.environment()) == nil, "no records, nothing to read")
+        #expect(compose.update(.input(.key(.character("!"))), environment).isEmpty)
+        #expect(compose.editor.text.isEmpty)
+        let effects = compose.update(.draftRead(Draft(target: .request("request_1"), text: "Earlier", updatedAt: Fixed.now)), environment)
+        #expect(compose.editor.text == "Earlier!")
+        #expect(effects.names() == ["save draft later"])
+        #expect(compose.load(environment) == nil, "read once: a reload must not put the old draft back")
+    }
+
+    @Test func aDraftLeftEarlier_isOfferedAgain_andSaysSo() {
+        let compose = opened("Half-written", files: [Fixed.contract])
+        let rows = render(compose, environment)
+        #expect(rows[3] == " │Half-written" + String(repeating: " ", count: 64) + "│")
+        #expect(rows[17] == "  Attachments: 1 (594 B)")
+        #expect(rows[18] == "  › contract.pdf  594 B")
+        #expect(rows[21] == " Your unsent draft from 21/09/2026, 17:03 was kept and is here again.")
+    }
+
+    @Test func typing_writesTheDraftOnceTypingPauses_andLeavingWritesNothingTwice() {
+        var compose = opened()
+        #expect(type("H", into: &compose) == ["save draft later"])
+        #expect(type("i", into: &compose) == [], "one write is due already")
+        let due = compose.update(.saveDue, environment)
+        #expect(due.names() == ["save draft"])
+        #expect(compose.update(.saveDue, environment).isEmpty, "nothing new to write")
+        let back = compose.update(.input(.key(.escape)), environment)
+        #expect(back.requests().map(\.word) == ["back"])
+        #expect(back.names() == ["send"], "written already: leaving only goes back")
+        _ = type("!", into: &compose)
+        #expect(compose.update(.input(.key(.escape)), environment).names() == ["save draft", "send"], "leaving writes at once")
+    }
+
+    @Test func theSendPath_showsEachFile_thenTheReceiptTakesItsPlace() {
+        var compose = opened("Here is my contract.", files: [Fixed.contract])
+        #expect(compose.update(.input(.key(.control("r"))), environment).isEmpty)
+        #expect(render(compose, environment)[2] == "  Review before sending")
+        let send = compose.update(.input(.key(.enter)), environment)
+        #expect(send.names() == ["send"])
+        #expect(send.requests().isEmpty, "a stream that sends, not a request")
+        #expect(compose.isBusy)
+        #expect(compose.update(.input(.key(.enter)), environment).isEmpty, "Send cannot be pressed twice")
+        #expect(render(compose, environment)[5] == "  Sending the message… [###############################################] 100 %")
+
+        _ = compose.update(.sendProgress(.uploading(index: 0, count: 1, sent: 297, total: 594)), environment)
+        #expect(render(compose, environment)[3] == "  Sending…")
+        #expect(render(compose, environment)[5] == "  Attachment 1/1: contract.pdf [####################--------------------] 50 %")
+        _ = compose.update(.sendProgress(.sending), environment)
+        #expect(render(compose, environment)[5] == "  Sending the message… [###############################################] 100 %")
+
+        let finished = compose.update(.sendFinished(.success(Fixed.receipt)), environment)
+        guard case .replace(with: .receipt(let kept, justSent: true))? = finished.requests().first else {
+            Issue.record("the receipt does not take the message's place: \(finished.requests().map(\.word))")
+            return
+        }
+        #expect(kept.receipt == Fixed.receipt)
+        #expect(kept.message == "Here is my contract.")
+        #expect(kept.target == .request("request_1"))
+    }
+
+    @Test func aSendThatMeetsAnEndedSession_waits_andGoesOnOnceSignedIn() {
+        var compose = opened("Sent after signing in again")
+        _ = compose.update(.input(.key(.control("r"))), environment)
+        _ = compose.update(.input(.key(.enter)), environment)
+        let ended = compose.update(.sendFinished(.failure(.sessionExpired)), environment)
+        guard case .sessionEnded(let resume?)? = ended.requests().first,
+            case .resend? = resume.message as? ComposeScreen.Message
+        else {
+            Issue.record("no sign-in that resends: \(ended.requests().map(\.word))")
+            return
+        }
+        #expect(compose.stage == .reviewing)
+        #expect(compose.waitingInOutbox)
+        #expect(compose.unsavedDraft(at: Fixed.now) == nil, "in the outbox, not a draft")
+        #expect(compose.update(.resend, environment).names() == ["send"])
+        #expect(compose.isBusy)
+    }
+
+    @Test func aSendWithAnUnknownOutcome_canOnlyGoAgainAsItIs() {
+        var compose = opened("Maybe sent")
+        _ = compose.update(.input(.key(.control("r"))), environment)
+        _ = compose.update(.input(.key(.enter)), environment)
+        #expect(compose.update(.sendFinished(.failure(.timeout)), environment).isEmpty)
+        #expect(compose.stage == .failed(.timeout))
+        #expect(compose.waitingInOutbox)
+        _ = compose.update(.input(.key(.character("e"))), environment)
+        #expect(compose.stage == .failed(.timeout), "a copy changed now would be a second message")
+        #expect(compose.update(.input(.key(.enter)), environment).names() == ["send"], "the same item, the same key")
+    }
+
+    @Test func aRefusedSend_canBeChangedAndSentAnew() {
+        var compose = opened("Too late")
+        _ = compose.update(.input(.key(.control("r"))), environment)
+        _ = compose.update(.input(.key(.enter)), environment)
+        _ = compose.update(.sendFinished(.failure(.requestOverdue)), environment)
+        #expect(!compose.waitingInOutbox)
+        #expect(render(compose, environment)[21] == " The deadline of this request for additional information has passed. Use Send …")
+        _ = compose.update(.input(.key(.character("e"))), environment)
+        #expect(compose.stage == .writing)
+    }
+
+    @Test func picking_opensWhereTheStartingFolderIs_andTellsTheAppWhereFilesWerePicked() {
+        var compose = opened()
+        let effects = compose.update(.input(.key(.control("o"))), environment)
+        #expect(compose.stage == .picking)
+        #expect(compose.picker?.folder.displayText == "/home/aino/scans")
+        #expect(!effects.isEmpty, "the folder is listed in the background")
+        #expect(compose.update(.input(.key(.escape)), environment).requests().isEmpty, "cancelled: nothing picked")
+        #expect(compose.stage == .writing)
+    }
+}
+
+/// The send effect itself against the real portal: the messages its stream posts, in order, each of which
+/// the screen shows as it comes (the flow tests see only the end of a stream).
+@Suite struct SendEffectTests {
+    @Test func theSendStream_postsEachUploadsProgress_thenTheSending_thenTheReceipt() async throws {
+        try await withPortal { portal in
+            let app = try await AppHarness.start(portal, language: .english)
+            let records = try ApplicantStore(path: app.home.appending(path: "send-test/applicant.sqlite").path)
+            let account = Account(applicant: app.applicant, store: records, courier: Courier(client: app.client, store: records))
+            let environment = AppEnvironment(
+                services: Fixed.services(), account: account, screen: Rect(column: 0, row: 0, width: 80, height: 22),
+                context: ViewContext(language: .english, now: portal.clock.now), lastPickFolder: nil)
+            let contract = app.home.appending(path: "contract.pdf").path
+            let digest = try LocalFile.digest(path: contract)
+            var compose = ComposeScreen(target: .request(app.request.id), title: .response(reference: app.work.referenceNumber))
+            _ = compose.update(.draftRead(Draft(
+                target: .request(app.request.id), text: "Here it is.",
+                files: [AttachedFile(path: contract, name: "contract.pdf", size: digest.size, sha256: digest.sha256)])), environment)
+            _ = compose.update(.input(.key(.control("r"))), environment)
+            let send = compose.update(.input(.key(.enter)), environment)
+            let messages = await (try #require(send.first)).perform()
+
+            var shown: [String] = []
+            for message in messages {
+                _ = compose.update(message, environment)
+                if case .sendProgress = message { shown.append(render(compose, environment)[5]) }
+            }
+            #expect(shown.first == "  Attachment 1/1: contract.pdf [#######################################] 100 %", "\(shown)")
+            #expect(shown.last == "  Sending the message… [###############################################] 100 %")
+            guard case .sendFinished(.success(let receipt))? = messages.last else {
+                Issue.record("the stream did not end with a receipt: \(messages)")
+                return
+            }
+            #expect(receipt.files.map(\.name) == ["contract.pdf"])
+            #expect(try await portal.store.incomingMessages().map(\.text) == ["Here it is."])
+            await app.finish()
+        }
+    }
+}

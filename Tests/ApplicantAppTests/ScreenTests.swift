@@ -1,0 +1,123 @@
+@testable import ApplicantApp
+import ApplicantStore
+import Foundation
+import PortalClient
+import PorttiLocalization
+import PorttiModel
+import TerminalUI
+import Testing
+
+/// Screens at 80x24 by their update and view alone, with a fixed clock: whole screens and whole rows.
+@Suite struct ScreenTests {
+    let records = TemporaryAccount()
+    var environment: AppEnvironment { records.environment }
+
+    static let work = Application(
+        id: "application_1", type: .residencePermitWork, referenceNumber: "MIG-2026-000001", status: .waitingForInformation,
+        submittedAt: Fixed.now - 9 * 86_400, updatedAt: Fixed.now - 86_400)
+
+    /// Due at the end of the tenth day from now, in the portal's calendar.
+    static let request = SupplementRequest(
+        id: "request_1", applicationID: "application_1", text: "We need your employment contract.",
+        items: ["Signed employment contract"], deadline: Calendar.portal.endOfDay(Fixed.now + 10 * 86_400),
+        sentAt: Fixed.now - 86_400, answeredAt: nil)
+
+    static func fresh<Value>(_ value: Value) -> Result<Fresh<Value>, ClientError> { .success(Fresh(value: value, offlineSince: nil)) }
+
+    @Test func theApplication_wholeScreen() {
+        var screen = ApplicationScreen(applicationID: "application_1")
+        #expect(screen.load(environment)?.name == "load application")
+        let overview = ApplicationOverview(application: Self.work, timeline: [
+            TimelineEvent(at: Fixed.now - 9 * 86_400, kind: .submitted, status: .received),
+            TimelineEvent(at: Fixed.now - 86_400, kind: .requestSent, status: .waitingForInformation),
+        ], decisionID: nil)
+        #expect(screen.update(.loaded(Self.fresh(ApplicationPage(overview: overview, requests: [Self.request]))), environment).isEmpty)
+        #expect(render(screen, environment) == [
+            " Portti · MIG-2026-000001",
+            "",
+            "  Residence permit for work",
+            "  Status: Waiting for additional information",
+            "",
+            "  Processing",
+            "    12/09/2026, 17:13  Application submitted",
+            "    20/09/2026, 17:13  Request for additional information sent",
+            "",
+            "  Requests and actions",
+            "  › Read request · Open · deadline 01/10/2026 · 10 days left",
+            "    Send additional information",
+        ] + Array(repeating: "", count: 10))
+        let open = screen.update(.input(.key(.enter)), environment)
+        #expect(open.requests().map(\.word) == ["open request(id: \"request_1\", applicationID: \"application_1\")"])
+    }
+
+    @Test func aLoadFailingOnAnEndedSession_asksForThePassword() {
+        var screen = ApplicationsScreen(purpose: .browse)
+        let effects = screen.update(.loaded(.failure(.sessionExpired)), environment)
+        #expect(effects.requests().map(\.word) == ["sign in again, then reload"])
+        #expect(render(screen, environment)[2].hasPrefix(" Your session has expired"))
+    }
+
+    @Test func theApplications_filterAsYouType_andOpen() {
+        var screen = ApplicationsScreen(purpose: .browse)
+        var study = Self.work
+        study.id = "application_2"
+        study.type = .residencePermitStudy
+        study.referenceNumber = "MIG-2026-000002"
+        _ = screen.update(.loaded(Self.fresh([Self.work, study])), environment)
+        for key in [Key.character("/"), .character("s"), .character("t"), .character("u")] {
+            #expect(screen.update(.input(.key(key)), environment).isEmpty)
+        }
+        let rows = render(screen, environment)
+        #expect(rows[4] == " › MIG-2026-000002   Residence permit for studies      Waiting for additional …")
+        #expect(rows[5] == "")
+        #expect(rows[21] == " Filter: stu")
+        _ = screen.update(.input(.key(.enter)), environment)  // the filter is done
+        let open = screen.update(.input(.key(.enter)), environment)
+        #expect(open.requests().map(\.word) == ["open application(id: \"application_2\")"])
+    }
+
+    @Test func aRequest_isAnsweredWhileOpen_onlyByTheClockGiven() {
+        var screen = RequestScreen(requestID: "request_1", applicationID: "application_1")
+        _ = screen.update(.loaded(Self.fresh(Self.request), reference: "MIG-2026-000001"), environment)
+        #expect(render(screen, environment) == [
+            " Portti · Request for additional information: MIG-2026-000001",
+            "",
+            "  Sent on 20/09/2026",
+            "  Read request · Open · deadline 01/10/2026 · 10 days left",
+            "",
+            "  We need your employment contract.",
+            "",
+            "  Asked for:",
+            "    • Signed employment contract",
+        ] + Array(repeating: "", count: 12) + [" Press Enter: Respond to the request for additional information."])
+        let respond = screen.update(.input(.key(.enter)), environment)
+        #expect(respond.requests().map(\.word) == ["open compose(PorttiModel.MessageTarget.request(\"request_1\"), title: ApplicantApp.ComposeTitle.response(reference: \"MIG-2026-000001\"))"])
+        var late = Fixed.environment(account: records.account)
+        late = AppEnvironment(services: late.services, account: late.account, screen: late.screen,
+                              context: ViewContext(language: .english, now: Self.request.deadline + 1), lastPickFolder: nil)
+        #expect(screen.update(.input(.key(.enter)), late).isEmpty, "overdue: nothing to respond to")
+    }
+
+    @Test func aDecisionsDocument_isNeverSavedOverAFile() {
+        var screen = DecisionScreen(decisionID: "decision_1", reference: "MIG-2026-000002")
+        let decision = Decision(id: "decision_1", applicationID: "application_2", text: "Granted for two years.",
+                                madeAt: Fixed.now - 86_400, servedAt: Fixed.now, hasDocument: true)
+        _ = screen.update(.loaded(Self.fresh(ServedDecision(decision: decision, appealDeadline: Fixed.now + 30 * 86_400)),
+                                  reference: "MIG-2026-000002"), environment)
+        #expect(screen.update(.input(.key(.character("s"))), environment).isEmpty)
+        #expect(screen.pathField?.text == "/home/aino/decision-2026-09-20.pdf", "offered in the home folder of the environment")
+        #expect(screen.capturesText)
+        let save = screen.update(.input(.key(.enter)), environment)
+        #expect(save.names() == ["save document"])
+        #expect(render(screen, environment)[21] == " Saving the document…")
+        _ = screen.update(.exists("/home/aino/decision-2026-09-20.pdf"), environment)
+        #expect(screen.pathField?.text == "/home/aino/decision-2026-09-20.pdf", "the name comes back to be changed")
+        #expect(render(screen, environment)[21].hasPrefix(" That file exists; another name:"))
+        _ = screen.update(.input(.key(.enter)), environment)
+        _ = screen.update(.saved(path: "/home/aino/decision-2026-09-20.pdf", .success(594)), environment)
+        #expect(render(screen, environment)[21] == " Saved: /home/aino/decision-2026-09-20.pdf (594 B)")
+        #expect(DecisionScreen.expandingTilde("~/decision.pdf", home: "/home/aino") == "/home/aino/decision.pdf")
+        #expect(DecisionScreen.expandingTilde("~", home: "/home/aino") == "/home/aino")
+        #expect(DecisionScreen.expandingTilde("/tmp/~x.pdf", home: "/home/aino") == "/tmp/~x.pdf")
+    }
+}
