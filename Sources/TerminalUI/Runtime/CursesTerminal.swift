@@ -24,10 +24,12 @@ final class CursesTerminal {
     init(environment: [String: String], wakeDescriptor: Int32) {
         _ = Self.prepareLocale()
         portti_save_termios()
-        // A short ESC delay: Esc must feel immediate, and escape sequences arrive in one read anyway.
-        setenv("ESCDELAY", "25", 0)
         initscr()
         started = true
+        // A short ESC delay: Esc must feel immediate, and escape sequences arrive in one read anyway. Set through
+        // ncurses, not setenv: changing the environment races any thread starting a process (Foundation's
+        // Process copies it), which crashed the parallel test run. A user's own ESCDELAY is kept.
+        if environment["ESCDELAY"] == nil { set_escdelay(25) }
         portti_install_signal_handlers(wakeDescriptor)
         cbreak()
         // Ctrl-S and Ctrl-Q are keys here, not flow control that would freeze the screen.
