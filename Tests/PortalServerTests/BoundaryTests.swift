@@ -332,19 +332,24 @@ import Testing
                         + "Idempotency-Key: \(key)\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n%PDF-1.7\n")
                 return connection
             }
-            let running = try await stalledUpload("running")
-            let waiting = try await stalledUpload("waiting")
-            // Each holds a connection: the third is refused before a byte of it is read, and may come again.
-            let third = try await stalledUpload("third")
-            let answer = try await within(10, "the third upload to be refused") { try await third.answerAfterClose() }
+            // Three at once: one is read, one waits, and the third (whichever comes last) is refused before a byte
+            // of it is read; it may come again.
+            let uploads = [try await stalledUpload("first"), try await stalledUpload("second"), try await stalledUpload("third")]
+            let refused = try await within(10, "one of the three uploads to be refused") {
+                while true {
+                    if let refused = uploads.firstIndex(where: { $0.received.contains("HTTP/1.1") }) { return refused }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let answer = try await within(10, "the refused upload's connection to end") { try await uploads[refused].answerAfterClose() }
             #expect(answer.hasPrefix("HTTP/1.1 429"), "\(answer)")
             #expect(answer.contains("too_many_uploads"))
-            #expect(running.isOpen && waiting.isOpen)
+            let others = uploads.indices.filter { $0 != refused }.map { uploads[$0] }
+            #expect(others.allSatisfy { $0.isOpen && $0.received.isEmpty })
             // Another applicant is not affected.
             let other = try await portal.signedInApplicant("bo")
             #expect(try await other.client.upload(Samples.pdf, name: "b.pdf").created.body.json.size > 0)
-            await running.close()
-            await waiting.close()
+            for upload in uploads { await upload.close() }
         }
     }
 
