@@ -63,7 +63,8 @@ public final class TestPortal: Sendable {
         let folder = folder ?? FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = PortalConfiguration(dataFolder: folder)
-        configuration.port = port
+        // Not port 0: a port the kernel picks may be given to another test's portal while this one restarts.
+        configuration.port = port == 0 ? LoopbackPort.free() : port
         configuration.bcryptCost = 4
         configuration.notificationPollInterval = .milliseconds(100)
         adjust(&configuration)
