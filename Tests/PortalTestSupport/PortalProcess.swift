@@ -21,6 +21,15 @@ public final class PortalProcess: @unchecked Sendable {
     public init(dataFolder: URL, port: Int = 0, arguments: [String] = []) throws {
         self.dataFolder = dataFolder
         self.port = port == 0 ? LoopbackPort.free() : port
+        // A port chosen here may be taken before the portal binds it (another test chose it too): then another.
+        for _ in 1..<5 where port == 0 {
+            do {
+                try start(arguments: arguments)
+                return
+            } catch {
+                self.port = LoopbackPort.free()
+            }
+        }
         try start(arguments: arguments)
     }
 
@@ -48,7 +57,10 @@ public final class PortalProcess: @unchecked Sendable {
         }
         guard let line = text.split(separator: "\n").first(where: { $0.contains("Portal listening on") }),
             let bound = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
-        else { throw CocoaError(.executableLoad) }
+        else {
+            kill()  // it did not start (its port was taken): nothing is left running
+            throw CocoaError(.executableLoad)
+        }
         port = bound
     }
 

@@ -110,5 +110,10 @@ public final class TerminalSession: @unchecked Sendable {
         return children.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
-    deinit { tmux(["kill-server"]) }
+    /// The server ends with its only session (kill-server left servers whose panes still ran, with tmux 3.3a);
+    /// its socket goes too.
+    deinit {
+        tmux(["kill-session", "-t", name])
+        unlink("/tmp/tmux-\(getuid())/\(name)")
+    }
 }
