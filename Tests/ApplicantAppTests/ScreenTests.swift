@@ -121,3 +121,74 @@ import Testing
         #expect(DecisionScreen.expandingTilde("/tmp/~x.pdf", home: "/home/aino") == "/tmp/~x.pdf")
     }
 }
+
+/// The other screens, each whole at 80x24 (its 22 rows; the news row and the key hints are the app's and the
+/// shell's), in one language each.
+@Suite struct ScreenSnapshotTests {
+    let environment = Fixed.environment(unread: 2)
+
+    func blank(_ count: Int) -> [String] { Array(repeating: "", count: count) }
+
+    @Test func theStartPage_inEnglish() {
+        #expect(render(StartScreen(applicantName: "Aino Virtanen", portalNote: nil), environment) == [
+            " Portti · Start page",
+            "",
+            "  Signed in as Aino Virtanen",
+            "",
+            "  › Applications",
+            "    Send additional information",
+            "    Notifications (2 unread)",
+            "    Receipts",
+            "    Language",
+            "    Sign out",
+            "    Quit",
+        ] + blank(11))
+    }
+
+    @Test func signingIn_inFinnish() {
+        let finnish = Fixed.environment(.finnish)
+        #expect(render(SignInScreen(username: "aino", resuming: false, portal: "https://portti.example"), finnish) == [
+            " Portti · Kirjaudu sisään",
+            "",
+            "  Portaali: https://portti.example",
+            "",
+            "  Käyttäjätunnus  aino",
+            "",
+            "  Salasana",
+        ] + blank(15))
+    }
+
+    @Test func aReceiptJustSent_inSwedish() {
+        let kept = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "Här är avtalet.")
+        #expect(render(ReceiptScreen(kept: kept, justSent: true), Fixed.environment(.swedish)) == [
+            " Portti · Mottagningsbekräftelse",
+            "",
+            "  Skickat. Portalen har tagit emot ditt meddelande.",
+            "",
+            "  Mottagningsbekräftelsens nummer: 2026-00000042",
+            "  Mottaget: 2026-09-21 17:13",
+            "  Svar på begäran om komplettering",
+            "  Ansökan: MIG-2026-000001",
+            "",
+            "  Mottagna filer: 1",
+            "    contract.pdf  594 B  SHA-256 aaaaaaaaaaaa…",
+        ] + blank(10) + [" Mottagningsbekräftelsen sparas på den här datorn (Kvitton på ingångssidan)."])
+    }
+
+    @Test func theReceipts_andTheLanguages_inEnglish() {
+        var receipts = ReceiptsScreen()
+        _ = receipts.update(.loaded([KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "")]), environment)
+        #expect(render(receipts, environment) == [
+            " Portti · Receipts",
+            "",
+            " › 2026-00000042 21/09/2026, 17:13    MIG-2026-000001 Response to a request fo…",
+        ] + blank(19))
+        #expect(render(LanguageScreen(current: .english), environment) == [
+            " Portti · Language",
+            "",
+            "  › English  ✓",
+            "    Suomi",
+            "    Svenska",
+        ] + blank(17))
+    }
+}

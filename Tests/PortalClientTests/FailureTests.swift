@@ -219,12 +219,10 @@ final class CountCalls: ClientMiddleware, Sendable {
         defer { scratch.remove() }
         let data = scratch.folder.appending(path: "portal")
         let password = try scratch.file("password", Array("secret words\n".utf8))
-        let officer = Process()
-        officer.executableURL = PortalProcess.binary
-        officer.arguments = ["officer", "create-applicant", "--username", "aino", "--name", "Aino", "--password-file",
-                             password, "--bcrypt-cost", "4", "--data", data.path]
-        try officer.run()
-        officer.waitUntilExit()
+        let officer = try await ChildProcess.run(
+            PortalProcess.binary.path, ["officer", "create-applicant", "--username", "aino", "--name", "Aino", "--password-file",
+                                        password, "--bcrypt-cost", "4", "--data", data.path])
+        try #require(officer.status == 0, "\(officer.errors)")
         let portal = try PortalProcess(dataFolder: data)
         var settings = ClientSettings.fast
         settings.retry = RetryPolicy(attempts: 40, firstDelay: .milliseconds(50), maxDelay: .milliseconds(200))

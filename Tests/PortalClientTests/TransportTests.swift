@@ -13,15 +13,11 @@ import Testing
         defer { scratch.remove() }
         let certificate = scratch.folder.appending(path: "cert.pem").path
         let key = scratch.folder.appending(path: "key.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
+        let openssl = try await ChildProcess.run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
+        ])
+        try #require(openssl.status == 0)
         let portal = try await TestPortal.start(adjust: {
             $0.tlsCertificatePath = certificate
             $0.tlsKeyPath = key

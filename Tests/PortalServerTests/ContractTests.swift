@@ -46,37 +46,16 @@ import Testing
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Runs a program to its end (or kills it after `limit`), answering its exit status and what it printed.
+    /// Runs a program to its end (or ends it after `limit`), answering its exit status and what it printed.
     static func run(_ program: String, _ arguments: [String], in folder: URL, limit: Duration) async throws -> (Int32, String) {
-        let log = FileManager.default.temporaryDirectory.appending(path: "portti-contract-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(filePath: program)
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withThrowingTaskGroup(of: Int32?.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-                    do { try process.run() } catch { continuation.resume(returning: -1) }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            if first == nil, process.isRunning { process.terminate() }
-            group.cancelAll()
-            return first ?? -2
+        let child = try ChildProcess(program, arguments, folder: folder.path)
+        let timer = Task {
+            try await Task.sleep(for: limit)
+            kill(child.pid, SIGTERM)
         }
-        try handle.close()
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return (status, status == -2 ? "timed out after \(limit)\n" + output : output)
+        let (status, output, errors) = await child.finish()
+        timer.cancel()
+        let timedOut = status == 128 + SIGTERM  // only the timer sends it
+        return (status, (timedOut ? "timed out after \(limit)\n" : "") + output + errors)
     }
 }

@@ -258,14 +258,7 @@ extension Array where Element == UInt8 {
             let file = FileManager.default.temporaryDirectory.appending(path: UUID().uuidString)
             try Data(self).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-            process.arguments = [file.path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            process.waitUntilExit()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let output = try ChildProcess.run("/usr/bin/sha256sum", [file.path]).output
             return String(output.prefix(64))
         }
     }

@@ -131,16 +131,11 @@ enum SQLitePortalStoreOpener {
         defer { try? FileManager.default.removeItem(at: folder) }
         let certificate = folder.appending(path: "cert.pem").path
         let key = folder.appending(path: "key.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = [
+        let openssl = try await ChildProcess.run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0)
+        ])
+        try #require(openssl.status == 0)
 
         let portal = try await TestPortal.start(adjust: {
             $0.tlsCertificatePath = certificate

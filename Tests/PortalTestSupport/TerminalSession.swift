@@ -45,10 +45,9 @@ public final class TerminalSession: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else goes with it. The server new-session starts would keep any descriptor it inherits open
-        // for its whole life: a pipe another test is reading at that moment (a command's output) would then
-        // never end, and that test would wait for ever. This was the hang of the parallel test run.
-        Self.closeFrom(&actions, 3)
+        // Nothing else goes with it: the server new-session starts would keep any descriptor it inherits open
+        // for its whole life, and a test reading a pipe that happened to be open then would wait as long.
+        SpawnActions.closeFrom(&actions, 3)
         let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", name, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = Self.environment.map { strdup($0) } + [nil]
         defer {
@@ -72,20 +71,6 @@ public final class TerminalSession: @unchecked Sendable {
         while waitpid(child, &status, 0) == -1 && errno == EINTR {}
         return String(decoding: bytes, as: UTF8.self)
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which Swift's Glibc module does not show.
-    private static let closeFrom: @Sendable (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Void = {
-        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-            let addCloseFrom = unsafeBitCast(symbol, to: AddCloseFrom.self)
-            return { actions, first in _ = addCloseFrom(actions, first) }
-        }
-        // An older glibc: every descriptor up to well past the highest open now (closing a free one is no error).
-        return { actions, first in
-            let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-            for descriptor in first..<((open.max() ?? 1024) + 256) { posix_spawn_file_actions_addclose(actions, descriptor) }
-        }
-    }()
 
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
 
@@ -130,5 +115,10 @@ public final class TerminalSession: @unchecked Sendable {
         return children.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
-    deinit { tmux(["kill-server"]) }
+    /// The server ends with its only session (kill-server left servers whose panes still ran, with tmux 3.3a);
+    /// its socket goes too.
+    deinit {
+        tmux(["kill-session", "-t", name])
+        unlink("/tmp/tmux-\(getuid())/\(name)")
+    }
 }

@@ -63,25 +63,38 @@ public final class TestPortal: Sendable {
         let folder = folder ?? FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var configuration = PortalConfiguration(dataFolder: folder)
-        configuration.port = port
         configuration.bcryptCost = 4
         configuration.notificationPollInterval = .milliseconds(100)
         adjust(&configuration)
         let store = try SQLitePortalStore(path: configuration.databasePath)
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
         let logs = LogRecord()
         var logger = Logger(label: "test.portal", factory: { _ in RecordingLogHandler(record: logs) })
         logger.logLevel = .warning
-        let app = try await buildPortal(
-            configuration: configuration, store: store, logger: logger, clock: { clock.now },
-            onServerRunning: { port in portContinuation.yield(port) })
-        let services = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
-        let running = Task { try await services.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        return TestPortal(
-            folder: folder, configuration: configuration, store: store, clock: clock, port: port, logs: logs,
-            running: running, services: services)
+        // Not port 0: a port the kernel picks may be given to another test's portal while this one restarts. A
+        // port chosen here may be taken before the portal binds it (another test chose it too): then another.
+        for attempt in 1...5 {
+            if port == 0 { configuration.port = LoopbackPort.free() } else { configuration.port = port }
+            let (ports, portContinuation) = AsyncStream<Int>.makeStream()
+            let app = try await buildPortal(
+                configuration: configuration, store: store, logger: logger, clock: { clock.now },
+                onServerRunning: { port in portContinuation.yield(port) })
+            let services = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+            let running = Task {
+                defer { portContinuation.finish() }  // a portal that never listened ends the wait for its port
+                try await services.run()
+            }
+            var iterator = ports.makeAsyncIterator()
+            if let bound = await iterator.next() {
+                return TestPortal(
+                    folder: folder, configuration: configuration, store: store, clock: clock, port: bound, logs: logs,
+                    running: running, services: services)
+            }
+            if port != 0 || attempt == 5 {
+                try await running.value
+                throw CancellationError()
+            }
+        }
+        throw CancellationError()
     }
 
     private init(

@@ -40,24 +40,12 @@ struct Applicant {
     private func runBlocking(_ arguments: [String], environment extra: [String: String], input: String?) throws
         -> (status: Int32, out: String, err: String)
     {
-        let process = Process()
-        process.executableURL = PortalProcess.binary
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTTI_") && !$0.key.hasPrefix("LC_") }
         env.merge(environment) { $1 }
         env.merge(extra) { $1 }
-        process.environment = env
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let (status, out, err) = try ChildProcess.run(PortalProcess.binary.path, arguments, environment: env,
+                                                      input: Array((input ?? "").utf8))
+        return (status, out, err)
     }
 
     func file(_ name: String, _ bytes: [UInt8]) throws -> String {

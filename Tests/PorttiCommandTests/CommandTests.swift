@@ -34,23 +34,13 @@ struct Portti {
     private func runBlocking(_ arguments: [String], environment: [String: String], portalData: Bool) throws
         -> (status: Int32, out: String, err: String)
     {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments + (portalData ? ["--data", dataFolder] : [])
         var env = ProcessInfo.processInfo.environment
         env["LANG"] = "C.UTF-8"
         env["PORTTI_LANG"] = nil
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let (status, out, err) = try ChildProcess.run(
+            Self.binary.path, arguments + (portalData ? ["--data", dataFolder] : []), environment: env)
+        return (status, out, err)
     }
 
     func store() throws -> SQLitePortalStore {

@@ -165,21 +165,14 @@ struct TerminalAppTests {
         let portal = try await offThePool { try PortalProcess(dataFolder: portalData, arguments: ["--demo"]) }
         defer { portal.kill() }
         let url = portal.url.absoluteString
-        let signIn = Process()
-        signIn.executableURL = PortalProcess.binary
-        signIn.arguments = ["sign-in", "--username", "demo", "--portal", url]
-        signIn.environment = ProcessInfo.processInfo.environment.merging([
-            "HOME": home.folder.path, "XDG_DATA_HOME": home.folder.path + "/data",
-            "XDG_STATE_HOME": home.folder.path + "/state", "XDG_CONFIG_HOME": home.folder.path + "/config",
-        ]) { $1 }
-        let input = Pipe()
-        signIn.standardInput = input
-        signIn.standardOutput = FileHandle.nullDevice
-        try signIn.run()
-        input.fileHandleForWriting.write(Data("demo-portti\n".utf8))
-        try input.fileHandleForWriting.close()
-        try await offThePool { signIn.waitUntilExit() }
-        try #require(signIn.terminationStatus == 0)
+        let signIn = try await ChildProcess.run(
+            PortalProcess.binary.path, ["sign-in", "--username", "demo", "--portal", url],
+            environment: ProcessInfo.processInfo.environment.merging([
+                "HOME": home.folder.path, "XDG_DATA_HOME": home.folder.path + "/data",
+                "XDG_STATE_HOME": home.folder.path + "/state", "XDG_CONFIG_HOME": home.folder.path + "/config",
+            ]) { $1 },
+            input: Array("demo-portti\n".utf8))
+        try #require(signIn.status == 0)
 
         let first = home.launch("--portal \(url)")
         #expect(await first.waitFor("Send additional information"), "\(first.screen)")

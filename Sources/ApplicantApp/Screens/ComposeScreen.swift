@@ -313,9 +313,8 @@ struct ComposeScreen: AppScreen {
             // The receipt takes the place of the message: Send cannot be pressed again.
             let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text)
             return [Message.ask(.replace(with: .receipt(kept, justSent: true)))]
-        case .failure(let error) where result.sessionEnded:
+        case .failure where result.sessionEnded:
             // It waits in the outbox; once the applicant has signed in again, it goes with the same key.
-            _ = error
             stage = .reviewing
             waitingInOutbox = true
             return [Message.ask(.sessionEnded(resume: Routed(Message.resend)))]
