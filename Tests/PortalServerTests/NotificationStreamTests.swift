@@ -30,7 +30,9 @@ import Testing
         return reader
     }
 
-    @Test func newNotification_arrivesWithinASecond_evenWhenWrittenByAnotherProcess() async throws {
+    /// Polled every 250 ms: it comes in a second on an idle machine; the bound leaves room for one busy with the
+    /// rest of the suite (2.9 s was seen), and is still far from the stream's 45 s idle timeout.
+    @Test func newNotification_arrivesWithinSeconds_evenWhenWrittenByAnotherProcess() async throws {
         try await withPortal(adjust: { $0.notificationPollInterval = .milliseconds(250) }) { portal in
             let world = try await Case.make(portal)
             let reader = try await open(world.applicant.client)
@@ -41,7 +43,7 @@ import Testing
                 applicationID: world.application.id, text: "One more thing.", items: [], deadline: portal.clock.now + 86_400,
                 now: portal.clock.now)
             let event = try #require(try await reader.next())
-            #expect(ContinuousClock.now - started < .seconds(1))
+            #expect(ContinuousClock.now - started < .seconds(5))
             #expect(event.event == "notification")
             let notification = try JSONDecoder.iso8601.decode(Components.Schemas.Notification.self, from: Data((event.data ?? "").utf8))
             #expect(notification.subjectId == request.id)

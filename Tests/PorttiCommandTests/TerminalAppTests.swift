@@ -1,3 +1,4 @@
+import ApplicantStore
 import Foundation
 import PortalStore
 import PortalTestSupport
@@ -188,9 +189,15 @@ struct TerminalAppTests {
         kill(portalProcess, SIGSTOP)
         first.keys("Enter")
         #expect(await first.waitFor("Sending"), "\(first.screen)")
+        // Killed once the message is in the outbox (written before anything goes out): "Sending" shows at once,
+        // and on a busy machine the kill could come before the outbox has it.
+        let records = try ApplicantStore(path: ApplicantStore.path(
+            portal: portal.url, username: "demo", environment: ["XDG_DATA_HOME": home.folder.path + "/data"]))
+        for _ in 0..<400 where ((try? records.outbox()) ?? []).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try records.outbox().count == 1)
         let app = try #require(first.programID)
         kill(app, SIGKILL)
-        #expect(await first.waitFor("EXIT=137"))
+        #expect(await first.waitFor("EXIT=137"), "killed \(app): \(first.screen)")
         kill(portalProcess, SIGCONT)
 
         // The next start finishes what is in the outbox, with the same key, and shows its receipt.
