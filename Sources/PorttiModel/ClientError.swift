@@ -58,7 +58,7 @@ public enum ClientError: Error, Sendable, Equatable {
     /// Values for the placeholders of `messageKey`; sizes are left to the caller to format (`limitBytes`).
     public var messageArguments: [String: String] {
         switch self {
-        case .tooManyAttempts(let seconds): ["seconds": String(seconds)]
+        case .tooManyAttempts(let seconds): ["count": String(seconds)]
         case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
         case .fileChanged(let path), .fileUnreadable(let path): ["path": path]
         default: [:]

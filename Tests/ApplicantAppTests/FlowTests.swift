@@ -44,7 +44,7 @@ struct Words {
             let strings = StringTable(language)
             let requestRow = "  › " + strings("request.read") + " · " + strings("request.state.open") + " · "
                 + strings("request.deadline", ["date": Formats(language).date(app.request.deadline)]) + " · "
-                + strings("request.days_left", ["days": "10"])
+                + strings("deadline.days_left", count: 10)
             #expect(app.focusedRow == requestRow, "\(app.screen)")
             await app.press(.enter)
             #expect(app.screen.contains("We need your employment contract."))

@@ -147,6 +147,8 @@ struct CounterScreen: Program {
         let keys = tables.table(.english).keys.filter { $0.hasPrefix("tui.") || $0.hasPrefix("picker.") }
         #expect(keys.count > 60)
         for key in keys {
+            // A counted phrase has a form per category of each language; the localization tests check those.
+            guard !key.contains("#") else { continue }
             let placeholders = StringTables.placeholders(in: tables.table(.english)[key] ?? "")
             for language in [Language.finnish, .swedish] {
                 let text = tables.table(language)[key]

@@ -144,7 +144,7 @@ func requestLine(_ request: SupplementRequest, context: ViewContext) -> String {
     switch state {
     case .open:
         let days = context.formats.daysLeft(until: request.deadline, now: context.now)
-        line += " · " + (days == 0 ? strings("request.due_today") : strings("request.days_left", ["days": String(days)]))
+        if let left = strings.daysLeft(days) { line += " · " + left }
     case .overdue:
         line += " · " + strings("request.overdue_mark")
     case .answered:

@@ -73,7 +73,7 @@ struct StartScreen: AppScreen {
         case .applications: return strings("start.applications")
         case .sendAdditionalInformation: return strings("start.send_additional_information")
         case .notifications:
-            return context.unread.map { strings("start.notifications_unread", ["count": String($0)]) } ?? strings("start.notifications")
+            return context.unread.map { strings("start.notifications_unread", count: $0) } ?? strings("start.notifications")
         case .receipts: return strings("start.receipts")
         case .language: return strings("start.language")
         case .signOut: return strings("start.sign_out")

@@ -335,7 +335,7 @@ public struct FilePicker: Program {
             canvas.put(folderErrorText(error), column: 2, row: area.row, maxWidth: width - 2, style: .error)
             canvas.cursor = Position(column: 2, row: area.row)
         } else if let count = loadingCount {
-            canvas.put(strings("picker.loading", ["count": String(count)]), column: 2, row: area.row, style: .muted)
+            canvas.put(strings("picker.loading", count: count), column: 2, row: area.row, style: .muted)
             canvas.cursor = Position(column: 2, row: area.row)
         } else if list.visible.isEmpty {
             canvas.put(strings(list.filter.isEmpty ? "picker.empty" : "picker.no_match"), column: 2, row: area.row, style: .muted)
@@ -354,7 +354,7 @@ public struct FilePicker: Program {
         } else if let index = list.focusedItem, let reason = refusalText(for: verdicts[index]) {
             canvas.put(strings("picker.refused", ["reason": reason]), column: 0, row: detailRow, maxWidth: width, style: .refused)
         }
-        let summary = strings("picker.summary", ["picked": String(picked.count), "shown": String(list.visible.count), "total": String(entries.count)])
+        let summary = strings("picker.summary", count: picked.count, ["shown": String(list.visible.count), "total": String(entries.count)])
         canvas.put(summary, column: 0, row: canvas.height - 1, maxWidth: width, style: .muted)
     }
 

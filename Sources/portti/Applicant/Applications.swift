@@ -113,7 +113,7 @@ extension ApplicantContext {
         let state = request.state(at: now)
         let line: TerminalText = "\(request.id)\t\(strings("request.state.\(state.rawValue)"))\t"
             + "\(strings("cli.deadline", ["date": formats.date(request.deadline)]))"
-        guard state == .open else { return line }
-        return "\(line)\t\(strings("cli.days_left", ["days": String(formats.daysLeft(until: request.deadline, now: now))]))"
+        guard state == .open, let left = strings.daysLeft(formats.daysLeft(until: request.deadline, now: now)) else { return line }
+        return "\(line)\t\(left)"
     }
 }

@@ -86,7 +86,7 @@ extension Portti {
                     guard FileManager.default.createFile(atPath: export, contents: Data(text.utf8)) else {
                         throw context.failure(.fileUnreadable(path: export))
                     }
-                    return say("\(context.strings("cli.exported", ["count": String(kept.count), "path": export]))")
+                    return say("\(context.strings("cli.exported", count: kept.count, ["path": export]))")
                 }
                 if kept.isEmpty { return say("\(context.strings("cli.no_receipts"))") }
                 lines.forEach(say)
