@@ -26,6 +26,9 @@ public struct ViewContext: Sendable {
 
     func size(_ bytes: Int64) -> String { formats.size(bytes, strings: strings) }
 
+    /// The Esc key's hint (back, cancel, quit): the status bar keeps it however narrow it is.
+    func leaveHint(_ action: String) -> KeyHint { KeyHint(strings("tui.keycap.esc"), action, essential: true) }
+
     func error(_ error: ClientError) -> String {
         var arguments = error.messageArguments.mapValues { UntrustedText.sanitized($0) }
         if case .attachmentRefused(.attachmentTooLarge, let limit?) = error { arguments["limit"] = size(limit) }

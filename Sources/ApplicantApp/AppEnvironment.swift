@@ -27,8 +27,8 @@ public struct AppServices: Sendable {
     public let sessionFile: SessionFile
     /// Shown on the start page when Portti started its own demo portal.
     public let portalNote: String?
-    /// Runs the applicant's editor on a file, with the terminal lent to it; answers whether it ended well.
-    public let runEditor: @Sendable (_ path: String) -> Bool
+    /// Runs the applicant's editor on a file, with the terminal lent to it; answers how it ended.
+    public let runEditor: @Sendable (_ path: String) -> EditorRun
     public let timing: AppTiming
     /// Where the file picker opens first: the folder Portti was started in.
     public let pickerFolder: String
@@ -41,7 +41,7 @@ public struct AppServices: Sendable {
     public init(
         client: PortalClient, portalURL: URL, environment: [String: String], portalNote: String?,
         timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
-        runEditor: @escaping @Sendable (String) -> Bool
+        runEditor: @escaping @Sendable (String) -> EditorRun
     ) {
         self.timing = timing
         self.pickerFolder = pickerFolder
@@ -66,6 +66,16 @@ public struct AppServices: Sendable {
             return .success(Account(applicant: applicant, store: store, courier: Courier(client: client, store: store)))
         }
     }
+}
+
+/// How the applicant's own editor (`$VISUAL`, `$EDITOR`) ended: the message is taken from its file only
+/// when it finished; otherwise the draft stays as it was and the screen says why.
+public enum EditorRun: Sendable, Hashable {
+    case finished
+    /// The command could not be found or run (the shell's status 126 or 127).
+    case notFound(editor: String)
+    /// It ran and ended with this status, or could not be started at all (status -1).
+    case failed(editor: String, status: Int32)
 }
 
 /// How long things take on screen; tests shorten them.

@@ -323,7 +323,7 @@ public struct PorttiApp: Program, TranslatedProgram {
 
     public var keyHints: [KeyHint] {
         let context = self.context
-        return (top?.screen.keyHints(context) ?? []) + [KeyHint("F2", context.strings("start.language"))]
+        return (top?.screen.keyHints(context) ?? []) + [KeyHint("F2", context.strings("start.language"), essential: true)]
     }
 
     public func view(into canvas: inout Canvas) {

@@ -14,7 +14,7 @@ public enum ScreenTimings {
         guard let client = idleClient else { return nil }
         let date = Date(timeIntervalSince1970: 1_790_000_000)
         let services = AppServices(client: client, portalURL: URL(fileURLWithPath: "/"), environment: [:], portalNote: nil,
-                                   pickerFolder: "/", utcOffset: 0, clock: .fixed(date), runEditor: { _ in false })
+                                   pickerFolder: "/", utcOffset: 0, clock: .fixed(date), runEditor: { _ in .finished })
         return AppEnvironment(services: services, account: nil, screen: Rect(column: 0, row: 0, width: 80, height: 22),
                               context: ViewContext(language: .finnish, now: date), lastPickFolder: nil)
     }

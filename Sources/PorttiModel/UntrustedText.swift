@@ -10,6 +10,7 @@ public enum UntrustedText {
     /// Drops C0/C1 controls, escape sequences (CSI, OSC, DCS, SOS, PM, APC and two-byte ones) and
     /// bidirectional overrides; turns tabs into spaces; keeps line breaks (as "\n") only when asked,
     /// otherwise makes each a space so words stay apart.
+    /// `tabWidth` 0 keeps each tab as it is (text the user writes is stored byte for byte; the editor draws it).
     public static func sanitized(_ text: String, keepingLineBreaks multiline: Bool = false, tabWidth: Int = 1) -> String {
         var output = String.UnicodeScalarView()
         var state = State.text
@@ -49,8 +50,10 @@ public enum UntrustedText {
                 state = .controlSequence
             case 0x90, 0x98, 0x9D, 0x9E, 0x9F:
                 state = .controlString
+            case 0x09 where tabWidth == 0:
+                output.append(scalar)
             case 0x09:
-                output.append(contentsOf: String(repeating: " ", count: max(tabWidth, 1)).unicodeScalars)
+                output.append(contentsOf: String(repeating: " ", count: tabWidth).unicodeScalars)
             case 0x0A:
                 if !previousWasCarriageReturn { output.append(multiline ? "\n" : " ") }
             case 0x0D, 0x2028, 0x2029, 0x85:

@@ -81,17 +81,22 @@ extension Portti {
         }
 
         /// `$VISUAL`, else `$EDITOR`, else `vi`, on `path`, in the foreground of this terminal.
-        static func runEditor(_ path: String, environment: [String: String]) -> Bool {
+        static func runEditor(_ path: String, environment: [String: String]) -> EditorRun {
             let editor = [environment["VISUAL"], environment["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
             // Through the shell, as other programs do, so "code --wait" or "vim -u NONE" work.
             let words: [String] = ["/bin/sh", "-c", editor + " \"$1\"", "sh", path]
             let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
             defer { argv.forEach { free($0) } }
             var child: pid_t = 0
-            guard posix_spawn(&child, "/bin/sh", nil, nil, argv, environ) == 0 else { return false }
+            guard posix_spawn(&child, "/bin/sh", nil, nil, argv, environ) == 0 else { return .failed(editor: editor, status: -1) }
             var status: Int32 = 0
             while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-            return status == 0
+            // WIFEXITED/WEXITSTATUS by hand: the C macros do not reach Swift.
+            let exited = status & 0x7F == 0
+            let code = (status >> 8) & 0xFF
+            if exited, code == 0 { return .finished }
+            if exited, code == 126 || code == 127 { return .notFound(editor: editor) }
+            return .failed(editor: editor, status: exited ? code : 128 + (status & 0x7F))
         }
     }
 }

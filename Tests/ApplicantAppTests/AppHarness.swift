@@ -1,4 +1,4 @@
-import ApplicantApp
+@testable import ApplicantApp
 import ApplicantStore
 import Foundation
 import PortalClient
@@ -23,7 +23,17 @@ struct AppHarness {
     let decision: Decision
     var driver: ProgramDriver<Shell<PorttiApp>>
 
-    static func start(_ portal: TestPortal, language: Language) async throws -> AppHarness {
+    /// The applicant's editor, played by a script: it appends a line, as a person typing one at the end would.
+    static let appendingEditor: @Sendable (String) -> EditorRun = { path in
+        guard let text = FileManager.default.contents(atPath: path),
+            FileManager.default.createFile(atPath: path, contents: text + Data("Written in the editor.\n".utf8))
+        else { return .failed(editor: "test", status: 1) }
+        return .finished
+    }
+
+    static func start(
+        _ portal: TestPortal, language: Language, editor: @escaping @Sendable (String) -> EditorRun = appendingEditor
+    ) async throws -> AppHarness {
         let home = FileManager.default.temporaryDirectory.appending(path: "portti-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         // The files to attach: a PDF, a text file named .pdf, and one too large.
@@ -54,11 +64,7 @@ struct AppHarness {
             client: client, portalURL: portal.portalURL, environment: environment, portalNote: nil,
             timing: AppTiming(draftSaveDelay: .zero, newsDuration: .zero, followsNotifications: false),
             pickerFolder: home.path, utcOffset: 0, clock: AppClock { portal.clock.now },
-            runEditor: { path in
-                // The applicant's editor, played by a script: it adds a line.
-                guard let text = FileManager.default.contents(atPath: path) else { return false }
-                return FileManager.default.createFile(atPath: path, contents: text + Data("\nWritten in the editor.\n".utf8))
-            })
+            runEditor: editor)
         let app = PorttiApp(services: services, language: language, signedIn: session.applicant)
         var driver = ProgramDriver(Shell(app, strings: StringTable(language)), width: 80, height: 24)
         await driver.settle()
@@ -91,6 +97,9 @@ struct AppHarness {
         }
         Issue.record("no row with \(text) on:\n\(screen)")
     }
+
+    /// The writing screen, when it is on top.
+    var writing: ComposeScreen? { driver.program.screen.top?.screen as? ComposeScreen }
 
     var focusedRow: String {
         driver.screen.split(separator: "\n").first { $0.contains("›") }.map(String.init) ?? ""

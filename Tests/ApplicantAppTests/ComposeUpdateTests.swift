@@ -48,6 +48,47 @@ import Testing
         #expect(rows[21] == " Your unsent draft from 21/09/2026, 17:03 was kept and is here again.")
     }
 
+    /// Ctrl-Z undoes, in one order, text and the removal of an attachment; Ctrl-Y redoes; Ctrl-U (a
+    /// readline key people press by habit) takes nothing away.
+    @Test func ctrlZ_undoesTextAndRemovedAttachments_inOrder_andCtrlYRedoes() {
+        var compose = opened("Hello", files: [Fixed.contract])
+        _ = type(" there", into: &compose)
+        _ = compose.update(.input(.key(.control("u"))), environment)
+        #expect(compose.editor.text == "Hello there")
+        _ = compose.update(.input(.key(.control("d"))), environment)
+        #expect(compose.files.isEmpty)
+        _ = type("!", into: &compose)
+        _ = compose.update(.saveDue, environment)
+        let undone = compose.update(.input(.key(.control("z"))), environment)
+        #expect(compose.editor.text == "Hello there")
+        #expect(undone.names() == ["save draft later"], "an undo is an edit: the draft follows")
+        _ = compose.update(.input(.key(.control("z"))), environment)
+        #expect(compose.files == [Fixed.contract], "the removed attachment is back")
+        #expect(compose.editor.text == "Hello there")
+        _ = compose.update(.input(.key(.control("z"))), environment)
+        #expect(compose.editor.text == "Hello")
+        _ = compose.update(.input(.key(.control("z"))), environment)
+        #expect(compose.editor.text == "Hello", "the draft as it was offered is where undo stops")
+        _ = compose.update(.input(.key(.control("y"))), environment)
+        _ = compose.update(.input(.key(.control("y"))), environment)
+        #expect(compose.editor.text == "Hello there")
+        #expect(compose.files.isEmpty)
+        _ = compose.update(.input(.key(.control("y"))), environment)
+        #expect(compose.editor.text == "Hello there!")
+    }
+
+    /// A tab typed or pasted is kept as a tab in the draft (drawn as blanks), not turned into spaces.
+    @Test func tabs_areKeptAsWritten() {
+        var compose = opened()
+        _ = compose.update(.input(.key(.tab)), environment)
+        _ = type("a", into: &compose)
+        _ = compose.update(.input(.paste("b\tc")), environment)
+        #expect(compose.editor.text == "\tab\tc")
+        #expect(compose.draft(at: Fixed.now).text == "\tab\tc")
+        let rows = render(compose, environment)
+        #expect(rows[3].hasPrefix(" │    ab    c "), "\(rows[3])")
+    }
+
     @Test func typing_writesTheDraftOnceTypingPauses_andLeavingWritesNothingTwice() {
         var compose = opened()
         #expect(type("H", into: &compose) == ["save draft later"])

@@ -22,7 +22,7 @@ enum Fixed {
         AppServices(
             client: client, portalURL: URL(string: "http://127.0.0.1:9")!, environment: ["HOME": "/home/aino"], portalNote: nil,
             timing: AppTiming(followsNotifications: followsNotifications), pickerFolder: "/home/aino/scans", utcOffset: 3 * 3600,
-            clock: .fixed(now), runEditor: { _ in false })
+            clock: .fixed(now), runEditor: { _ in .finished })
     }
 
     /// The environment of a screen at 80x24 (the screen gets 22 rows: the news row and the key hints are below).

@@ -335,14 +335,40 @@ struct Words {
         }
     }
 
+    /// The editor's file ends with a newline, so the line the editor appends is a line of its own, and
+    /// the text comes back without the newline the file was given. Ctrl-Z takes the editor's work back.
     @Test func theExternalEditor_editsTheDraft() async throws {
         try await withPortal { portal in
             var app = try await AppHarness.start(portal, language: .english)
             await compose(&app)
             await app.type("First line")
             await app.press(.control("e"))
-            #expect(app.screen.contains("First line"))
+            #expect(app.writing?.editor.text == "First line\nWritten in the editor.")
             #expect(app.screen.contains("Written in the editor."))
+            await app.press(.control("z"))
+            #expect(app.writing?.editor.text == "First line")
+            await app.finish()
+        }
+    }
+
+    /// An editor that cannot be found or fails says so, and the message stays as it was.
+    @Test(arguments: [EditorRun.notFound(editor: "nosuchedit"), .failed(editor: "nosuchedit", status: 2)])
+    func aFailingEditor_saysSo_andKeepsTheMessage(outcome: EditorRun) async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english) { path in
+                _ = FileManager.default.createFile(atPath: path, contents: Data("half-written junk".utf8))
+                return outcome
+            }
+            await compose(&app)
+            await app.type("Keep me")
+            await app.press(.control("e"))
+            #expect(app.writing?.editor.text == "Keep me")
+            let strings = StringTable(.english)
+            let expected = switch outcome {
+            case .notFound: strings("compose.editor_missing", ["editor": "nosuchedit"])
+            default: strings("compose.editor_failed", ["editor": "nosuchedit", "status": "2"])
+            }
+            #expect(app.screen.replacingOccurrences(of: "\n", with: " ").contains(expected.prefix(30)), "\(app.screen)")
             await app.finish()
         }
     }

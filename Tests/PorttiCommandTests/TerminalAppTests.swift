@@ -160,6 +160,34 @@ struct TerminalAppTests {
         #expect(await app.waitFor("Nothing of this may be lost — still typing"))
     }
 
+    /// The keys of the writing screen as tmux (TERM=xterm-256color) sends them: Home and End (ESC [1~ and
+    /// ESC [4~), Ctrl-Z undoes rather than stopping the program, F1 opens help where `?` is text.
+    @Test func theWritingKeys_workAsTmuxSendsThem() async throws {
+        let home = try Home()
+        let app = home.launch()
+        #expect(await app.waitFor("Send additional information"))
+        app.keys("Down")
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000004"))
+        app.keys("Enter")
+        app.literal("middle")
+        #expect(await app.waitFor("middle"))
+        app.keys("Home")
+        app.literal("start ")
+        app.keys("End")
+        app.literal(" end?")
+        #expect(await app.waitFor("start middle end?"), "\(app.screen)")
+        app.keys("C-z")
+        #expect(await app.waitUntilGone("start middle end?"), "\(app.screen)")
+        #expect(await app.waitFor("start middle"), "Ctrl-Z undid the last words, and Portti still runs: \(app.screen)")
+        #expect(await app.waitFor(" F1 more  ^R Review"), "the hint names the key that opens help here: \(app.screen)")
+        app.keys("F1")
+        #expect(await app.waitFor("Esc, F1 or ? closes this help."), "\(app.screen)")
+        app.keys("Escape")
+        #expect(await app.waitUntilGone("Esc, F1 or ? closes this help."))
+        #expect(await app.waitFor("Esc Back (draft kept)"), "the key that leaves stays on the bar: \(app.screen)")
+    }
+
     @Test func killedDuringSend_andRestarted_endsWithOneReceiptAndOneMessage() async throws {
         let home = try Home()
         let portalData = home.folder.appending(path: "portal")

@@ -55,10 +55,10 @@ struct EndToEndTests {
         session.tmux(["resize-window", "-t", session.name, "-x", "80", "-y", "24"])
         #expect(await session.waitFor("› [ ] ! väärä.pdf"))  // the focus survived the resize
         session.keys("?")
-        #expect(await session.waitFor("Esc eller ? stänger hjälpen."))
+        #expect(await session.waitFor("Esc, F1 eller ? stänger hjälpen."))
         session.keys("Escape")
         // Esc and "/" in one read would be Alt-/, as from a terminal: let the Esc land first.
-        #expect(await session.waitUntilGone("Esc eller ? stänger hjälpen."))
+        #expect(await session.waitUntilGone("Esc, F1 eller ? stänger hjälpen."))
         session.keys("/")
         session.literal("väär")
         #expect(await session.waitFor("Filter: väär"))

@@ -185,8 +185,8 @@ final class PickerFolder {
 
 
 
-            0 valittu · 13/14 näkyvissä
-             ? Ohje  ↑↓ Siirry  Enter Avaa / liitä  Välilyönti Valitse  / Suodata
+            0 valittua · 13/14 näkyvissä
+             ? lisää  ↑↓ Siirry  Enter Avaa / liitä  Välilyönti Valitse  Esc Peruuta
             """)
         #expect(canvas.cursor == Position(column: 0, row: 3))  // the hardware cursor on the focused row
         #expect(canvas[2, 6].style.role == .refused)

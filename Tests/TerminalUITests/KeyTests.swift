@@ -80,4 +80,22 @@ import Testing
         #expect(parser.feed(raw("\u{1B}[1;5C")) == [.key(.wordRight)])
         #expect(parser.feed([.keyCode(KEY_DOWN, name: "KEY_DOWN"), .character(0xF6)]) == [.key(.down), .key(.character("ö"))])
     }
+
+    /// Home, End and the function keys in each encoding terminals send (tmux with TERM=xterm-256color
+    /// sends ESC [1~ and ESC [4~; xterm ESC OH/ESC [H; rxvt ESC [7~; the Linux console ESC [11~ for F1).
+    @Test func everyCommonEncodingOfAKey_isThatKey() {
+        var parser = InputParser()
+        for home in ["\u{1B}[1~", "\u{1B}[7~", "\u{1B}[H", "\u{1B}OH", "\u{1B}[1;1H"] {
+            #expect(parser.feed(raw(home)) == [.key(.home)], "\(home.debugDescription)")
+        }
+        for end in ["\u{1B}[4~", "\u{1B}[8~", "\u{1B}[F", "\u{1B}OF"] {
+            #expect(parser.feed(raw(end)) == [.key(.end)], "\(end.debugDescription)")
+        }
+        for f1 in ["\u{1B}OP", "\u{1B}[11~"] { #expect(parser.feed(raw(f1)) == [.key(.function(1))]) }
+        #expect(parser.feed(raw("\u{1B}[24~")) == [.key(.function(12))])
+        #expect(parser.feed(raw("\u{1B}[2~")) == [.key(.insert)])
+        #expect(parser.feed(raw("\u{1B}[1;5H\u{1B}[1;5F")) == [.key(.documentStart), .key(.documentEnd)])
+        #expect(parser.feed(raw("\u{1B}OA")) == [.key(.up)])
+        #expect(parser.feed(raw("\u{1B}O")) == [.key(.alt("O"))], "Alt-O alone is still Alt-O")
+    }
 }

@@ -66,7 +66,7 @@ struct CounterScreen: Program {
         driver.type("?")
         #expect(driver.program.showingHelp)
         #expect(driver.screen.contains("┌─ Tangenter"))
-        #expect(driver.screen.contains("Esc eller ? stänger hjälpen."))
+        #expect(driver.screen.contains("Esc, F1 eller ? stänger hjälpen."))
         driver.type("+")  // keys go to the help while it is open
         await driver.settle()
         #expect(driver.program.screen.count == 0)
@@ -76,6 +76,13 @@ struct CounterScreen: Program {
         #expect(!driver.program.showingHelp)
         #expect(driver.program.screen.field.text == "?å")
         #expect(driver.canvas.cursor == Position(column: 2, row: 1))
+        // While text is typed, `?` is text and F1 is help: the hint names F1 there.
+        #expect(driver.canvas.lines[23].hasPrefix(" F1 Hjälp"))
+        driver.press(.function(1))
+        #expect(driver.program.showingHelp)
+        driver.press(.function(1))
+        #expect(!driver.program.showingHelp)
+        #expect(driver.program.screen.field.text == "?å")
     }
 
     @Test func resize_keepsState_andSmallTerminalShowsTranslatedNotice() async {

@@ -264,7 +264,20 @@ import Testing
         let narrow = render(width: 20, height: 1) { canvas in
             StatusBar(hints: [KeyHint("↑↓", "Siirry"), KeyHint("Enter", "Avaa"), KeyHint("?", "Ohje")]).draw(into: &canvas, row: 0)
         }
-        #expect(narrow.text == " ↑↓ Siirry")
+        #expect(narrow.text == " ↑↓ Siirry  ? Ohje")  // what does not fit is left out, not what follows it
         #expect(narrow[0, 0].style.reverse)
+    }
+
+    /// The keys that leave a screen stay however narrow the bar, and help then says there is more in it.
+    @Test func statusBar_keepsTheKeysThatLeave_andSaysThereIsMore() {
+        let hints = [KeyHint("F1", "Ohje", essential: true), KeyHint("^R", "Tarkista", essential: true),
+                     KeyHint("^O", "Liitä tiedosto"), KeyHint("^E", "Avaa editorissa"), KeyHint("^D", "Poista liite"),
+                     KeyHint("Esc", "Takaisin", essential: true), KeyHint("F2", "Kieli", essential: true)]
+        let wide = render(width: 110, height: 1) { StatusBar(hints: hints, more: "lisää").draw(into: &$0, row: 0) }
+        #expect(wide.text == " F1 Ohje  ^R Tarkista  ^O Liitä tiedosto  ^E Avaa editorissa  ^D Poista liite  Esc Takaisin  F2 Kieli")
+        let narrow = render(width: 70, height: 1) { StatusBar(hints: hints, more: "lisää").draw(into: &$0, row: 0) }
+        #expect(narrow.text == " F1 lisää  ^R Tarkista  ^O Liitä tiedosto  Esc Takaisin  F2 Kieli")
+        let tiny = render(width: 30, height: 1) { StatusBar(hints: hints, more: "lisää").draw(into: &$0, row: 0) }
+        #expect(tiny.text == " F1 lisää  ^R Tarkista")
     }
 }

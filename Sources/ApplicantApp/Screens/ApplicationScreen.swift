@@ -131,7 +131,7 @@ struct ApplicationScreen: AppScreen {
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
         return [KeyHint(context.strings("tui.keycap.enter"), strings("key.open")), KeyHint("s", strings("start.send_additional_information")),
-                KeyHint("r", strings("key.reload")), KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
+                KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))]
     }
 }
 

@@ -145,7 +145,7 @@ struct ApplicationsScreen: AppScreen {
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
         return [KeyHint(context.strings("tui.keycap.enter"), strings("key.open")), KeyHint("/", strings("key.filter")),
-                KeyHint("r", strings("key.reload")), KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
+                KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))]
     }
 }
 

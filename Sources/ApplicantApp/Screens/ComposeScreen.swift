@@ -24,7 +24,7 @@ struct ComposeScreen: AppScreen {
         /// Send again (the same item) once the applicant signed in again.
         case resend
         /// What the external editor left (nil: it failed or was quit without saving).
-        case edited(String?)
+        case edited(Result<String, EditorProblem>)
         /// The picker's words follow the language.
         case languageChanged
         case app(AppRequest)
@@ -64,6 +64,15 @@ struct ComposeScreen: AppScreen {
     var waitingInOutbox = false
     /// The area the picker was last told, to tell it again after a resize.
     private var pickerArea: Rect?
+    /// What Ctrl-Z takes back, newest last: a step of the text (the editor keeps its content) or an
+    /// attachment removed; Ctrl-Y redoes from `redoSteps`. One order, so undo never skips a removal.
+    private var undoSteps: [UndoStep] = []
+    private var redoSteps: [UndoStep] = []
+
+    enum UndoStep: Sendable, Hashable {
+        case text
+        case removed(AttachedFile, at: Int)
+    }
 
     init(target: MessageTarget, title: ComposeTitle) {
         self.target = target
@@ -148,9 +157,15 @@ struct ComposeScreen: AppScreen {
         case .resend:
             stage = .sending(nil)
             return send(environment)
-        case .edited(let text):
-            guard let text else { return [] }
-            editor = TextEditor(text: UntrustedText.sanitized(text, keepingLineBreaks: true, tabWidth: 4))
+        case .edited(.failure(let problem)):
+            note = problem.explanation(environment.context)
+            return []
+        case .edited(.success(let text)):
+            // One undo step, like any other edit: Ctrl-Z brings back the text from before the editor.
+            let steps = editor.recordedSteps
+            editor.replaceAll(with: text)
+            noteTextEdit(since: steps)
+            note = nil
             unsaved = true
             return scheduleSave(environment)
         case .languageChanged:
@@ -188,21 +203,26 @@ struct ComposeScreen: AppScreen {
             stage = .reviewing
             attachmentList.setVisible(Array(files.indices))
             return unsaved ? scheduleSave(environment) : []
-        case .key(.control("u")):
-            if editor.undo() { unsaved = true; return scheduleSave(environment) }
-            return []
+        case .key(.control("z")), .key(.control("_")):
+            return undo(environment)
+        case .key(.control("y")):
+            return redo(environment)
         case .key(.control("d")):
             return removeFocusedAttachment(environment)
         case .key(let key):
             restoredAt = nil
             editor.layout(in: Self.editorArea(in: environment.screen))
+            let steps = editor.recordedSteps
             if editor.handle(key) == .edited {
+                noteTextEdit(since: steps)
                 unsaved = true
                 return scheduleSave(environment)
             }
             return []
         case .paste(let text):
-            editor.paste(UntrustedText.sanitized(text, keepingLineBreaks: true))
+            let steps = editor.recordedSteps
+            editor.paste(text)
+            noteTextEdit(since: steps)
             unsaved = true
             return scheduleSave(environment)
         case .mouse, .resize:
@@ -212,8 +232,43 @@ struct ComposeScreen: AppScreen {
 
     private mutating func removeFocusedAttachment(_ environment: AppEnvironment) -> [Effect<Message>] {
         guard let index = attachmentList.focusedItem, files.indices.contains(index) else { return [] }
-        files.remove(at: index)
+        undoSteps.append(.removed(files.remove(at: index), at: index))
+        redoSteps.removeAll()
+        editor.endTypingRun()
         attachmentList.setVisible(Array(files.indices))
+        unsaved = true
+        return scheduleSave(environment)
+    }
+
+    /// A key or paste that changed the text started a new undo step (a run of typing is one): keep its place.
+    private mutating func noteTextEdit(since steps: Int) {
+        redoSteps.removeAll()
+        if editor.recordedSteps > steps { undoSteps.append(.text) }
+    }
+
+    private mutating func undo(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let step = undoSteps.popLast() else { return [] }
+        switch step {
+        case .text: editor.undo()
+        case .removed(let file, let index):
+            files.insert(file, at: min(index, files.count))
+            attachmentList.setVisible(Array(files.indices))
+        }
+        redoSteps.append(step)
+        unsaved = true
+        return scheduleSave(environment)
+    }
+
+    private mutating func redo(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let step = redoSteps.popLast() else { return [] }
+        switch step {
+        case .text: editor.redo()
+        case .removed(let file, _):
+            guard let index = files.firstIndex(of: file) else { return [] }
+            files.remove(at: index)
+            attachmentList.setVisible(Array(files.indices))
+        }
+        undoSteps.append(step)
         unsaved = true
         return scheduleSave(environment)
     }
@@ -403,12 +458,18 @@ struct ComposeScreen: AppScreen {
         return .lendTerminal("external editor") {
             let file = FileManager.default.temporaryDirectory.appending(path: "portti-draft-\(UUID().uuidString).txt")
             defer { try? FileManager.default.removeItem(at: file) }
-            guard FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]),
-                runEditor(file.path), let edited = FileManager.default.contents(atPath: file.path)
-            else { return .edited(nil) }
+            // A text file ends with a newline (POSIX): without it, a line the editor appends joins the last one.
+            guard FileManager.default.createFile(atPath: file.path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else { return .edited(.failure(.fileUnwritable)) }
+            switch runEditor(file.path) {
+            case .finished: break
+            case .notFound(let editor): return .edited(.failure(.notFound(editor: editor)))
+            case .failed(let editor, let status): return .edited(.failure(.failed(editor: editor, status: status)))
+            }
+            guard let edited = FileManager.default.contents(atPath: file.path) else { return .edited(.failure(.fileUnwritable)) }
             var result = String(decoding: edited, as: UTF8.self)
-            if result.hasSuffix("\n") && !text.hasSuffix("\n") { result.removeLast() }  // editors add one
-            return .edited(result)
+            if result.hasSuffix("\n") { result.removeLast() }  // the one newline the file was given
+            return .edited(.success(result))
         }
     }
 
@@ -512,20 +573,20 @@ struct ComposeScreen: AppScreen {
         let strings = context.strings
         switch stage {
         case .writing:
-            return [KeyHint("^R", strings("compose.key.review")), KeyHint("^O", strings("compose.key.attach")),
+            return [KeyHint("^R", strings("compose.key.review"), essential: true), KeyHint("^O", strings("compose.key.attach")),
                     KeyHint("^E", strings("compose.key.editor")), KeyHint("^D", strings("compose.key.remove")),
-                    KeyHint(context.strings("tui.keycap.esc"), strings("compose.key.back"))]
+                    context.leaveHint(strings("compose.key.back"))]
         case .picking:
             return picker?.keyHints ?? []
         case .reviewing:
-            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit"), essential: true),
                     KeyHint("a", strings("compose.key.attach")), KeyHint("d", strings("compose.key.remove"))]
         case .sending:
             return []
         case .failed where waitingInOutbox:
-            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), context.leaveHint(strings("key.back"))]
         case .failed:
-            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"))]
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.try_again")), KeyHint("e", strings("compose.key.edit"), essential: true)]
         }
     }
 }
@@ -535,4 +596,21 @@ extension FileRule {
     public static let attachments = FileRule(
         maxBytes: AttachmentLimits().maxFileBytes, maxPicked: AttachmentLimits().maxFilesPerMessage,
         signatureLength: AttachmentType.signatureLength) { AttachmentType.detect(prefix: $0)?.name }
+}
+
+/// Why the text did not come back from the applicant's editor; the draft is kept as it was.
+enum EditorProblem: Error, Sendable, Hashable {
+    case notFound(editor: String)
+    case failed(editor: String, status: Int32)
+    /// The temporary file the editor works on could not be written or read back.
+    case fileUnwritable
+
+    func explanation(_ context: ViewContext) -> String {
+        switch self {
+        case .notFound(let editor): context.strings("compose.editor_missing", ["editor": context.clean(editor)])
+        case .failed(let editor, let status):
+            context.strings("compose.editor_failed", ["editor": context.clean(editor), "status": String(status)])
+        case .fileUnwritable: context.strings("compose.editor_no_file")
+        }
+    }
 }

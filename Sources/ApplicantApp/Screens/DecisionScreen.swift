@@ -193,10 +193,10 @@ struct DecisionScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        if pathField != nil { return [KeyHint(context.strings("tui.keycap.enter"), strings("decision.key.save")), KeyHint(context.strings("tui.keycap.esc"), strings("key.cancel"))] }
+        if pathField != nil { return [KeyHint(context.strings("tui.keycap.enter"), strings("decision.key.save")), context.leaveHint(strings("key.cancel"))] }
         var hints = [KeyHint("↑↓", strings("key.scroll"))]
         if content.value?.decision.hasDocument == true { hints.append(KeyHint("s", strings("decision.key.save_document"))) }
-        hints.append(KeyHint(context.strings("tui.keycap.esc"), strings("key.back")))
+        hints.append(context.leaveHint(strings("key.back")))
         return hints
     }
 }

@@ -38,6 +38,6 @@ struct LanguageScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.choose")), KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
+        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.choose")), context.leaveHint(context.strings("key.back"))]
     }
 }

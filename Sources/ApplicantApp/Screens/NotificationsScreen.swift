@@ -129,6 +129,6 @@ struct NotificationsScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), KeyHint("r", context.strings("key.reload")),
-         KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
+         context.leaveHint(context.strings("key.back"))]
     }
 }

@@ -54,7 +54,7 @@ struct ReceiptScreen: AppScreen {
         canvas.notice(strings("receipt.kept"), style: .muted)
     }
 
-    func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"))] }
+    func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"), essential: true)] }
 }
 
 extension MessageTarget {
@@ -119,6 +119,6 @@ struct ReceiptsScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), KeyHint(context.strings("tui.keycap.esc"), context.strings("key.back"))]
+        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), context.leaveHint(context.strings("key.back"))]
     }
 }

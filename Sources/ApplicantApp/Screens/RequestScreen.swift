@@ -104,6 +104,6 @@ struct RequestScreen: AppScreen {
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
         return [KeyHint(context.strings("tui.keycap.enter"), strings("request.respond")), KeyHint("↑↓", strings("key.scroll")),
-                KeyHint(context.strings("tui.keycap.esc"), strings("key.back"))]
+                context.leaveHint(strings("key.back"))]
     }
 }

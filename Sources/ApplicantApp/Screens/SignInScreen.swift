@@ -108,6 +108,6 @@ struct SignInScreen: AppScreen {
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
         return [KeyHint(context.strings("tui.keycap.enter"), strings("signin.key.sign_in")), KeyHint("Tab", strings("signin.key.next")),
-                KeyHint(context.strings("tui.keycap.esc"), resuming ? strings("key.back") : strings("key.quit"))]
+                context.leaveHint(resuming ? strings("key.back") : strings("key.quit"))]
     }
 }

@@ -97,6 +97,6 @@ struct StartScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         [KeyHint("↑↓", context.strings("key.move")), KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")),
-         KeyHint("q", context.strings("key.quit"))]
+         KeyHint("q", context.strings("key.quit"), essential: true)]
     }
 }

@@ -294,7 +294,7 @@ public struct FilePicker: Program {
     public var keyHints: [KeyHint] {
         if list.isEditingFilter {
             return [KeyHint(strings("tui.keycap.enter"), strings("picker.key.filter_done")),
-                    KeyHint(strings("tui.keycap.esc"), strings("picker.key.filter_clear"))]
+                    KeyHint(strings("tui.keycap.esc"), strings("picker.key.filter_clear"), essential: true)]
         }
         return [
             KeyHint("↑↓", strings("tui.key.move")),
@@ -305,7 +305,7 @@ public struct FilePicker: Program {
             KeyHint(".", strings("picker.key.hidden")),
             KeyHint("~", strings("picker.key.home")),
             KeyHint(strings("tui.keycap.backspace"), strings("picker.key.parent")),
-            KeyHint(strings("tui.keycap.esc"), strings("tui.key.cancel")),
+            KeyHint(strings("tui.keycap.esc"), strings("tui.key.cancel"), essential: true),
         ]
     }
 

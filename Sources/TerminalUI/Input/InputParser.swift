@@ -21,7 +21,7 @@ public struct InputParser: Sendable {
                 if let end = match(Self.pasteEnd, at: index) {
                     if end == .incomplete { break }
                     events.append(.paste(TerminalText.sanitize(
-                        String(String.UnicodeScalarView(pasted.compactMap(Unicode.Scalar.init))), multiline: true)))
+                        String(String.UnicodeScalarView(pasted.compactMap(Unicode.Scalar.init))), multiline: true, tabWidth: 0)))
                     pasted.removeAll()
                     pasting = false
                     index += Self.pasteEnd.count
@@ -48,6 +48,14 @@ public struct InputParser: Sendable {
             guard case .character(let next) = pending[index + 1] else {
                 events.append(.key(.escape))
                 index += 1
+                continue
+            }
+            // SS3 (ESC O + one letter): arrows, Home/End and F1–F4 in application mode, as xterm and tmux send
+            // them where terminfo names other codes.
+            if next == 0x4F, index + 2 < pending.count, case .character(let final) = pending[index + 2],
+                let key = Self.singleShiftKeys[final] {
+                events.append(.key(key))
+                index += 3
                 continue
             }
             if next != 0x5B {  // not CSI: Alt + character, or Esc twice
@@ -109,22 +117,39 @@ public struct InputParser: Sendable {
             guard numbers.count == 3 else { return nil }
             return Self.mouseEvent(button: numbers[0], column: numbers[1] - 1, row: numbers[2] - 1, released: final == "m")
         }
-        switch text {  // keys some terminals send that terminfo did not name
+        // Keys some terminals send that terminfo did not name: each key's common encodings (xterm, VT220,
+        // rxvt, the Linux console, tmux and screen differ for Home, End and the function keys).
+        switch text {
         case "A": return .key(.up)
         case "B": return .key(.down)
         case "C": return .key(.right)
         case "D": return .key(.left)
-        case "H": return .key(.home)
-        case "F": return .key(.end)
+        case "H", "1;1H": return .key(.home)
+        case "F", "1;1F": return .key(.end)
         case "Z": return .key(.backTab)
-        case "1;5D": return .key(.wordLeft)
-        case "1;5C": return .key(.wordRight)
-        case "3~": return .key(.delete)
-        case "5~": return .key(.pageUp)
-        case "6~": return .key(.pageDown)
-        default: return nil
+        case "1;5D", "1;3D": return .key(.wordLeft)
+        case "1;5C", "1;3C": return .key(.wordRight)
+        case "1;5H": return .key(.documentStart)
+        case "1;5F": return .key(.documentEnd)
+        default: break
         }
+        guard text.hasSuffix("~"), let number = Int(text.dropLast().prefix { $0 != ";" }) else { return nil }
+        return Self.tildeKeys[number].map { .key($0) }
     }
+
+    /// `ESC [ n ~` keys by n (VT220 and rxvt numbering).
+    private static let tildeKeys: [Int: Key] = [
+        1: .home, 7: .home, 4: .end, 8: .end, 2: .insert, 3: .delete, 5: .pageUp, 6: .pageDown,
+        11: .function(1), 12: .function(2), 13: .function(3), 14: .function(4), 15: .function(5),
+        17: .function(6), 18: .function(7), 19: .function(8), 20: .function(9), 21: .function(10),
+        23: .function(11), 24: .function(12),
+    ]
+
+    /// `ESC O x` keys by x.
+    private static let singleShiftKeys: [UInt32: Key] = [
+        0x41: .up, 0x42: .down, 0x43: .right, 0x44: .left, 0x48: .home, 0x46: .end,
+        0x50: .function(1), 0x51: .function(2), 0x52: .function(3), 0x53: .function(4),
+    ]
 
     /// An SGR 1006 report: button bits 0–1 name the button, 64 marks the wheel, 32 motion (ignored).
     static func mouseEvent(button: Int, column: Int, row: Int, released: Bool) -> InputEvent? {

@@ -101,9 +101,13 @@ public struct Effect<Message: Sendable>: Sendable {
 public struct KeyHint: Sendable, Hashable {
     public var keys: String
     public var action: String
-    public init(_ keys: String, _ action: String) {
+    /// A key the user needs to leave the screen or to read it (back, quit, help, language): the status bar
+    /// keeps it when others must go for lack of room.
+    public var essential: Bool
+    public init(_ keys: String, _ action: String, essential: Bool = false) {
         self.keys = keys
         self.action = action
+        self.essential = essential
     }
 }
 

@@ -40,10 +40,13 @@ public struct Shell<Screen: Program>: Program {
             case .closed:
                 return []
             case .help:
-                if case .key(let key) = event, [.escape, .character("?"), .character("q"), .enter].contains(key) { showingHelp = false }
+                if case .key(let key) = event, [.escape, .character("?"), .character("q"), .enter, .function(1)].contains(key) {
+                    showingHelp = false
+                }
                 return []
             case .screen:
-                if case .key(.character("?")) = event, !screen.capturesText {
+                // F1 opens help everywhere, as in terminal programs; `?` too where it is not text being typed.
+                if case .key(let key) = event, key == .function(1) || (key == .character("?") && !screen.capturesText) {
                     showingHelp = true
                     return []
                 }
@@ -65,8 +68,11 @@ public struct Shell<Screen: Program>: Program {
         return showingHelp ? .help : .screen
     }
 
-    /// Help comes first, so it stays on a narrow status bar that drops the hints that do not fit.
-    public var keyHints: [KeyHint] { [KeyHint("?", strings("tui.key.help"))] + screen.keyHints }
+    /// Help comes first and names the key that opens it here: `?` types itself where text is typed, so there
+    /// the hint says F1.
+    public var keyHints: [KeyHint] {
+        [KeyHint(screen.capturesText ? "F1" : "?", strings("tui.key.help"), essential: true)] + screen.keyHints
+    }
 
     public var capturesText: Bool { screen.capturesText }
 
@@ -79,7 +85,7 @@ public struct Shell<Screen: Program>: Program {
         var body = Canvas(width: canvas.width, height: canvas.height - 1)
         screen.view(into: &body)
         canvas.draw(body, at: Position(column: 0, row: 0))
-        StatusBar(hints: keyHints).draw(into: &canvas, row: canvas.height - 1)
+        StatusBar(hints: keyHints, more: strings("tui.key.more")).draw(into: &canvas, row: canvas.height - 1)
         if showingHelp {
             HelpOverlay(title: strings("tui.help.title"), hints: keyHints, closeHint: strings("tui.help.close"))
                 .draw(into: &canvas, area: Rect(column: 0, row: 0, width: canvas.width, height: canvas.height - 1))

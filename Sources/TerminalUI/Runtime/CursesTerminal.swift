@@ -32,11 +32,15 @@ final class CursesTerminal {
         if environment["ESCDELAY"] == nil { set_escdelay(25) }
         portti_install_signal_handlers(wakeDescriptor)
         cbreak()
-        // Ctrl-S and Ctrl-Q are keys here, not flow control that would freeze the screen.
+        // Ctrl-S and Ctrl-Q are keys here, not flow control that would freeze the screen; Ctrl-Z is undo, as
+        // the editors people know have it, not a suspend that leaves a half-written message stopped in the
+        // background. Ctrl-C still interrupts. def_prog_mode keeps these after the terminal was lent out.
         var attributes = termios()
         if tcgetattr(STDIN_FILENO, &attributes) == 0 {
             attributes.c_iflag &= ~tcflag_t(IXON)
+            withUnsafeMutableBytes(of: &attributes.c_cc) { $0[Int(VSUSP)] = 0 }  // _POSIX_VDISABLE on Linux
             tcsetattr(STDIN_FILENO, TCSANOW, &attributes)
+            def_prog_mode()
         }
         noecho()
         nonl()

@@ -1,15 +1,40 @@
 /// One row of the current screen's keys, as users of mutt and lazygit expect.
+///
+/// When the row is too narrow for all of them, the essential hints stay (the keys that leave the screen),
+/// the others are kept in order while they fit, and the first hint, help, says there is `more` in it.
 public struct StatusBar: Sendable {
     public var hints: [KeyHint]
-    public init(hints: [KeyHint]) { self.hints = hints }
+    /// The action the first hint (help) takes when some hints had to go, e.g. "more".
+    public var more: String?
+    public init(hints: [KeyHint], more: String? = nil) {
+        self.hints = hints
+        self.more = more
+    }
+
+    /// The hints drawn on a row `width` cells wide, in their order.
+    public func shown(width: Int) -> [KeyHint] {
+        let room = width - 2
+        func needed(_ hints: [KeyHint]) -> Int {
+            hints.reduce(0) { $0 + DisplayWidth.of($1.keys) + 1 + DisplayWidth.of($1.action) + 2 } - 2
+        }
+        if needed(hints) <= room { return hints }
+        var kept = hints.enumerated().map { (index: $0.offset, hint: $0.element) }
+        if let more, !kept.isEmpty { kept[0].hint.action = more }
+        var chosen = kept.filter(\.hint.essential)
+        for candidate in kept where !candidate.hint.essential {
+            let trial = (chosen + [candidate]).sorted { $0.index < $1.index }
+            if needed(trial.map(\.hint)) <= room { chosen = trial }
+        }
+        var result = chosen.sorted { $0.index < $1.index }.map(\.hint)
+        // Even the essential ones may not fit a very narrow row: the last ones go, none is cut.
+        while needed(result) > room, !result.isEmpty { result.removeLast() }
+        return result
+    }
 
     public func draw(into canvas: inout Canvas, row: Int) {
         canvas.fill(Rect(column: 0, row: row, width: canvas.width, height: 1), style: .bar)
         var column = 1
-        for hint in hints {
-            let needed = DisplayWidth.of(hint.keys) + 1 + DisplayWidth.of(hint.action)
-            // A hint that does not fit whole is left out rather than cut in the middle.
-            if column + needed > canvas.width - 1 { break }
+        for hint in shown(width: canvas.width) {
             column += canvas.put(hint.keys, column: column, row: row, style: Style(role: .bar, bold: true, reverse: true))
             column += canvas.put(" " + hint.action, column: column, row: row, style: .bar)
             column += 2

@@ -26,7 +26,11 @@ public struct TextEditor: Sendable, Hashable {
     public private(set) var width = 40
     public private(set) var height = 10
     private var undoStack: [Snapshot] = []
+    private var redoStack: [Snapshot] = []
     private var lastEdit: EditKind?
+    /// How many undo steps were ever recorded: a caller that also undoes its own changes (removing an
+    /// attachment) compares it before and after a key to keep one order of steps.
+    public private(set) var recordedSteps = 0
     public var undoLimit = 200
 
     public init(text: String = "") {
@@ -55,7 +59,7 @@ public struct TextEditor: Sendable, Hashable {
             return .edited
         case .tab:
             record(.typing)
-            insertCharacters(Array("    "))
+            insertCharacters(["\t"])
             return .edited
         case .backspace:
             guard cursor.column > 0 || cursor.line > 0 else { return .ignored }
@@ -69,6 +73,8 @@ public struct TextEditor: Sendable, Hashable {
             return .edited
         case .control("z"), .control("_"):
             return undo() ? .edited : .ignored
+        case .control("y"):
+            return redo() ? .edited : .ignored
         case .left: moveLeft()
         case .right: moveRight()
         case .up: moveVertically(by: -1)
@@ -97,6 +103,31 @@ public struct TextEditor: Sendable, Hashable {
     @discardableResult
     public mutating func undo() -> Bool {
         guard let snapshot = undoStack.popLast() else { return false }
+        redoStack.append(Snapshot(lines: lines, cursor: cursor))
+        lines = snapshot.lines
+        cursor = snapshot.cursor
+        lastEdit = nil
+        scrollToCursor()
+        return true
+    }
+
+    /// Ends the current run of typing, so the next character starts an undo step of its own: the caller
+    /// did something between (removed an attachment) that undo must not jump over.
+    public mutating func endTypingRun() { lastEdit = nil }
+
+    /// Replaces the whole text (from an external editor) as one undo step, the cursor at its end.
+    public mutating func replaceAll(with text: String) {
+        record(.other)
+        lines = [[]]
+        cursor = Cursor(line: 0, column: 0)
+        insertText(text, recordUndo: false)
+    }
+
+    /// Takes back the last undo; any new edit forgets what could be redone.
+    @discardableResult
+    public mutating func redo() -> Bool {
+        guard let snapshot = redoStack.popLast() else { return false }
+        undoStack.append(Snapshot(lines: lines, cursor: cursor))
         lines = snapshot.lines
         cursor = snapshot.cursor
         lastEdit = nil
@@ -107,15 +138,18 @@ public struct TextEditor: Sendable, Hashable {
     // MARK: Editing
 
     private mutating func record(_ kind: EditKind) {
+        redoStack.removeAll()
         // A run of typed characters undoes as one step, as in most editors.
         if kind == .typing, lastEdit == .typing { return }
         undoStack.append(Snapshot(lines: lines, cursor: cursor))
         if undoStack.count > undoLimit { undoStack.removeFirst() }
+        recordedSteps += 1
         lastEdit = kind
     }
 
     private mutating func insertText(_ text: String, recordUndo: Bool) {
-        let clean = TerminalText.sanitize(text, multiline: true)
+        // Tabs stay tabs: what the user writes is sent as written; only drawing widens them.
+        let clean = TerminalText.sanitize(text, multiline: true, tabWidth: 0)
         for (index, part) in clean.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             if index > 0 { splitLine() }
             insertCharacters(Array(part))
@@ -125,7 +159,7 @@ public struct TextEditor: Sendable, Hashable {
 
     private mutating func insertCharacters(_ characters: [Character]) {
         let clean = characters.filter { character in
-            !(character.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) && character != "\r\n"
+            character == "\t" || (!(character.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) && character != "\r\n")
         }
         // Appending a combining mark to the previous grapheme makes one grapheme, as String does.
         var line = String(lines[cursor.line][..<cursor.column]) + String(clean)
@@ -213,8 +247,8 @@ public struct TextEditor: Sendable, Hashable {
         let segment = segments(of: lines[line])[segmentIndex]
         var column = segment.lowerBound
         var used = 0
-        while column < segment.upperBound, used + DisplayWidth.of(lines[line][column]) <= x {
-            used += DisplayWidth.of(lines[line][column])
+        while column < segment.upperBound, used + Self.columns(of: lines[line][column]) <= x {
+            used += Self.columns(of: lines[line][column])
             column += 1
         }
         // The end of a segment that wraps is the start of the next: stay on this visual row.
@@ -224,6 +258,14 @@ public struct TextEditor: Sendable, Hashable {
 
     // MARK: Layout
 
+    /// The one width rule for laying out, drawing and placing the cursor: a grapheme's columns as the
+    /// canvas draws it, and a tab as `tabColumns` blanks.
+    static func columns(of character: Character) -> Int {
+        character == "\t" ? tabColumns : max(DisplayWidth.of(character), 1)
+    }
+
+    static let tabColumns = 4
+
     /// A line cut into pieces of at most `width - 1` columns (the last column is kept for the cursor),
     /// at grapheme boundaries. An empty line is one empty piece.
     func segments(of line: [Character]) -> [Range<Int>] {
@@ -232,7 +274,7 @@ public struct TextEditor: Sendable, Hashable {
         var start = 0
         var used = 0
         for (index, character) in line.enumerated() {
-            let columns = max(DisplayWidth.of(character), 1)
+            let columns = Self.columns(of: character)
             if used + columns > limit, index > start {
                 result.append(start..<index)
                 start = index
@@ -247,7 +289,7 @@ public struct TextEditor: Sendable, Hashable {
     private func visualPosition(of cursor: Cursor) -> (segment: Int, x: Int) {
         let pieces = segments(of: lines[cursor.line])
         let index = pieces.lastIndex { $0.lowerBound <= cursor.column } ?? 0
-        let x = DisplayWidth.of(String(lines[cursor.line][pieces[index].lowerBound..<cursor.column]))
+        let x = lines[cursor.line][pieces[index].lowerBound..<cursor.column].reduce(0) { $0 + Self.columns(of: $1) }
         return (index, x)
     }
 
@@ -282,7 +324,8 @@ public struct TextEditor: Sendable, Hashable {
                 if row < top { continue }
                 if row >= top + area.height { break outer }
                 let y = area.row + row - top
-                canvas.put(String(line[segment]), column: area.column, row: y, maxWidth: area.width)
+                let shown = line[segment].map { $0 == "\t" ? String(repeating: " ", count: Self.tabColumns) : String($0) }.joined()
+                canvas.put(shown, column: area.column, row: y, maxWidth: area.width)
                 if focused, row == cursorRow, lineIndex == cursor.line, segmentIndex == visualPosition(of: cursor).segment {
                     canvas.cursor = Position(column: area.column + visualPosition(of: cursor).x, row: y)
                 }
