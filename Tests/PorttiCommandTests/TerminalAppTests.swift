@@ -141,14 +141,20 @@ struct TerminalAppTests {
         app.screen.split(separator: "\n").first { $0.contains("›") }.map(String.init) ?? ""
     }
 
-    @Test func aResize_whileWriting_losesNothing() async throws {
-        let home = try Home()
+    /// Portti on the demo portal, on the writing screen of additional information for MIG-2026-000004.
+    private func writingAdditionalInformation(_ home: Home) async -> TerminalSession {
         let app = home.launch()
         #expect(await app.waitFor("Send additional information"))
         app.keys("Down")
         app.keys("Enter")
         #expect(await app.waitFor("MIG-2026-000004"))
         app.keys("Enter")
+        return app
+    }
+
+    @Test func aResize_whileWriting_losesNothing() async throws {
+        let home = try Home()
+        let app = await writingAdditionalInformation(home)
         app.literal("Nothing of this may be lost")
         #expect(await app.waitFor("Nothing of this may be lost"))
         app.resize(width: 60, height: 18)
@@ -164,12 +170,7 @@ struct TerminalAppTests {
     /// ESC [4~), Ctrl-Z undoes rather than stopping the program, F1 opens help where `?` is text.
     @Test func theWritingKeys_workAsTmuxSendsThem() async throws {
         let home = try Home()
-        let app = home.launch()
-        #expect(await app.waitFor("Send additional information"))
-        app.keys("Down")
-        app.keys("Enter")
-        #expect(await app.waitFor("MIG-2026-000004"))
-        app.keys("Enter")
+        let app = await writingAdditionalInformation(home)
         app.literal("middle")
         #expect(await app.waitFor("middle"))
         app.keys("Home")

@@ -104,10 +104,7 @@ public struct TextEditor: Sendable, Hashable {
     public mutating func undo() -> Bool {
         guard let snapshot = undoStack.popLast() else { return false }
         redoStack.append(Snapshot(lines: lines, cursor: cursor))
-        lines = snapshot.lines
-        cursor = snapshot.cursor
-        lastEdit = nil
-        scrollToCursor()
+        restore(snapshot)
         return true
     }
 
@@ -128,11 +125,15 @@ public struct TextEditor: Sendable, Hashable {
     public mutating func redo() -> Bool {
         guard let snapshot = redoStack.popLast() else { return false }
         undoStack.append(Snapshot(lines: lines, cursor: cursor))
+        restore(snapshot)
+        return true
+    }
+
+    private mutating func restore(_ snapshot: Snapshot) {
         lines = snapshot.lines
         cursor = snapshot.cursor
         lastEdit = nil
         scrollToCursor()
-        return true
     }
 
     // MARK: Editing
