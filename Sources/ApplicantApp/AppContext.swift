@@ -145,11 +145,24 @@ extension Canvas {
         }
     }
 
-    /// A one-line notice on the screen's last row: an error, a warning or news.
+    /// A notice ending on the screen's last row: an error, a warning, an instruction or news. It wraps, and
+    /// takes the rows above it that it needs (up to `Self.noticeRows`) over what is drawn there, since an
+    /// instruction cut at the screen edge loses the part that says what to do.
     mutating func notice(_ text: String?, style: Style = .error) {
         guard let text else { return }
         let notice = bounds.parts.notice
-        _ = put(TextLayout.truncate(text, toWidth: notice.width, ellipsis: true), column: notice.column,
-                row: notice.row, maxWidth: notice.width, style: style)
+        var lines = TextLayout.wrap(text, width: max(notice.width, 1))
+        if lines.count > Self.noticeRows {
+            lines = Array(lines.prefix(Self.noticeRows))
+            lines[lines.count - 1] = TextLayout.truncate(lines[lines.count - 1] + " …", toWidth: notice.width, ellipsis: true)
+        }
+        let top = max(notice.row - lines.count + 1, 0)
+        for (offset, line) in lines.enumerated() {
+            fill(Rect(column: notice.column, row: top + offset, width: notice.width, height: 1))
+            _ = put(line, column: notice.column, row: top + offset, maxWidth: notice.width, style: style)
+        }
     }
+
+    /// The most rows a notice takes: at 80 columns, four lines hold the longest instruction in any language.
+    static let noticeRows = 4
 }

@@ -2,6 +2,7 @@ import ApplicantStore
 import Delivery
 import Foundation
 import PortalClient
+import PorttiLocalization
 import PorttiModel
 import TerminalUI
 
@@ -26,7 +27,7 @@ public struct AppServices: Sendable {
     public let environment: [String: String]
     public let sessionFile: SessionFile
     /// Shown on the start page when Portti started its own demo portal.
-    public let portalNote: String?
+    public let portalNote: DemoPortalNote?
     /// Runs the applicant's editor on a file, with the terminal lent to it; answers how it ended.
     public let runEditor: @Sendable (_ path: String) -> EditorRun
     public let timing: AppTiming
@@ -39,7 +40,7 @@ public struct AppServices: Sendable {
     public let clock: AppClock
 
     public init(
-        client: PortalClient, portalURL: URL, environment: [String: String], portalNote: String?,
+        client: PortalClient, portalURL: URL, environment: [String: String], portalNote: DemoPortalNote?,
         timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
         runEditor: @escaping @Sendable (String) -> EditorRun
     ) {
@@ -65,6 +66,26 @@ public struct AppServices: Sendable {
             guard let store = try? ApplicantStore(path: path) else { return .failure(.localStorageFailed) }
             return .success(Account(applicant: applicant, store: store, courier: Courier(client: client, store: store)))
         }
+    }
+}
+
+/// Where the demo portal Portti started runs and how to sign in to it; worded when drawn, in the language
+/// the applicant reads at that moment.
+public struct DemoPortalNote: Sendable, Hashable {
+    public var url: URL
+    public var folder: String
+    public var username: String
+    public var password: String
+
+    public init(url: URL, folder: String, username: String, password: String) {
+        self.url = url
+        self.folder = folder
+        self.username = username
+        self.password = password
+    }
+
+    func text(_ strings: StringTable) -> String {
+        strings("start.demo_note", ["url": url.absoluteString, "folder": folder, "username": username, "password": password])
     }
 }
 

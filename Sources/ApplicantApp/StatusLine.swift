@@ -19,7 +19,29 @@ struct StatusLine: Sendable {
         case app(AppRequest)
     }
 
-    private(set) var news: String?
+    /// What the row says for a while, kept as what happened rather than as words: it is worded when drawn,
+    /// so a language chosen meanwhile (F2) shows at once.
+    enum News: Sendable {
+        case arrived(PortalNotification.Kind, applicationReference: String?)
+        case outboxSent(receiptNumber: String)
+        case outboxRefused(ClientError)
+
+        func text(_ context: ViewContext) -> String {
+            let strings = context.strings
+            switch self {
+            case .arrived(let kind, let reference?):
+                return strings("news.new_about", ["what": strings("notification.\(kind.rawValue)"), "reference": context.clean(reference)])
+            case .arrived(let kind, nil):
+                return strings("news.new", ["what": strings("notification.\(kind.rawValue)")])
+            case .outboxSent(let number):
+                return strings("news.outbox_sent", ["number": context.clean(number)])
+            case .outboxRefused(let error):
+                return strings("news.outbox_refused") + " " + context.error(error)
+            }
+        }
+    }
+
+    private(set) var news: News?
     private var newsGeneration = 0
     private(set) var unread: Int?
     /// The newest notification seen: the stream goes on after it.
@@ -75,9 +97,8 @@ struct StatusLine: Sendable {
         case .event(.notification(let notification)):
             lastSequence = max(lastSequence ?? 0, notification.sequence)
             unread = (unread ?? 0) + (notification.readAt == nil ? 1 : 0)
-            let strings = environment.context.strings
-            let text = strings("news.new", ["what": strings("notification.\(notification.kind.rawValue)")])
-            return [Message.ask(.notificationArrived(notification))] + show(text, environment)
+            let news = News.arrived(notification.kind, applicationReference: notification.applicationReference)
+            return [Message.ask(.notificationArrived(notification))] + show(news, environment)
         case .event(.disconnected(.sessionExpired)), .event(.disconnected(.notSignedIn)):
             streamEnded = true
             return [Message.ask(.sessionEnded(resume: nil))]
@@ -120,20 +141,18 @@ struct StatusLine: Sendable {
     }
 
     private mutating func delivered(_ outcomes: [OutboxOutcome], _ environment: AppEnvironment) -> [Effect<Message>] {
-        let context = environment.context
         let delivered = outcomes.compactMap { outcome in
             outcome.receipt.map { KeptReceipt(receipt: $0, target: outcome.item.target, message: outcome.item.text) }
         }
         if let refused = outcomes.first(where: { $0.error?.isDefiniteRefusal == true }), let error = refused.error {
-            return show(context.strings("news.outbox_refused") + " " + context.error(error), environment)
+            return show(.outboxRefused(error), environment)
         }
         guard let first = delivered.first else { return [] }
-        return [Message.ask(.delivered(delivered))]
-            + show(context.strings("news.outbox_sent", ["number": first.receipt.number]), environment)
+        return [Message.ask(.delivered(delivered))] + show(.outboxSent(receiptNumber: first.receipt.number), environment)
     }
 
-    private mutating func show(_ text: String, _ environment: AppEnvironment) -> [Effect<Message>] {
-        news = text
+    private mutating func show(_ news: News, _ environment: AppEnvironment) -> [Effect<Message>] {
+        self.news = news
         newsGeneration += 1
         let generation = newsGeneration
         let duration = environment.services.timing.newsDuration
@@ -145,7 +164,7 @@ struct StatusLine: Sendable {
 
     /// News, or the unread count, in reverse video across the row; nothing when there is neither.
     func view(into canvas: inout Canvas, area: Rect, context: ViewContext) {
-        var status = news
+        var status = news?.text(context)
         if status == nil, let unread, unread > 0 { status = context.strings("news.unread", ["count": String(unread)]) }
         guard let status else { return }
         canvas.fill(area, style: .bar)

@@ -33,6 +33,31 @@ public enum LocalFile {
         return Int64(info.st_size)
     }
 
+    /// Why a path cannot be read as a file to attach: each reason is told apart, so the applicant is told
+    /// what to do about it.
+    public enum Problem: Error, Sendable, Hashable {
+        case missing
+        case folder
+        /// A named pipe, device or socket: never opened, since reading one could block or never end.
+        case special
+        /// There, and a regular file, but not readable by this user (permissions, an I/O error).
+        case unreadable
+    }
+
+    /// What stands in the way of reading `path` as a regular file, or nil when it can be read.
+    public static func problem(at path: String) -> Problem? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: return .folder
+        default: return .special
+        }
+        guard let handle = try? openRegularFile(path) else { return .unreadable }
+        try? handle.close()
+        return nil
+    }
+
     /// Opens `path` for reading only if it is a regular file; a FIFO or device is never opened (it could block).
     static func openRegularFile(_ path: String) throws -> FileHandle {
         var info = stat()

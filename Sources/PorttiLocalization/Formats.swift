@@ -33,15 +33,33 @@ public struct Formats: Sendable {
         return calendar.dateComponents([.day], from: calendar.startOfDay(for: now), to: calendar.startOfDay(for: date)).day ?? 0
     }
 
-    /// 512 B · 1,5 kt · 4,0 Mt (units from the string tables).
-    public func size(_ bytes: Int64, strings: StringTable) -> String {
+    /// 512 B · 1,5 kt · 4,0 Mt (units from the string tables), with `fractionDigits` after the separator.
+    public func size(_ bytes: Int64, strings: StringTable, fractionDigits: Int = 1) -> String {
         if bytes < 1024 { return strings("size.bytes", ["value": String(bytes)]) }
         let kilobytes = Double(bytes) / 1024
-        if kilobytes < 1024 { return strings("size.kilobytes", ["value": number(kilobytes)]) }
-        return strings("size.megabytes", ["value": number(kilobytes / 1024)])
+        if kilobytes < 1024 { return strings("size.kilobytes", ["value": number(kilobytes, fractionDigits)]) }
+        return strings("size.megabytes", ["value": number(kilobytes / 1024, fractionDigits)])
     }
 
-    private func number(_ value: Double) -> String {
-        value.formatted(.number.precision(.fractionLength(1)).locale(locale))
+    /// Two sizes written precisely enough to read differently: "4,0 Mt" and "4,0 Mt" for a file one byte
+    /// over a 4 MiB limit would tell the applicant nothing. Up to three fraction digits, then whole bytes.
+    public func sizes(_ first: Int64, _ second: Int64, strings: StringTable) -> (String, String) {
+        Formats.distinct(first, second) { bytes, digits in
+            digits.map { size(bytes, strings: strings, fractionDigits: $0) }
+                ?? strings("size.bytes", ["value": bytes.formatted(.number.grouping(.automatic).locale(locale))])
+        }
+    }
+
+    /// The pair written with the fewest fraction digits (1...3) at which they differ, else by `write(_, nil)`
+    /// (whole bytes). Shared by every place that sets a size against a limit.
+    public static func distinct(_ first: Int64, _ second: Int64, write: (Int64, Int?) -> String) -> (String, String) {
+        for digits in 1...3 where write(first, digits) != write(second, digits) || first == second {
+            return (write(first, digits), write(second, digits))
+        }
+        return (write(first, nil), write(second, nil))
+    }
+
+    private func number(_ value: Double, _ fractionDigits: Int) -> String {
+        value.formatted(.number.precision(.fractionLength(fractionDigits)).locale(locale))
     }
 }

@@ -50,14 +50,14 @@ extension Portti {
             let client = try PortalClient(portalURL: portalURL, caFile: settings.caFile)
             let sessionFile = SessionFile(portal: portalURL, environment: environment)
             var applicant: Applicant?
-            var note: String?
+            var note: DemoPortalNote?
             if let embedded {
                 let session = try await client.signIn(username: DemoData.username, password: DemoData.password)
                 try? sessionFile.write(.init(username: session.applicant.username, token: session.token,
                                              expiresAt: session.expiresAt, displayName: session.applicant.displayName))
                 applicant = session.applicant
-                note = strings("start.demo_note", ["url": embedded.url.absoluteString, "folder": embedded.folder.path,
-                                                    "username": DemoData.username, "password": DemoData.password])
+                note = DemoPortalNote(url: embedded.url, folder: embedded.folder.path, username: DemoData.username,
+                                      password: DemoData.password)
             } else if let kept = sessionFile.read() {
                 client.use(token: kept.token)
                 applicant = Applicant(id: "", username: kept.username, displayName: kept.displayName ?? kept.username)

@@ -166,7 +166,13 @@ import Testing
         _ = compose.update(.input(.key(.enter)), environment)
         _ = compose.update(.sendFinished(.failure(.requestOverdue)), environment)
         #expect(!compose.waitingInOutbox)
-        #expect(render(compose, environment)[21] == " The deadline of this request for additional information has passed. Use Send …")
+        // The whole instruction, wrapped: what to do next is not cut off at the screen edge.
+        let rows = render(compose, environment)
+        #expect(rows[19...21] == [
+            " The deadline of this request for additional information has passed. Use Send",
+            " additional information instead. Press Enter to try again (it is sent once), or",
+            " e to edit.",
+        ], "\(rows)")
         _ = compose.update(.input(.key(.character("e"))), environment)
         #expect(compose.stage == .writing)
     }

@@ -99,8 +99,13 @@ import Testing
         let effects = status.update(.event(.notification(Fixed.notification("n6", .decisionReady, sequence: 6))), environment)
         #expect(effects.requests().map(\.word) == ["arrived n6"])
         #expect(effects.names() == ["send", "clear news later"])
-        #expect(row(status) == " New: A decision has been made")
+        #expect(row(status) == " New: A decision has been made (MIG-2026-000001)", "it names the application")
         #expect(status.unread == 3)
+        // Worded when drawn: after F2 the news is in the language chosen.
+        var canvas = Canvas(width: 80, height: 1)
+        status.view(into: &canvas, area: canvas.bounds, context: ViewContext(language: .swedish, now: Fixed.now))
+        #expect(canvas.lines[0].hasPrefix(" Nytt: "))
+        #expect(canvas.lines[0].hasSuffix("(MIG-2026-000001)"))
         _ = status.update(.clearNews(1), environment)
         #expect(row(status) == " Unread notifications: 3")
     }
@@ -110,7 +115,7 @@ import Testing
         _ = status.update(.event(.notification(Fixed.notification("n1", .requestSent, sequence: 1))), environment)
         _ = status.update(.event(.notification(Fixed.notification("n2", .decisionReady, sequence: 2))), environment)
         _ = status.update(.clearNews(1), environment)
-        #expect(row(status).hasPrefix(" New: A decision has been made"))
+        #expect(row(status).hasPrefix(" New: A decision has been made (MIG-2026-000001)"))
         _ = status.update(.clearNews(2), environment)
         #expect(row(status).hasPrefix(" Unread notifications: 2"))
     }

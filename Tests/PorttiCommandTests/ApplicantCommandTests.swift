@@ -274,9 +274,43 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let big = try applicant.file("big.pdf", Samples.pdf + Array(repeating: 0x20, count: 4 * 1024 * 1024))
             let tooLarge = try await applicant.run(["send", application.id, "--message-file", message, "--attach", big, "--lang", "fi"])
             #expect(tooLarge.status == 1)
-            #expect(tooLarge.err.contains("liian suuri"))
-            #expect(tooLarge.err.contains("4,0 Mt"))
+            // The size and the limit are told apart, not both "4,0 Mt".
+            #expect(tooLarge.err.contains("big.pdf on 4,001 Mt; raja on 4,000 Mt"), "\(tooLarge.err)")
             #expect(try await portal.store.incomingMessages().isEmpty)
+        }
+    }
+
+    /// Each file refused is named with its own reason, all of them in one run; nothing is sent or kept.
+    @Test func severalBadFiles_eachNamedWithItsOwnReason() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let message = try applicant.file("m.txt", Array("See attached.".utf8))
+            let good = try applicant.file("good.pdf", Samples.pdf)
+            let wrong = try applicant.file("letter.pdf", Samples.zip)
+            let empty = try applicant.file("empty.pdf", [])
+            let folder = URL(filePath: good).deletingLastPathComponent().appending(path: "scans").path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let pipe = URL(filePath: good).deletingLastPathComponent().appending(path: "pipe.pdf").path
+            #expect(mkfifo(pipe, 0o600) == 0)
+            let missing = URL(filePath: good).deletingLastPathComponent().appending(path: "gone.pdf").path
+            let result = try await applicant.run(["send", application.id, "--message-file", message, "--attach", good,
+                                                  "--attach", wrong, "--attach", empty, "--attach", folder, "--attach", pipe,
+                                                  "--attach", missing, "--attach", "/dev/null"])
+            #expect(result.status == 1)
+            let lines = result.err.split(separator: "\n").map(String.init)
+            let expected = [
+                "\(wrong) is not a PDF, JPEG or PNG file (checked from its content).",
+                "\(empty) is empty.",
+                "\(folder) is a folder: attach the files in it instead.",
+                "\(pipe) is not an ordinary file (a pipe, device or socket), so it is not read.",
+                "\(missing): there is no such file.",
+                "/dev/null is not an ordinary file (a pipe, device or socket), so it is not read.",
+                "6 files cannot be attached. Nothing was sent or put in the outbox.",
+            ]
+            #expect(lines.suffix(expected.count) == expected[...], "\(result.err)")
+            #expect(try await portal.store.incomingMessages().isEmpty)
+            let outbox = try await applicant.run(["outbox", "--json"])
+            #expect(!outbox.out.contains("See attached."), "nothing waits in the outbox: \(outbox.out)")
         }
     }
 

@@ -17,9 +17,9 @@ struct StartScreen: AppScreen {
     var menu = ListSelection()
     /// Who is signed in, and where (shown so the applicant knows which account and portal this is).
     var applicantName: String
-    var portalNote: String?
+    var portalNote: DemoPortalNote?
 
-    init(applicantName: String, portalNote: String?) {
+    init(applicantName: String, portalNote: DemoPortalNote?) {
         self.applicantName = applicantName
         self.portalNote = portalNote
         menu.setVisible(Array(Item.allCases.indices))
@@ -91,7 +91,7 @@ struct StartScreen: AppScreen {
             (Item(rawValue: index).map { title($0, context) } ?? "", .plain)
         }
         if let portalNote {
-            canvas.paragraph(portalNote, in: Rect(column: body.column, row: area.bottom + 1, width: body.width, height: 6), style: .muted)
+            canvas.paragraph(context.clean(portalNote.text(context.strings)), in: Rect(column: body.column, row: area.bottom + 1, width: body.width, height: 6), style: .muted)
         }
     }
 

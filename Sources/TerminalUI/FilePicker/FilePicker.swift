@@ -392,7 +392,7 @@ public struct FilePicker: Program {
         }
         let text = mark + " " + flag + " "
             + pad(TextLayout.truncate(name, toWidth: columns.nameWidth, ellipsis: true), columns.nameWidth) + " "
-            + pad(entry.kind == .regular ? entry.size.map(FileSize(strings: strings).text) ?? "" : "", columns.sizeWidth, right: true) + "  "
+            + pad(entry.kind == .regular ? entry.size.map { FileSize(strings: strings).text($0) } ?? "" : "", columns.sizeWidth, right: true) + "  "
             + pad(entry.modified.map(timestamp) ?? "", columns.modifiedWidth) + "  "
             + TextLayout.truncate(typeText(index), toWidth: columns.typeWidth, ellipsis: true)
         return (text, style)
@@ -421,7 +421,8 @@ public struct FilePicker: Program {
         case .wrongType: return strings("error.attachment_type_refused")
         case .tooLarge(let size, let limit):
             let sizes = FileSize(strings: strings)
-            return strings("picker.refused.too_large", ["size": sizes.text(size), "limit": sizes.text(limit)])
+            let (sizeText, limitText) = Formats.distinct(size, limit) { bytes, digits in sizes.text(bytes, fractionDigits: digits) }
+            return strings("picker.refused.too_large", ["size": sizeText, "limit": limitText])
         case .empty: return strings("error.attachment_empty")
         case .unreadable: return strings("picker.refused.unreadable")
         case .notRegular(let kind): return strings("picker.refused.not_regular", ["kind": strings("picker.kind.\(kindKey(kind))")])
@@ -486,7 +487,9 @@ public struct FileSize: Sendable {
     public var strings: StringTable
     public init(strings: StringTable) { self.strings = strings }
 
-    public func text(_ bytes: Int64) -> String {
+    /// `fractionDigits` nil: whole bytes, however many.
+    public func text(_ bytes: Int64, fractionDigits: Int? = 1) -> String {
+        guard let fractionDigits else { return strings("tui.size.bytes", ["value": String(bytes)]) }
         if bytes < 1_024 { return strings("tui.size.bytes", ["value": String(bytes)]) }
         let units = ["tui.size.kilobytes", "tui.size.megabytes", "tui.size.gigabytes"]
         var value = Double(bytes) / 1_024
@@ -495,8 +498,13 @@ public struct FileSize: Sendable {
             value /= 1_024
             unit += 1
         }
-        let tenths = Int((value * 10).rounded())
-        let number = tenths >= 100 ? String(tenths / 10) : "\(tenths / 10)\(strings("tui.number.decimal_separator"))\(tenths % 10)"
+        let scale = Int(pow(10, Double(fractionDigits)))
+        let scaled = Int((value * Double(scale)).rounded())
+        // Sizes of ten and more in a unit drop the fraction, as file managers show them, unless asked for it.
+        let fraction = String(scaled % scale)
+        let number = scaled >= 10 * scale && fractionDigits == 1
+            ? String(scaled / scale)
+            : "\(scaled / scale)\(strings("tui.number.decimal_separator"))" + String(repeating: "0", count: fractionDigits - fraction.count) + fraction
         return strings(units[unit], ["value": number])
     }
 }

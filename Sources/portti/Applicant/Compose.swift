@@ -30,9 +30,19 @@ extension ApplicantContext {
         guard let text = String(data: data, encoding: .utf8) else {
             throw Failure(strings("cli.message_not_utf8", ["path": message.messageFile]), ExitStatus.refused)
         }
+        // Every file is checked, and each one refused is named with its own reason: fixing one at a time
+        // and running again, to learn of the next, is what a person should not have to do.
         var files: [AttachedFile] = []
+        var refusals: [String] = []
         for path in message.attachments {
-            files.append(try attach(path))
+            switch attach(path) {
+            case .success(let file): files.append(file)
+            case .failure(let refusal): refusals.append(refusal.text)
+            }
+        }
+        if !refusals.isEmpty {
+            for refusal in refusals { note("\(refusal)") }
+            throw Failure(strings("cli.files_refused", count: refusals.count), ExitStatus.refused)
         }
         // What the portal is sure to refuse is refused here, before it waits in the outbox as a refusal.
         if text.unicodeScalars.contains("\u{0}") { throw failure(.refused(.nulCharacter, limit: nil)) }
@@ -61,21 +71,36 @@ extension ApplicantContext {
         }
     }
 
-    /// A file as attached now, refused before any upload when the portal would refuse it.
-    private func attach(_ path: String) throws -> AttachedFile {
-        let digest: LocalFile.Digest
-        do { digest = try LocalFile.digest(path: path) } catch { throw failure(.fileUnreadable(path: path)) }
+    /// Why one file cannot be attached, in words that name it.
+    struct Refusal: Error {
+        let text: String
+    }
+
+    /// A file as attached now, or why not: refused before any upload when the portal would refuse it.
+    private func attach(_ path: String) -> Result<AttachedFile, Refusal> {
+        let shown = UntrustedText.sanitized(path)
+        func refused(_ key: String, _ arguments: [String: String] = [:]) -> Result<AttachedFile, Refusal> {
+            .failure(Refusal(text: strings(key, arguments.merging(["path": shown]) { $1 })))
+        }
+        if let problem = LocalFile.problem(at: path) {
+            switch problem {
+            case .missing: return refused("cli.file.missing")
+            case .folder: return refused("cli.file.folder")
+            case .special: return refused("cli.file.special")
+            case .unreadable: return refused("cli.file.unreadable")
+            }
+        }
+        guard let digest = try? LocalFile.digest(path: path) else { return refused("cli.file.unreadable") }
         let limits = AttachmentLimits()
         if digest.size > limits.maxFileBytes {
-            throw failure(.attachmentRefused(.attachmentTooLarge, limit: limits.maxFileBytes))
+            let (size, limit) = formats.sizes(digest.size, limits.maxFileBytes, strings: strings)
+            return refused("cli.file.too_large", ["size": size, "limit": limit])
         }
-        if digest.size == 0 { throw failure(.attachmentRefused(.attachmentEmpty, limit: nil)) }
+        if digest.size == 0 { return refused("cli.file.empty") }
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: AttachmentType.signatureLength)) ?? nil
-        guard let head, AttachmentType.detect(prefix: Array(head)) != nil else {
-            throw Failure(strings("cli.attachment_type", ["path": path]), ExitStatus.refused)
-        }
+        guard let head, AttachmentType.detect(prefix: Array(head)) != nil else { return refused("cli.attachment_type") }
         let name = FileName.sanitized(URL(fileURLWithPath: path).lastPathComponent)
-        return AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256)
+        return .success(AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256))
     }
 
     /// "Application: MIG-…", for a receipt that names its application.
