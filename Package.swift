@@ -199,14 +199,18 @@ let package = Package(
         .testTarget(name: "PorttiLocalizationTests", dependencies: ["PorttiLocalization"]),
         .testTarget(
             name: "PorttiCommandTests",
-            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient",
+            dependencies: ["portti", "PortalTestSupport", "PortalStore", "PortalStorePostgres", "PorttiModel", "ApplicantStore",
+                           "PortalClient",
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]
         ),
         .testTarget(
             name: "PortalStoreTests",
-            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport"]
+            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
         // The real portal on a free loopback port over SQLite in a temporary folder, and a real PostgreSQL
         // server in one, for the tests.

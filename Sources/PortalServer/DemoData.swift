@@ -9,7 +9,7 @@ public enum DemoData {
 
     /// Seeds the demo applicant unless it exists; answers whether it seeded.
     @discardableResult
-    public static func seed(store: any PortalStore, vault: DocumentVault, bcryptCost: UInt8 = 10, now: Date = Date())
+    public static func seed(store: any PortalStore, documents: any DocumentStorage, bcryptCost: UInt8 = 10, now: Date = Date())
         async throws -> Bool
     {
         if try await store.applicant(username: username) != nil { return false }
@@ -35,7 +35,7 @@ public enum DemoData {
             applicationID: family.id, text: "Send a copy of your marriage certificate.",
             items: ["Marriage certificate, with an official translation"],
             deadline: Calendar.portal.endOfDay(now - 20 * day), now: now - 40 * day)
-        let certificate = try await vault.receive(
+        let certificate = try await documents.receive(
             AsyncStreamOfOne(Array(minimalPDF(title: "Marriage certificate").utf8)[...]), maxBytes: .max)
         let attachment = try await store.recordAttachment(NewAttachment(
             applicantID: applicant.id, idempotencyKey: "demo-certificate", fileName: "marriage-certificate.pdf",
@@ -49,7 +49,7 @@ public enum DemoData {
         let study = try await store.createApplication(
             applicantID: applicant.id, type: .residencePermitStudy, now: now - 85 * day)
         _ = try await store.setStatus(applicationID: study.id, status: .inProcessing, now: now - 75 * day)
-        let document = try await vault.receive(
+        let document = try await documents.receive(
             AsyncStreamOfOne(Array(minimalPDF(title: "Decision: residence permit for studies granted").utf8)[...]),
             maxBytes: .max)
         _ = try await store.recordDecision(
@@ -87,7 +87,7 @@ public enum DemoData {
     }
 }
 
-/// One chunk as an async sequence, to feed a buffer in memory to the vault.
+/// One chunk as an async sequence, to feed a buffer in memory to the document storage.
 struct AsyncStreamOfOne: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>
     let chunk: ArraySlice<UInt8>

@@ -46,10 +46,12 @@ public struct Portal: Service {
 }
 
 /// Builds the portal server from its configuration and storage: the binary and the tests run the same thing.
+/// Attachments and decision documents are kept in `documents`; without it, in the data folder's vault.
 /// `onServerRunning` receives the port actually bound, which matters when the configuration asks for port 0.
 public func buildPortal(
     configuration: PortalConfiguration,
     store: any PortalStore,
+    documents: (any DocumentStorage)? = nil,
     logger: Logger = Logger(label: "portti.portal"),
     clock: @escaping @Sendable () -> Date = { Date() },
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -57,13 +59,13 @@ public func buildPortal(
     if !configuration.usesTLS && !configuration.allowInsecure && !PortalConfiguration.isLoopback(configuration.host) {
         throw PortalSetupError.insecureBind(host: configuration.host)
     }
-    let vault = try DocumentVault(folder: configuration.documentsFolder)
-    let abandoned = await vault.removeAbandoned()
+    let documents = try documents ?? DocumentVault(folder: configuration.documentsFolder)
+    let abandoned = await documents.removeAbandoned()
     if abandoned > 0 { logger.info("removed \(abandoned) partial uploads left by an earlier stop") }
-    await sweep(vault: vault, store: store, configuration: configuration, clock: clock, logger: logger)
+    await sweep(documents: documents, store: store, configuration: configuration, clock: clock, logger: logger)
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
-        configuration: configuration, store: store, vault: vault, feed: feed,
+        configuration: configuration, store: store, documents: documents, feed: feed,
         throttle: SignInThrottleRule(freeAttempts: configuration.freeSignInAttempts, maxDelay: configuration.maxSignInDelay),
         passwordChecks: PasswordChecks(limit: configuration.maxPasswordChecksUnderWay),
         uploads: AdmissionGate(
@@ -120,19 +122,20 @@ public func buildPortal(
 }
 
 /// Removes files uploaded and never sent once their time is past, and files no record refers to (an upload
-/// refused after its body was kept). Run before the server takes a request, so no upload of the same content
-/// races a removal; a file younger than an hour is left, as the officer's CLI may be about to record it.
-/// A failure is logged: the portal starts anyway.
+/// refused after its body was kept). Run before the server takes a request; another portal on the same storage
+/// may be taking them, so a document received again since the sweep began stays (`remove`). A file younger than
+/// an hour is left, as the officer's CLI may be about to record it. A failure is logged: the portal starts anyway.
 func sweep(
-    vault: DocumentVault, store: any PortalStore, configuration: PortalConfiguration, clock: @Sendable () -> Date,
+    documents: any DocumentStorage, store: any PortalStore, configuration: PortalConfiguration, clock: @Sendable () -> Date,
     logger: Logger
 ) async {
     do {
         let now = clock()
+        let began = Date()
         let forgotten = try await store.forgetUnsentAttachments(uploadedBefore: now - configuration.unsentAttachmentRetention)
-        let orphans = try await store.unreferenced(await vault.digests(writtenBefore: Date() - 3600))
+        let orphans = try await store.unreferenced(await documents.digests(writtenBefore: began - 3600))
         let removable = Set(forgotten + orphans)
-        for digest in removable { await vault.remove(sha256: digest) }
+        for digest in removable { await documents.remove(sha256: digest, unlessWrittenSince: began) }
         if !removable.isEmpty { logger.info("removed \(removable.count) kept files that nothing refers to") }
     } catch {
         logger.error("sweeping unsent attachments failed: \(error)")

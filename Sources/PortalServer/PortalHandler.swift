@@ -11,7 +11,7 @@ import PorttiModel
 struct PortalHandler: APIProtocol {
     let configuration: PortalConfiguration
     let store: any PortalStore
-    let vault: DocumentVault
+    let documents: any DocumentStorage
     let feed: NotificationFeed
     /// The sign-in throttle's rule; the counts are in the store, shared by every portal on it.
     let throttle: SignInThrottleRule
@@ -124,9 +124,9 @@ struct PortalHandler: APIProtocol {
         // Checked before a byte is read, and again when the file is recorded (uploads at the same moment pass
         // the first check together; a file refused at the second is swept at the next start).
         let quota = configuration.maxUnsentAttachmentsPerDay
-        let vault = self.vault
+        let documents = self.documents
         let fileName = FileName.sanitized(input.query.filename)
-        func upload(_ stored: DocumentVault.Stored, unsentLimit: Int? = nil) -> NewAttachment {
+        func upload(_ stored: StoredDocument, unsentLimit: Int? = nil) -> NewAttachment {
             NewAttachment(applicantID: applicant.id, idempotencyKey: key, fileName: fileName, size: stored.size,
                           sha256: stored.sha256, type: stored.type, now: clock(), unsentLimit: unsentLimit)
         }
@@ -139,13 +139,13 @@ struct PortalHandler: APIProtocol {
         case .repeatOfEarlier:
             // A retry after a lost answer: its content is kept already, so it is only hashed. A repeat with
             // other content is refused and leaves nothing on disk, however often it comes.
-            let examined = try await receive(body, for: applicant) { try await vault.examine($0, maxBytes: maxBytes) }
+            let examined = try await receive(body, for: applicant) { try await documents.examine($0, maxBytes: maxBytes) }
             // Keys are forgotten only at start, so the earlier record is there; were it gone, the client's retry
             // would upload the file as new.
             guard let earlier = try await store.earlierAttachment(upload(examined)) else { throw PortalError(.internalError) }
             attachment = earlier
         case .new:
-            let stored = try await receive(body, for: applicant) { try await vault.receive($0, maxBytes: maxBytes) }
+            let stored = try await receive(body, for: applicant) { try await documents.receive($0, maxBytes: maxBytes) }
             attachment = try await store.recordAttachment(upload(stored, unsentLimit: quota))
         }
         return .created(.init(body: .json(.init(attachment))))
@@ -154,8 +154,8 @@ struct PortalHandler: APIProtocol {
     /// Reads an upload's body once it is its turn (`uploads`, a few per applicant) and only while it keeps pace.
     private func receive(
         _ body: HTTPBody, for applicant: Applicant,
-        _ read: @escaping @Sendable (UploadPace.Counted<HTTPBody>) async throws -> DocumentVault.Stored
-    ) async throws -> DocumentVault.Stored {
+        _ read: @escaping @Sendable (UploadPace.Counted<HTTPBody>) async throws -> StoredDocument
+    ) async throws -> StoredDocument {
         let pace = UploadPace(minimumBytesPerSecond: configuration.minimumUploadBytesPerSecond, grace: configuration.uploadGrace)
         return try await uploads.run(for: applicant.id) {
             try await pace.run { received in try await read(received.counting(body)) }
@@ -328,8 +328,8 @@ struct PortalHandler: APIProtocol {
     {
         let opened = try await openDecision(input.path.decisionId)
         guard let sha256 = opened.documentSHA256 else { throw PortalError(.notFound, detail: "no document") }
-        guard let document = try await vault.open(sha256: sha256) else {
-            logger.error("decision \(input.path.decisionId): document \(sha256) is missing from the vault")
+        guard let document = try await documents.open(sha256: sha256) else {
+            logger.error("decision \(input.path.decisionId): document \(sha256) is missing from the document storage")
             throw PortalError(.notFound, detail: "no document")
         }
         return .ok(.init(body: .pdf(HTTPBody(document.chunks, length: .known(document.size), iterationBehavior: .single))))

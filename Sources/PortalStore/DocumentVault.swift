@@ -15,7 +15,7 @@ public struct VaultError: Error, CustomStringConvertible {
 /// Files kept beside the database, stored by their SHA-256: attachments and decision documents.
 /// Content streams to disk as it arrives, so memory stays flat for any size and any number of uploads.
 /// Disk calls run on NIO's thread pool, never on the cooperative pool that serves requests.
-public struct DocumentVault: Sendable {
+public struct DocumentVault: DocumentStorage {
     public let folder: URL
 
     public init(folder: URL) throws {
@@ -31,18 +31,11 @@ public struct DocumentVault: Sendable {
         folder.appending(path: String(sha256.prefix(2)), directoryHint: .isDirectory).appending(path: sha256)
     }
 
-    /// What was received and kept.
-    public struct Stored: Sendable, Hashable {
-        public var sha256: String
-        public var size: Int64
-        public var type: AttachmentType
-    }
-
-    /// Receives one document from `chunks`: checks its type from the first bytes, refuses it as soon as it
-    /// passes `maxBytes`, hashes it as it goes and keeps it under its digest, durably.
+    /// Receives one document into a file of `incoming`, and renames it into place under its digest once it is
+    /// whole and on disk.
     public func receive<Chunks: AsyncSequence>(
         _ chunks: Chunks, maxBytes: Int64
-    ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
+    ) async throws -> StoredDocument where Chunks.Element == ArraySlice<UInt8> {
         let temporary = incoming.appending(path: UUID().uuidString)
         let handle = try await io {
             guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
@@ -59,7 +52,7 @@ public struct DocumentVault: Sendable {
             try? handle.close()
             if !placed { try? FileManager.default.removeItem(at: temporary) }
         }
-        let stored = try await scan(chunks, maxBytes: maxBytes) { chunk in
+        let stored = try await StoredDocument.read(chunks, maxBytes: maxBytes) { chunk in
             try await io { try handle.write(contentsOf: chunk) }
         }
         let destination = location(sha256: stored.sha256)
@@ -73,80 +66,24 @@ public struct DocumentVault: Sendable {
         return stored
     }
 
-    /// Reads one document from `chunks` as `receive` does, and keeps nothing: for a repeated upload, whose
-    /// content is kept already if it matches and must leave nothing behind if it does not.
-    public func examine<Chunks: AsyncSequence>(
-        _ chunks: Chunks, maxBytes: Int64
-    ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
-        try await scan(chunks, maxBytes: maxBytes) { _ in }
-    }
-
-    private func scan<Chunks: AsyncSequence>(
-        _ chunks: Chunks, maxBytes: Int64, each: (ArraySlice<UInt8>) async throws -> Void
-    ) async throws -> Stored where Chunks.Element == ArraySlice<UInt8> {
-        var hasher = SHA256()
-        var size: Int64 = 0
-        var head: [UInt8] = []
-        var type: AttachmentType?
-        var iterator = chunks.makeAsyncIterator()
-        while true {
-            let next: ArraySlice<UInt8>?
-            do {
-                next = try await iterator.next()
-            } catch {
-                // The sender stopped half-way (a dropped connection): nothing was received.
-                throw PortalError(.malformedRequest, detail: "upload interrupted")
-            }
-            guard let chunk = next else {
-                // A body cut short by cancellation (the portal gave up on it) ends like a whole one: keep nothing.
-                try Task.checkCancellation()
-                break
-            }
-            size += Int64(chunk.count)
-            if size > maxBytes { throw PortalError(.attachmentTooLarge, limit: maxBytes) }
-            if type == nil {
-                head += chunk.prefix(AttachmentType.signatureLength - head.count)
-                if head.count >= AttachmentType.signatureLength {
-                    guard let detected = AttachmentType.detect(prefix: head) else {
-                        throw PortalError(.attachmentTypeRefused)
-                    }
-                    type = detected
-                }
-            }
-            hasher.update(data: chunk)
-            try await each(chunk)
-        }
-        if size == 0 { throw PortalError(.attachmentEmpty) }
-        // Shorter than a signature: no document of an accepted type is that small.
-        guard let type else { throw PortalError(.attachmentTypeRefused) }
-        return Stored(sha256: hasher.finalize().hexString, size: size, type: type)
-    }
-
-    /// Keeps a copy of a local file (a decision document from the officer) and answers its digest.
-    public func keep(fileAt url: URL) async throws -> Stored {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        return try await receive(FileChunks(handle: handle), maxBytes: .max)
-    }
-
-    /// The content with this digest and its size, read in chunks as it is sent; nil when it is not kept.
-    public func open(sha256: String) async throws -> (chunks: FileChunks, size: Int64)? {
+    public func open(sha256: String) async throws -> DocumentContent? {
         let url = location(sha256: sha256)
         return try await io {
             guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
             let size = try handle.seekToEnd()
             try handle.seek(toOffset: 0)
-            return (FileChunks(handle: handle), Int64(size))
+            return DocumentContent(size: Int64(size), chunks: FileChunks(handle: handle).documentChunks)
         }
     }
 
-    /// Removes a kept file, once nothing refers to its digest.
-    public func remove(sha256: String) async {
+    public func remove(sha256: String, unlessWrittenSince date: Date) async {
         let location = self.location(sha256: sha256)
-        _ = try? await io { try FileManager.default.removeItem(at: location) }
+        _ = try? await io {
+            let modified = try FileManager.default.attributesOfItem(atPath: location.path)[.modificationDate] as? Date
+            if let modified, modified < date { try FileManager.default.removeItem(at: location) }
+        }
     }
 
-    /// The digests of the kept files last written before `date`.
     public func digests(writtenBefore date: Date) async -> [String] {
         let folder = self.folder
         return (try? await io {
@@ -165,7 +102,6 @@ public struct DocumentVault: Sendable {
 
     /// Removes the partial uploads a crash left in `incoming`: every file no process holds (an upload under
     /// way holds its file locked, and the kernel lets go of the lock when its process dies, however it dies).
-    /// Answers how many were removed.
     @discardableResult
     public func removeAbandoned() async -> Int {
         let incoming = self.incoming
@@ -193,6 +129,8 @@ public struct DocumentVault: Sendable {
         try FileManager.default.createDirectory(at: shard, withIntermediateDirectories: true)
         if FileManager.default.fileExists(atPath: destination.path) {
             try? FileManager.default.removeItem(at: temporary)  // the same content is kept once
+            // Written again now: a sweep that started before this does not remove it (`remove`).
+            try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: destination.path)
             return
         }
         // rename(2) is atomic: a reader sees the whole file or none. Syncing the folder makes the new name
@@ -233,5 +171,14 @@ public struct FileChunks: AsyncSequence, Sendable {
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: handle) }
+
+    /// The file as `DocumentChunks`: the n-th chunk is read from where the (n-1)-th ended.
+    var documentChunks: DocumentChunks {
+        let handle = self.handle
+        return DocumentChunks { _ in
+            var iterator = AsyncIterator(handle: handle)
+            return try await iterator.next()
+        }
+    }
 }
 

@@ -125,6 +125,8 @@ public enum PortalStoreError: Error, Equatable {
     case requestAnswered
     /// An application gets one decision.
     case decisionExists
+    /// Records are moved only into a database that holds none.
+    case targetNotEmpty
 }
 
 public enum SessionLookup: Sendable, Equatable {

@@ -4,7 +4,7 @@ import PorttiModel
 
 /// The portal's storage in one SQLite file (WAL), shared safely by the server and the officer's CLI.
 public final class SQLitePortalStore: PortalStore {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String) throws {

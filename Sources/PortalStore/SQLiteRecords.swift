@@ -4,39 +4,39 @@ import PorttiModel
 
 // Plain rows of the SQLite schema. They stay inside this module; the protocol speaks the domain model.
 
-struct ApplicantRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "applicant"
-    var id: String
-    var username: String
-    var displayName: String
-    var passwordHash: String
-    var createdAt: Date
+package struct ApplicantRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "applicant"
+    package var id: String
+    package var username: String
+    package var displayName: String
+    package var passwordHash: String
+    package var createdAt: Date
 
     var applicant: Applicant { Applicant(id: id, username: username, displayName: displayName) }
 }
 
-struct SessionRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "session"
-    var tokenHash: String
-    var applicantID: String
-    var createdAt: Date
-    var expiresAt: Date
-    var notAfter: Date
+package struct SessionRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "session"
+    package var tokenHash: String
+    package var applicantID: String
+    package var createdAt: Date
+    package var expiresAt: Date
+    package var notAfter: Date
 }
 
-struct ApplicationRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "application"
-    enum Columns {
-        static let applicantID = Column("applicantID")
-        static let submittedAt = Column("submittedAt")
+package struct ApplicationRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "application"
+    package enum Columns {
+        package static let applicantID = Column("applicantID")
+        package static let submittedAt = Column("submittedAt")
     }
-    var id: String
-    var applicantID: String
-    var type: ApplicationType
-    var referenceNumber: String
-    var status: ApplicationStatus
-    var submittedAt: Date
-    var updatedAt: Date
+    package var id: String
+    package var applicantID: String
+    package var type: ApplicationType
+    package var referenceNumber: String
+    package var status: ApplicationStatus
+    package var submittedAt: Date
+    package var updatedAt: Date
 
     var application: Application {
         Application(
@@ -45,26 +45,26 @@ struct ApplicationRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct TimelineRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "timelineEvent"
-    var sequence: Int64?
-    var applicationID: String
-    var at: Date
-    var kind: TimelineEvent.Kind
-    var status: ApplicationStatus
+package struct TimelineRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "timelineEvent"
+    package var sequence: Int64?
+    package var applicationID: String
+    package var at: Date
+    package var kind: TimelineEvent.Kind
+    package var status: ApplicationStatus
 
     var event: TimelineEvent { TimelineEvent(at: at, kind: kind, status: status) }
 }
 
-struct RequestRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "supplementRequest"
-    var id: String
-    var applicationID: String
-    var text: String
-    var items: [String]
-    var deadline: Date
-    var sentAt: Date
-    var answeredAt: Date?
+package struct RequestRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "supplementRequest"
+    package var id: String
+    package var applicationID: String
+    package var text: String
+    package var items: [String]
+    package var deadline: Date
+    package var sentAt: Date
+    package var answeredAt: Date?
 
     var request: SupplementRequest {
         SupplementRequest(
@@ -73,55 +73,55 @@ struct RequestRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct AttachmentRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "attachment"
-    var id: String
-    var applicantID: String
-    var fileName: String
-    var size: Int64
-    var sha256: String
-    var type: AttachmentType
-    var uploadedAt: Date
+package struct AttachmentRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "attachment"
+    package var id: String
+    package var applicantID: String
+    package var fileName: String
+    package var size: Int64
+    package var sha256: String
+    package var type: AttachmentType
+    package var uploadedAt: Date
 
     var attachment: Attachment {
         Attachment(id: id, fileName: fileName, size: size, sha256: sha256, type: type, uploadedAt: uploadedAt)
     }
 }
 
-struct MessageRow: Codable, FetchableRecord, MutablePersistableRecord {
-    static let databaseTableName = "message"
+package struct MessageRow: Codable, FetchableRecord, MutablePersistableRecord, Sendable {
+    package static let databaseTableName = "message"
 
-    mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
+    package mutating func didInsert(_ inserted: InsertionSuccess) { sequence = inserted.rowID }
 
-    var sequence: Int64?
-    var receiptNumber: String
-    var applicantID: String
-    var applicationID: String
-    var requestID: String?
-    var text: String
-    var receivedAt: Date
+    package var sequence: Int64?
+    package var receiptNumber: String
+    package var applicantID: String
+    package var applicationID: String
+    package var requestID: String?
+    package var text: String
+    package var receivedAt: Date
 }
 
-struct MessageFileRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "messageFile"
-    var messageSequence: Int64
-    var position: Int
-    var attachmentID: String
-    var name: String
-    var size: Int64
-    var sha256: String
+package struct MessageFileRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "messageFile"
+    package var messageSequence: Int64
+    package var position: Int
+    package var attachmentID: String
+    package var name: String
+    package var size: Int64
+    package var sha256: String
 }
 
-struct NotificationRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "notification"
-    var sequence: Int64?
-    var id: String
-    var applicantID: String
-    var kind: PortalNotification.Kind
-    var applicationID: String
-    var subjectID: String
-    var createdAt: Date
-    var readAt: Date?
+package struct NotificationRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "notification"
+    package var sequence: Int64?
+    package var id: String
+    package var applicantID: String
+    package var kind: PortalNotification.Kind
+    package var applicationID: String
+    package var subjectID: String
+    package var createdAt: Date
+    package var readAt: Date?
 
     func notification(applicationReference: String?) -> PortalNotification {
         PortalNotification(
@@ -130,14 +130,14 @@ struct NotificationRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct DecisionRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "decision"
-    var id: String
-    var applicationID: String
-    var text: String
-    var madeAt: Date
-    var servedAt: Date?
-    var documentSHA256: String?
+package struct DecisionRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "decision"
+    package var id: String
+    package var applicationID: String
+    package var text: String
+    package var madeAt: Date
+    package var servedAt: Date?
+    package var documentSHA256: String?
 
     var decision: Decision {
         Decision(
@@ -146,13 +146,13 @@ struct DecisionRow: Codable, FetchableRecord, PersistableRecord {
     }
 }
 
-struct IdempotencyRow: Codable, FetchableRecord, PersistableRecord {
-    static let databaseTableName = "idempotencyKey"
-    var applicantID: String
-    var key: String
-    var fingerprint: String
-    var resultID: String
-    var createdAt: Date
+package struct IdempotencyRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "idempotencyKey"
+    package var applicantID: String
+    package var key: String
+    package var fingerprint: String
+    package var resultID: String
+    package var createdAt: Date
 }
 
 extension ApplicationType: DatabaseValueConvertible {}

@@ -14,8 +14,8 @@ import ServiceLifecycle
 /// that use it (a group stops its services in reverse order, so the pool stops last), or run `run()` in a
 /// task. Calls made before it runs wait for it.
 public final class PostgresPortalStore: PortalStore, Service {
-    private let client: PostgresClient
-    private let logger: Logger
+    let client: PostgresClient
+    let logger: Logger
 
     /// A logger that drops everything: the default when the caller gives none.
     public static let silent = Logger(label: "portti.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -101,7 +101,7 @@ public final class PostgresPortalStore: PortalStore, Service {
     // MARK: Connections and transactions
 
     /// Runs `body` on one pooled connection, outside a transaction: for single statements.
-    private func statement<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
+    func statement<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
         try await client.withConnection { connection in try await body(Lease(connection: connection, logger: logger)) }
     }
 
@@ -111,7 +111,7 @@ public final class PostgresPortalStore: PortalStore, Service {
     }
 
     /// Runs `body` in one writing transaction.
-    private func write<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
+    func write<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
         try await statement { lease in try await lease.transaction { try await body(lease) } }
     }
 

@@ -144,6 +144,34 @@ enum PostgresSchema {
             """,
             "CREATE INDEX sign_in_failure_last_failure ON sign_in_failure (last_failure)",
         ]),
+        Migration(name: "v3: attachments and decision documents, shared by every portal", statements: [
+            // The bytes of one upload, written chunk by chunk as they arrive (before the digest is known);
+            // `touched_at` moves with each chunk, so content nobody touches is a crash's leftover.
+            """
+            CREATE TABLE document_content (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                touched_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX document_content_touched_at ON document_content (touched_at)",
+            """
+            CREATE TABLE document_chunk (
+                content_id bigint NOT NULL REFERENCES document_content ON DELETE CASCADE,
+                position integer NOT NULL,
+                bytes bytea NOT NULL,
+                PRIMARY KEY (content_id, position))
+            """,
+            // A document is seen only once this row is committed, with its content whole; the digest is the key,
+            // so the same content received twice at once is one document.
+            """
+            CREATE TABLE document (
+                sha256 text PRIMARY KEY,
+                content_id bigint NOT NULL UNIQUE REFERENCES document_content,
+                size bigint NOT NULL,
+                type text NOT NULL,
+                written_at timestamptz NOT NULL)
+            """,
+            "CREATE INDEX document_written_at ON document (written_at)",
+        ]),
     ]
 
     /// Applies the migrations this database has not recorded, in order, in one transaction under an advisory

@@ -14,7 +14,8 @@ extension Portti {
 
         func run() async throws {
             let strings = context.strings
-            let created = try await DemoData.seed(store: await context.openStore(), vault: context.openVault())
+            let opened = try await context.open()
+            let created = try await DemoData.seed(store: opened.store, documents: opened.documents)
             let path = context.dataFolder.path
             say(created
                 ? "\(strings("demo.created", ["path": path, "username": DemoData.username, "password": DemoData.password]))"

@@ -27,7 +27,7 @@ struct EmbeddedPortal: Sendable {
         let lastPort = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         configuration.port = lastPort ?? 0
         let store = try SQLitePortalStore(path: configuration.databasePath)
-        try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
+        try await DemoData.seed(store: store, documents: DocumentVault(folder: configuration.documentsFolder))
         let logger = Logger(label: "portti.embedded-portal") { label in
             SanitizedLogHandler(wrapped: FileLogHandler(label: label, file: logFile))
         }

@@ -13,7 +13,7 @@ extension Portti {
             abstract: "The case officer's tools: accounts, applications, requests, incoming messages, decisions.",
             subcommands: [
                 CreateApplicant.self, CreateApplication.self, Applications.self, SetStatus.self, Request.self,
-                ExtendDeadline.self, Messages.self, Decide.self,
+                ExtendDeadline.self, Messages.self, Decide.self, MigrateTo.self,
             ]
         )
     }
@@ -30,15 +30,16 @@ struct OfficerContext: ParsableArguments {
         data.dataFolder.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? defaultPortalDataFolder()
     }
 
-    /// The portal's store, SQLite in the data folder or the PostgreSQL database `--database` names; its pool
-    /// (if any) runs until the command ends.
-    func openStore() async throws -> any PortalStore {
+    /// The portal's store and documents: SQLite and files in the data folder, or the PostgreSQL database
+    /// `--database` names; its pool (if any) runs until the command ends.
+    func open() async throws -> OpenedPortalStore {
         let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
-        return try await OpenedPortalStore.open(database, dataFolder: dataFolder, strings: strings).store
+        return try await OpenedPortalStore.open(database, dataFolder: dataFolder, strings: strings)
     }
 
-    func openVault() throws -> DocumentVault {
-        try DocumentVault(folder: PortalConfiguration(dataFolder: dataFolder).documentsFolder)
+    /// The portal's store (see `open`).
+    func openStore() async throws -> any PortalStore {
+        try await open().store
     }
 
     /// A calendar day (`YYYY-MM-DD`) as its last moment in the authority's time zone: a deadline lasts the day.
@@ -280,10 +281,11 @@ extension Portti.Officer {
 
         func run() async throws {
             let strings = context.strings
+            let opened = try await context.open()
             var sha256: String?
             if let document {
                 do {
-                    let stored = try await context.openVault().keep(fileAt: URL(fileURLWithPath: document))
+                    let stored = try await opened.documents.keep(fileAt: URL(fileURLWithPath: document))
                     guard stored.type == .pdf else { throw PortalError(.attachmentTypeRefused) }
                     sha256 = stored.sha256
                 } catch let error as PortalError where error.code == .attachmentTypeRefused || error.code == .attachmentEmpty {
@@ -294,9 +296,8 @@ extension Portti.Officer {
                     throw fail(strings("officer.unreadable_file", ["path": document, "reason": error.localizedDescription]))
                 }
             }
-            let store = try await context.openStore()
             do {
-                let decision = try await store.recordDecision(
+                let decision = try await opened.store.recordDecision(
                     applicationID: application, text: text, documentSHA256: sha256, now: Date())
                 say("\(strings("officer.decision_recorded", ["id": decision.id]))")
             } catch let error as PortalError where error.code == .notFound {

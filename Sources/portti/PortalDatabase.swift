@@ -69,9 +69,11 @@ enum PortalDatabase: Sendable {
     }
 }
 
-/// The portal's store, open, with its pool running when it has one (PostgreSQL).
+/// The portal's store and where its documents are kept, open, with the pool running when there is one
+/// (PostgreSQL keeps both, for every portal on it; SQLite's documents are files in the data folder).
 struct OpenedPortalStore: Sendable {
     let store: any PortalStore
+    let documents: any DocumentStorage
     private let pool: Task<Void, Never>?
 
     /// Opens the store `database` names (SQLite in `dataFolder` when none): the PostgreSQL schema is brought
@@ -83,8 +85,10 @@ struct OpenedPortalStore: Sendable {
         switch database {
         case .sqlite:
             try createDataFolder(dataFolder)
+            let configuration = PortalConfiguration(dataFolder: dataFolder)
             return OpenedPortalStore(
-                store: try SQLitePortalStore(path: PortalConfiguration(dataFolder: dataFolder).databasePath), pool: nil)
+                store: try SQLitePortalStore(path: configuration.databasePath),
+                documents: try DocumentVault(folder: configuration.documentsFolder), pool: nil)
         case .postgres(let configuration, let shown):
             let store: PostgresPortalStore
             do {
@@ -102,7 +106,7 @@ struct OpenedPortalStore: Sendable {
                 note("\(strings("serve.database_unreachable", ["url": shown, "reason": Self.reason(error)]))")
                 throw ExitCode(3)
             }
-            return OpenedPortalStore(store: store, pool: Task { try? await store.run() })
+            return OpenedPortalStore(store: store, documents: store.documents, pool: Task { try? await store.run() })
         }
     }
 

@@ -77,7 +77,7 @@ extension Portti {
             defer { opened.close() }
             let store = opened.store
             if demo {
-                try await DemoData.seed(store: store, vault: DocumentVault(folder: configuration.documentsFolder))
+                try await DemoData.seed(store: store, documents: opened.documents)
             }
             let scheme = configuration.usesTLS ? "https" : "http"
             let folder = configuration.dataFolder.path
@@ -86,11 +86,13 @@ extension Portti {
                 let logger = Logger(label: "portti.portal") { label in
                     SanitizedLogHandler(wrapped: StreamLogHandler.standardError(label: label))
                 }
-                portal = try await buildPortal(configuration: configuration, store: store, logger: logger, onServerRunning: { port in
-                    say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
-                    say("\(strings("serve.data_folder", ["path": folder]))")
-                    if case .postgres(_, let shown) = database { say("\(strings("serve.database", ["url": shown]))") }
-                })
+                portal = try await buildPortal(
+                    configuration: configuration, store: store, documents: opened.documents, logger: logger,
+                    onServerRunning: { port in
+                        say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
+                        say("\(strings("serve.data_folder", ["path": folder]))")
+                        if case .postgres(_, let shown) = database { say("\(strings("serve.database", ["url": shown]))") }
+                    })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))
             } catch PortalSetupError.unreadableTLSFile(let path) {

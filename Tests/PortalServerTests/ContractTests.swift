@@ -26,7 +26,7 @@ import Testing
             $0.maxUnsentAttachmentsPerDay = 1_000_000
         }) { portal in
             try await DemoData.seed(
-                store: portal.store, vault: DocumentVault(folder: portal.configuration.documentsFolder), bcryptCost: 4,
+                store: portal.store, documents: DocumentVault(folder: portal.configuration.documentsFolder), bcryptCost: 4,
                 now: portal.clock.now)
             let report = FileManager.default.temporaryDirectory.appending(path: "portti-contract-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: report) }

@@ -50,6 +50,24 @@ actor StoreData {
         }
     }
 
+    /// Another instance of the storage of documents that goes with the data: the folder beside the SQLite file,
+    /// or the database (through a store instance of its own).
+    func openDocuments() async throws -> any DocumentStorage {
+        switch location {
+        case .file(let folder):
+            return try DocumentVault(folder: folder.appending(path: "documents"))
+        case .database:
+            guard let store = try await openInstance() as? PostgresPortalStore else { throw CancellationError() }
+            return store.documents
+        }
+    }
+
+    /// The PostgreSQL database, when the data is one.
+    nonisolated var database: PostgresTestDatabase? {
+        if case .database(let database) = location { return database }
+        return nil
+    }
+
     /// Stops every instance's pool and removes the data.
     func remove() async throws {
         for pool in pools { pool.cancel() }
@@ -73,7 +91,7 @@ private let day: TimeInterval = 86_400
 private let start = Date(timeIntervalSince1970: 1_790_000_000)
 
 /// Runs `body` with new empty data of `kind`, and always removes it.
-private func withData(_ kind: StoreKind, _ body: (StoreData) async throws -> Void) async throws {
+func withData(_ kind: StoreKind, _ body: (StoreData) async throws -> Void) async throws {
     let data = try await StoreData(kind)
     do {
         try await body(data)

@@ -18,16 +18,8 @@ import Testing
     func call(
         _ instance: Instance, _ method: HTTPMethod, _ path: String, token: String? = nil, key: String? = nil, json: String? = nil
     ) async throws -> (status: UInt, body: String) {
-        var request = HTTPClientRequest(url: instance.base + path)
-        request.method = method
-        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        if let key { request.headers.add(name: "Idempotency-Key", value: key) }
-        if let json {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(Array(json.utf8))
-        }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        let (status, body) = try await instance.process.call(method, path, token: token, key: key, json: json)
+        return (status, String(decoding: body, as: UTF8.self))
     }
 
     @Test func twoPortalsOnOneDatabase_serveOneRecord() async throws {
@@ -145,6 +137,7 @@ import Testing
 /// A new database with aino and an application of hers (made by the officer's CLI on it), and two
 /// `portti serve` on it, each with a data folder of its own.
 struct TwoPortals {
+    let database: PostgresTestDatabase
     let portti: Portti
     let password: String
     let officer: [String]
@@ -165,7 +158,7 @@ struct TwoPortals {
             (try PortalProcess(dataFolder: folder.appending(path: "portal-a"), arguments: ["--database", database.url]),
              try PortalProcess(dataFolder: folder.appending(path: "portal-b"), arguments: ["--database", database.url]))
         }
-        return TwoPortals(portti: portti, password: password, officer: officer, a: a, b: b)
+        return TwoPortals(database: database, portti: portti, password: password, officer: officer, a: a, b: b)
     }
 
     func stop() {
