@@ -38,12 +38,17 @@ public struct AppServices: Sendable {
     /// The local time's offset from UTC in seconds, for the times the picker shows.
     public let utcOffset: Int
     public let clock: AppClock
+    /// Keeps the language the applicant chose (F2) for the next start; blocking file work, run off the
+    /// terminal thread.
+    public let rememberLanguage: @Sendable (Language) -> Void
 
     public init(
         client: PortalClient, portalURL: URL, environment: [String: String], portalNote: DemoPortalNote?,
         timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
-        runEditor: @escaping @Sendable (String) -> EditorRun
+        runEditor: @escaping @Sendable (String) -> EditorRun,
+        rememberLanguage: @escaping @Sendable (Language) -> Void = { _ in }
     ) {
+        self.rememberLanguage = rememberLanguage
         self.timing = timing
         self.pickerFolder = pickerFolder
         self.client = client
@@ -144,6 +149,19 @@ struct AppEnvironment: Sendable {
         }
     }
 
+    /// What the records kept under `key`, at once, when there is a copy (it carries the time it was fetched, so
+    /// the screen marks it as such); then the portal's answer, or the kept copy marked offline when the portal
+    /// cannot be reached. An applicant offline sees the copy at once, not "Loading…" for the retries' length.
+    static func keptThenFresh<Value: Codable & Sendable, M: Sendable>(
+        _ name: String, _ store: ApplicantStore, key: String, fetch: @escaping @Sendable () async throws -> Value,
+        _ message: @escaping @Sendable (Result<Fresh<Value>, ClientError>) async -> M
+    ) -> Effect<M> {
+        .stream(name) { post in
+            if let kept: Fresh<Value> = await cachedOnly(store, key: key) { post(await message(.success(kept))) }
+            post(await message(await result { try await readThroughCache(store, key: key, fetch) }))
+        }
+    }
+
     /// The notifications and the unread count, through the cache.
     static func notifications(_ client: PortalClient, _ store: ApplicantStore) async -> Result<Fresh<NotificationList>, ClientError> {
         await result {
@@ -154,9 +172,13 @@ struct AppEnvironment: Sendable {
         }
     }
 
-    /// An application's reference number, through the cache; empty when it cannot be had.
+    /// An application's reference number: the kept one (it never changes), else through the cache; empty when
+    /// it cannot be had.
     static func referenceNumber(of applicationID: String, _ client: PortalClient, _ store: ApplicantStore) async -> String {
-        (try? await readThroughCache(store, key: "application:\(applicationID)") {
+        if let kept: Fresh<ApplicationOverview> = await cachedOnly(store, key: "application:\(applicationID)") {
+            return kept.value.application.referenceNumber
+        }
+        return (try? await readThroughCache(store, key: "application:\(applicationID)") {
             try await client.application(id: applicationID)
         })?.value.application.referenceNumber ?? ""
     }

@@ -188,6 +188,12 @@ public struct PorttiApp: Program, TranslatedProgram {
             if top?.screen is LanguageScreen { stack.removeLast() }
             var effects: [Effect<Message>] = []
             for stacked in stack { effects += tellLanguage(to: stacked.screen, id: stacked.id) }
+            // Kept for the next start, as the applicant chose it.
+            let remember = services.rememberLanguage
+            effects.append(.run("remember language") {
+                await BlockingWork.run { remember(language) }
+                return nil
+            })
             // Words computed at load time (the filter's text) follow the language too.
             return effects + loadTop()
         case .sessionEnded(let resume):

@@ -39,16 +39,20 @@ static inline int portti_mouse_is_left_release(mmask_t s) { return (s & BUTTON1_
 static inline int portti_mouse_is_right_press(mmask_t s) { return (s & BUTTON3_PRESSED) != 0; }
 static inline int portti_key_f0(void) { return KEY_F0; }
 
-/* The locale decides how ncurses reads and draws characters. A missing named locale (only C.UTF-8 is
-   installed on many machines) or a non-UTF-8 one would draw letters as garbage: fall back to C.UTF-8. */
+/* The locale decides how ncurses reads and draws characters. A named UTF-8 locale that is not installed
+   (only C.UTF-8 is, on many machines) falls back to C.UTF-8: the user's terminal speaks UTF-8. A locale that
+   is there and not UTF-8 (LANG=C, POSIX, Latin-1) is kept: its terminal may not read UTF-8, so the program
+   draws ASCII and the terminal's own line drawing there. Answers 1 for UTF-8, 0 for the kept other one. */
 static inline int portti_setup_utf8_locale(void) {
     const char *chosen = setlocale(LC_ALL, "");
+    if (chosen == NULL) { return setlocale(LC_ALL, "C.UTF-8") != NULL; }
     const char *codeset = nl_langinfo(CODESET);
-    if (chosen == NULL || codeset == NULL || (strcmp(codeset, "UTF-8") != 0 && strcmp(codeset, "utf8") != 0)) {
-        if (setlocale(LC_ALL, "C.UTF-8") == NULL) { return 0; }
-    }
-    return 1;
+    return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
+
+/* A line-drawing character of the terminal's alternate set, by its VT100 letter (q ─, x │, l ┌, k ┐, m └, j ┘,
+   t ├, u ┤, w ┬, v ┴, n ┼): what ncurses itself draws boxes with where the locale is not UTF-8. */
+static inline chtype portti_acs(char letter) { return NCURSES_ACS(letter); }
 
 /* Signal handling must be async-signal-safe, so it is plain C with state private to this header. The quit
    signals only wake the terminal thread, which restores the terminal itself; a crash signal restores the

@@ -58,6 +58,38 @@ public enum LocalFile {
         return nil
     }
 
+    /// Writes a new file at `path` with `contents`, readable by the owner only, and never over an existing one.
+    /// - Throws: `ClientError.fileExists`, `.folderMissing` (the folder is not there), `.fileUnwritable`.
+    public static func writeNew(_ contents: Data, to path: String) throws(PorttiModel.ClientError) {
+        let temporary = try temporaryBeside(path)
+        guard FileManager.default.createFile(atPath: temporary, contents: contents, attributes: [.posixPermissions: 0o600]) else {
+            throw .fileUnwritable(path: path)
+        }
+        try publish(temporary, as: path)
+    }
+
+    /// A new private file beside `path` to write into first, so a half-written file never has the name asked for.
+    /// - Throws: `ClientError.fileExists` when `path` is taken already, `.folderMissing` when its folder is not there.
+    public static func temporaryBeside(_ path: String) throws(PorttiModel.ClientError) -> String {
+        let destination = URL(fileURLWithPath: path)
+        var isFolder: ObjCBool = false
+        let folder = destination.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw .folderMissing(path: folder)
+        }
+        if FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+            throw .fileExists(path: path)
+        }
+        return destination.deletingLastPathComponent().appending(path: ".\(destination.lastPathComponent).\(UUID().uuidString).part").path
+    }
+
+    /// Gives the finished `temporary` the name `path` unless something took that name meanwhile: link(2)
+    /// never replaces, where rename(2) would. The temporary name goes either way.
+    public static func publish(_ temporary: String, as path: String) throws(PorttiModel.ClientError) {
+        defer { unlink(temporary) }
+        guard link(temporary, path) == 0 else { throw errno == EEXIST ? .fileExists(path: path) : .fileUnwritable(path: path) }
+    }
+
     /// Opens `path` for reading only if it is a regular file; a FIFO or device is never opened (it could block).
     static func openRegularFile(_ path: String) throws -> FileHandle {
         var info = stat()

@@ -259,8 +259,8 @@ public final class PortalClient: Sendable {
     /// Saves a decision's document to `path`: streamed to a temporary file beside it and renamed into place,
     /// so a failed download never leaves half a document under the chosen name.
     public func saveDecisionDocument(id: String, to path: String) async throws(PorttiModel.ClientError) -> Int64 {
-        let destination = URL(fileURLWithPath: path)
-        let temporary = destination.deletingLastPathComponent().appending(path: ".\(destination.lastPathComponent).part")
+        // Checked before anything is fetched, and again when the file takes its name: never overwritten.
+        let temporary = URL(fileURLWithPath: try LocalFile.temporaryBeside(path))
         do {
             return try await attempt { client -> Int64 in
                 switch try await client.downloadDecisionDocument(path: .init(decisionId: id)) {
@@ -269,17 +269,17 @@ public final class PortalClient: Sendable {
                     // Private until the applicant moves it: a decision is personal data.
                     guard FileManager.default.createFile(
                         atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-                    else { throw PorttiModel.ClientError.fileUnreadable(path: path) }
+                    else { throw PorttiModel.ClientError.fileUnwritable(path: path) }
                     let handle = try FileHandle(forWritingTo: temporary)
                     defer { try? handle.close() }
                     var written: Int64 = 0
                     for try await chunk in body {
                         written += Int64(chunk.count)
                         if written > settings.maxDocumentBytes { throw ReplyTooLarge() }
-                        do { try handle.write(contentsOf: chunk) } catch { throw PorttiModel.ClientError.fileUnreadable(path: path) }
+                        do { try handle.write(contentsOf: chunk) } catch { throw PorttiModel.ClientError.fileUnwritable(path: path) }
                     }
                     try handle.synchronize()
-                    guard rename(temporary.path, destination.path) == 0 else { throw PorttiModel.ClientError.fileUnreadable(path: path) }
+                    try LocalFile.publish(temporary.path, as: path)
                     return written
                 case .default(let status, let problem): throw Self.error(status, problem)
                 }

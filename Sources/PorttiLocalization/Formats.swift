@@ -26,6 +26,15 @@ public struct Formats: Sendable {
         date.formatted(Date.FormatStyle(date: .numeric, time: .shortened, locale: locale, timeZone: timeZone))
     }
 
+    /// Characters the widest `dateTime` takes in this language (two-digit day, month and hour): a column of
+    /// times padded to it lines up, whatever the day ("1.9.2026 klo 9.05" and "31.12.2026 klo 23.59").
+    public var dateTimeWidth: Int {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let widest = calendar.date(from: DateComponents(year: 2026, month: 12, day: 28, hour: 23, minute: 59)) ?? Date()
+        return dateTime(widest).count
+    }
+
     /// Whole days from `now` until `date` in the portal's calendar (negative once passed).
     public func daysLeft(until date: Date, now: Date) -> Int {
         var calendar = Calendar(identifier: .gregorian)

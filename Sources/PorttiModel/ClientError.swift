@@ -28,6 +28,12 @@ public enum ClientError: Error, Sendable, Equatable {
     case fileChanged(path: String)
     /// A file could not be read.
     case fileUnreadable(path: String)
+    /// A file to be written exists already: Portti never overwrites one.
+    case fileExists(path: String)
+    /// The folder a file was to be written into does not exist.
+    case folderMissing(path: String)
+    /// A file could not be written (permissions, a full disk).
+    case fileUnwritable(path: String)
     /// The portal's certificate is not trusted (not by the system, nor by the CA file named).
     case untrustedPortal
     /// The applicant's own records on this machine could not be read or written (disk full, permissions).
@@ -50,6 +56,9 @@ public enum ClientError: Error, Sendable, Equatable {
         case .malformedReply: "client.error.malformed_reply"
         case .fileChanged: "client.error.file_changed"
         case .fileUnreadable: "client.error.file_unreadable"
+        case .fileExists: "client.error.file_exists"
+        case .folderMissing: "client.error.folder_missing"
+        case .fileUnwritable: "client.error.file_unwritable"
         case .untrustedPortal: "client.error.untrusted"
         case .localStorageFailed: "client.error.local_storage"
         }
@@ -60,7 +69,9 @@ public enum ClientError: Error, Sendable, Equatable {
         switch self {
         case .tooManyAttempts(let seconds): ["count": String(seconds)]
         case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
-        case .fileChanged(let path), .fileUnreadable(let path): ["path": path]
+        case .fileChanged(let path), .fileUnreadable(let path), .fileExists(let path), .folderMissing(let path),
+            .fileUnwritable(let path):
+            ["path": path]
         default: [:]
         }
     }
@@ -70,7 +81,7 @@ public enum ClientError: Error, Sendable, Equatable {
     public var isDefiniteRefusal: Bool {
         switch self {
         case .attachmentRefused, .requestAlreadyAnswered, .requestOverdue, .notFound, .refused, .fileChanged,
-            .fileUnreadable, .invalidCredentials:
+            .fileUnreadable, .fileExists, .folderMissing, .fileUnwritable, .invalidCredentials:
             true
         default: false
         }

@@ -67,7 +67,8 @@ extension Portti {
             let services = AppServices(
                 client: client, portalURL: portalURL, environment: environment, portalNote: note,
                 pickerFolder: FileManager.default.currentDirectoryPath, utcOffset: TimeZone.current.secondsFromGMT(),
-                runEditor: { path in Self.runEditor(path, environment: environment) })
+                runEditor: { path in Self.runEditor(path, environment: environment) },
+                rememberLanguage: { ApplicantSettings.remember(language: $0, environment: environment) })
             let app = PorttiApp(services: services, language: settings.language, signedIn: applicant,
                                 username: sessionFile.read()?.username ?? "")
             let (final, ending) = try await TerminalRuntime.run(Shell(app, strings: strings), environment: environment)

@@ -89,7 +89,8 @@ import Testing
         let chosen = app.update(.input(.key(.enter)))
         #expect(app.language == .finnish)
         #expect(app.top?.screen is ApplicationsScreen)
-        #expect(chosen.names() == ["load applications"], "words made at load time follow the language")
+        #expect(chosen.names() == ["remember language", "load applications"],
+                "kept for the next start; words made at load time follow the language")
     }
 
     @Test func aResize_tellsNoScreen_theViewTakesTheAreaItDrawsInto() {

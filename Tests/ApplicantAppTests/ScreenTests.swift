@@ -50,6 +50,22 @@ import Testing
         #expect(open.requests().map(\.word) == ["open request(id: \"request_1\", applicationID: \"application_1\")"])
     }
 
+    /// Dates of different widths (1.9. and 12.9. in Finnish) still leave the events in one column.
+    @Test func theTimeline_alignsItsEvents_inFinnish() {
+        var screen = ApplicationScreen(applicationID: "application_1")
+        let overview = ApplicationOverview(application: Self.work, timeline: [
+            TimelineEvent(at: Fixed.now - 20 * 86_400, kind: .submitted, status: .received),
+            TimelineEvent(at: Fixed.now - 9 * 86_400, kind: .requestSent, status: .waitingForInformation),
+        ], decisionID: nil)
+        let finnish = Fixed.environment(.finnish)
+        _ = screen.update(.loaded(Self.fresh(ApplicationPage(overview: overview, requests: []))), finnish)
+        let rows = render(screen, finnish)
+        #expect(rows[6].hasPrefix("    1.9.2026 klo 17.13   "), "\(rows[6])")
+        #expect(rows[7].hasPrefix("    12.9.2026 klo 17.13  "), "\(rows[7])")
+        let starts = rows[6...7].map { row in row.distance(from: row.startIndex, to: row.firstIndex(of: "H") ?? row.firstIndex(of: "T") ?? row.endIndex) }
+        #expect(Set(starts).count == 1, "the events start in one column: \(rows[6...7])")
+    }
+
     @Test func aLoadFailingOnAnEndedSession_asksForThePassword() {
         var screen = ApplicationsScreen(purpose: .browse)
         let effects = screen.update(.loaded(.failure(.sessionExpired)), environment)
@@ -158,6 +174,16 @@ import Testing
         ] + blank(15))
     }
 
+    /// Enter with the password empty (after a session ended) says what is missing rather than nothing.
+    @Test func anEmptyPassword_isAskedFor() {
+        var screen = SignInScreen(username: "aino", resuming: true, portal: "https://portti.example")
+        let environment = Fixed.environment(.swedish)
+        #expect(screen.update(.input(.key(.enter)), environment).isEmpty, "nothing goes to the portal")
+        #expect(render(screen, environment).last == " Skriv ditt lösenord och tryck på Enter.")
+        _ = screen.update(.input(.key(.character("x"))), environment)
+        #expect(screen.update(.input(.key(.enter)), environment).names() == ["sign in"])
+    }
+
     @Test func aReceiptJustSent_inSwedish() {
         let kept = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "Här är avtalet.")
         #expect(render(ReceiptScreen(kept: kept, justSent: true), Fixed.environment(.swedish)) == [
@@ -171,8 +197,27 @@ import Testing
             "  Ansökan: MIG-2026-000001",
             "",
             "  Mottagna filer: 1",
-            "    contract.pdf  594 B  SHA-256 aaaaaaaaaaaa…",
-        ] + blank(10) + [" Mottagningsbekräftelsen sparas på den här datorn (Kvitton på ingångssidan)."])
+            "    contract.pdf  594 B",
+            "      SHA-256 " + String(repeating: "a", count: 64),
+            "",
+            "  Meddelandet som det skickades:",
+            "    Här är avtalet.",
+        ] + blank(6) + [" Mottagningsbekräftelsen sparas på den här datorn (Kvitton på ingångssidan)."])
+    }
+
+    /// A receipt longer than the screen scrolls, and the whole message sent is there to read.
+    @Test func aLongReceipt_scrolls_toTheEndOfTheMessage() {
+        let message = (1...30).map { "Line \($0) of what I wrote." }.joined(separator: "\n")
+        var screen = ReceiptScreen(kept: KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: message),
+                                   justSent: false)
+        #expect(render(screen, environment).suffix(2) == [
+            " This confirmation of receipt is kept on this computer (Receipts on the start",
+            " page). ↑↓ scrolls.",
+        ], "the notice says the receipt goes on below")
+        _ = screen.update(.input(.key(.end)), environment)
+        let rows = render(screen, environment)
+        #expect(rows.contains("    Line 30 of what I wrote."), "\(rows)")
+        #expect(!rows.contains("    Line 1 of what I wrote."))
     }
 
     @Test func theReceipts_andTheLanguages_inEnglish() {

@@ -146,6 +146,12 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(exported.contains("Application: \(application.referenceNumber)"))
             #expect(receipt.applicationReference == application.referenceNumber)
             #expect(exported.contains(try #require(kept.last?.receipt.files.first?.sha256)))
+            // A second export to the same name writes nothing over the first.
+            try Data("mine".utf8).write(to: URL(filePath: export))
+            let exportedAgain = try await applicant.run(["receipts", "--export", export])
+            #expect(exportedAgain.status == 1)
+            #expect(exportedAgain.err.contains("exists already. Portti never overwrites a file"), "\(exportedAgain.err)")
+            #expect(try String(contentsOfFile: export, encoding: .utf8) == "mine")
             #expect(try await portal.store.incomingMessages().map(\.text) == ["Here is the contract.", "My new e-mail: aino@example.fi"])
         }
     }
@@ -174,6 +180,18 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(read.out.contains("Päätös: \(application.referenceNumber)"), "\(read.out)")
             #expect(read.out.contains("You have been granted citizenship."))
             #expect(FileManager.default.contents(atPath: saved) == Data(Samples.pdf))
+            // Never over a file that is there, and a folder that is not there is named as such.
+            try Data("my own notes".utf8).write(to: URL(filePath: saved))
+            let over = try await applicant.run(["decision", decision.id, "--save", saved])
+            #expect(over.status == 1)
+            #expect(over.err.contains("\(saved) exists already."), "\(over.err)")
+            #expect(FileManager.default.contents(atPath: saved) == Data("my own notes".utf8))
+            let nowhere = applicant.home.appending(path: "no/such/folder/d.pdf").path
+            let missing = try await applicant.run(["decision", decision.id, "--save", nowhere])
+            #expect(missing.status == 1)
+            let folder = applicant.home.appending(path: "no/such/folder").path
+            #expect(missing.err.contains("The folder \(folder) does not exist."), "\(missing.err)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: applicant.home.path).allSatisfy { !$0.hasSuffix(".part") })
             let marked = try await applicant.run(["notifications", "--read", try #require(list.notifications.first?.id)])
             #expect(marked.status == 0)
             #expect(try await applicant.json(List.self, ["notifications"]).unread == 0)

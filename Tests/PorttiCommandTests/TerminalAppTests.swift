@@ -25,8 +25,9 @@ struct TerminalAppTests {
         }
 
         /// `portti` with `arguments` in tmux, started in this folder; the pane stays after it ends.
-        func launch(_ arguments: String = "", language: String = "en", extra: String = "") -> TerminalSession {
-            TerminalSession(command: "cd '\(folder.path)' && env \(environment) PORTTI_LANG=\(language) \(extra) "
+        /// `afterEnter`: the pane waits for an Enter before it starts Portti (a test sets up the pane first).
+        func launch(_ arguments: String = "", language: String = "en", extra: String = "", afterEnter: Bool = false) -> TerminalSession {
+            TerminalSession(command: (afterEnter ? "read go; " : "") + "cd '\(folder.path)' && env \(environment) PORTTI_LANG=\(language) \(extra) "
                 + "'\(PortalProcess.binary.path)' \(arguments); echo EXIT=$?; sleep 600")
         }
 
@@ -187,6 +188,52 @@ struct TerminalAppTests {
         app.keys("Escape")
         #expect(await app.waitUntilGone("Esc, F1 or ? closes this help."))
         #expect(await app.waitFor("Esc Back (draft kept)"), "the key that leaves stays on the bar: \(app.screen)")
+    }
+
+    /// F2 changes every word on screen at once (the demo portal's note and the news among them) and the
+    /// language chosen is there again at the next start.
+    @Test func theLanguageChosen_showsEverywhere_andIsKeptForTheNextStart() async throws {
+        let home = try Home()
+        // No PORTTI_LANG: the locale (C, so English) decides until the applicant chooses.
+        let first = home.launch(language: "")
+        #expect(await first.waitFor("Applications"), "\(first.screen)")
+        #expect(await first.waitFor("Demo portal started"), "\(first.screen)")
+        first.keys("F2")
+        #expect(await first.waitFor("Svenska"))
+        first.keys("Down")
+        first.keys("Down")
+        first.keys("Enter")
+        #expect(await first.waitFor("Ansökningar"), "\(first.screen)")
+        #expect(await first.waitFor("Demoportalen startades"), "the note follows the language: \(first.screen)")
+        #expect(await first.waitUntilGone("Demo portal started"))
+        let config = home.folder.appending(path: "config/portti/config.json")
+        #expect(await first.waitUntil { _ in (try? String(contentsOf: config, encoding: .utf8))?.contains("\"lang\" : \"sv\"") == true })
+        first.keys("q")
+        #expect(await first.waitFor("EXIT=0"), "\(first.screen)")
+        let again = home.launch(language: "")
+        #expect(await again.waitFor("Ansökningar"), "the choice is kept: \(again.screen)")
+    }
+
+    /// Under a locale that is not UTF-8 (LANG=C) not one byte of UTF-8 reaches the terminal: letters lose
+    /// their marks, arrows and bullets are ASCII, boxes are the terminal's own line drawing.
+    @Test func aTerminalThatIsNotUTF8_getsOnlyASCII() async throws {
+        let home = try Home()
+        let output = home.folder.appending(path: "pane-output")
+        let app = home.launch(language: "fi", extra: "LANG=C", afterEnter: true)
+        app.tmux(["pipe-pane", "-t", app.name, "-o", "cat >> '\(output.path)'"])
+        app.keys("Enter")
+        #expect(await app.waitFor("Hakemukset"), "\(app.screen)")
+        app.keys("Down")
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000004"), "\(app.screen)")
+        app.keys("Enter")
+        #expect(await app.waitFor("Viesti"), "the writing screen, with its box: \(app.screen)")
+        app.keys("F1")
+        #expect(await app.waitFor("Esc, F1 tai ? sulkee ohjeen."), "\(app.screen)")
+        let bytes = try Data(contentsOf: output)
+        #expect(bytes.count > 1000, "the pane's output was captured")
+        let unicode = bytes.enumerated().filter { $0.element >= 0x80 }
+        #expect(unicode.isEmpty, "bytes past ASCII at \(unicode.prefix(5).map(\.offset)): \(String(decoding: bytes.prefix(300), as: UTF8.self))")
     }
 
     @Test func killedDuringSend_andRestarted_endsWithOneReceiptAndOneMessage() async throws {

@@ -1,5 +1,6 @@
 import CNcursesw
 import Testing
+import PorttiLocalization
 @testable import TerminalUI
 
 @Suite struct DisplayWidthTests {
@@ -110,5 +111,29 @@ import Testing
         #expect(second.changedCells(since: first) == [Position(column: 4, row: 0)])
         #expect(second.changedCells(since: second).isEmpty)
         #expect(second.changedCells(since: Canvas(width: 9, height: 2)).count == 19)  // resized: all again
+    }
+}
+
+@Suite struct AsciiFallbackTests {
+    @Test func everyGlyphOnScreen_hasAnASCIIFallback() {
+        #expect(AsciiFallback.of("a") == .text("a"))
+        #expect(AsciiFallback.of("─") == .line("q"))
+        #expect(AsciiFallback.of("┌") == .line("l"))
+        #expect(AsciiFallback.of("›") == .text(">"))
+        #expect(AsciiFallback.of("…") == .text("."))
+        #expect(AsciiFallback.of("ä") == .text("a"))
+        #expect(AsciiFallback.of("Å") == .text("A"))
+        #expect(AsciiFallback.of("漢") == .text("?"))
+        #expect(AsciiFallback.of("👍🏽") == .text("?"))
+        // Every word of the three languages has an ASCII form with nothing left over.
+        for language in Language.allCases {
+            for text in StringTables.shared.table(language).values {
+                for character in text {
+                    guard case .text(let ascii) = AsciiFallback.of(String(character)) else { continue }
+                    let isASCII = ascii.unicodeScalars.allSatisfy { $0.isASCII }
+                    #expect(isASCII, "\(character)")
+                }
+            }
+        }
     }
 }

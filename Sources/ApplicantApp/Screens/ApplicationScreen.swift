@@ -37,15 +37,11 @@ struct ApplicationScreen: AppScreen {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
         let id = applicationID
-        return .run("load application") {
-            .loaded(await AppEnvironment.result {
-                try await readThroughCache(store, key: "application-screen:\(id)") {
-                    async let overview = client.application(id: id)
-                    async let requests = client.requests(applicationID: id)
-                    return ApplicationPage(overview: try await overview, requests: try await requests)
-                }
-            })
-        }
+        return AppEnvironment.keptThenFresh("load application", store, key: "application-screen:\(id)", fetch: {
+            async let overview = client.application(id: id)
+            async let requests = client.requests(applicationID: id)
+            return ApplicationPage(overview: try await overview, requests: try await requests)
+        }) { .loaded($0) }
     }
 
     mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
@@ -104,7 +100,9 @@ struct ApplicationScreen: AppScreen {
         // sending, and the heading and blank row above them).
         let room = max(body.bottom - row - value.requests.count - 5, 2)
         for event in value.overview.timeline.suffix(room) {
-            var line = context.formats.dateTime(event.at) + "  " + strings("timeline.\(event.kind.rawValue)")
+            // Dates in a column: their widths differ (1.9. and 28.12. in Finnish), the events' start must not.
+            var line = pad(context.formats.dateTime(event.at), context.formats.dateTimeWidth + 1) + " "
+                + strings("timeline.\(event.kind.rawValue)")
             if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
             _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)
             row += 1

@@ -62,8 +62,8 @@ struct ApplicationsScreen: AppScreen {
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
-        return .run("load applications") {
-            .loaded(await AppEnvironment.result { try await readThroughCache(store, key: "applications") { try await client.applications() } })
+        return AppEnvironment.keptThenFresh("load applications", store, key: "applications", fetch: { try await client.applications() }) {
+            .loaded($0)
         }
     }
 

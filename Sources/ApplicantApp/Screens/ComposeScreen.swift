@@ -114,8 +114,20 @@ struct ComposeScreen: AppScreen {
         Rect(column: screen.parts.body.column + 1, row: row + 1, width: screen.parts.body.width - 2, height: 3)
     }
 
-    /// The message's text on review, inside its box.
-    static func reviewTextArea(in screen: Rect) -> Rect { screen.parts.body.indented(2).rows(from: 2, leaving: 6, least: 3) }
+    /// On review: the message's text inside its box, and the attachments under it. The text takes the rows it
+    /// needs (at least three) and the attachments the rest, so ten files are not shown three at a time under a
+    /// box that is mostly empty.
+    func reviewAreas(in screen: Rect) -> (text: Rect, attachments: Rect) {
+        let most = screen.parts.body.indented(2).rows(from: 2, leaving: 6, least: 3)
+        let textRows = editor.text.split(separator: "\n", omittingEmptySubsequences: false)
+            .reduce(0) { $0 + max(TextLayout.wrap(String($1), width: max(most.width, 1)).count, 1) }
+        let spare = max(most.height - max(textRows, 3), 0)
+        let extra = min(spare, max(files.count - 3, 0))
+        let text = Rect(column: most.column, row: most.row, width: most.width, height: most.height - extra)
+        var attachments = Self.attachmentArea(below: text.bottom + 1, in: screen)
+        attachments.height += extra
+        return (text, attachments)
+    }
 
     // MARK: Update
 
@@ -289,8 +301,7 @@ struct ComposeScreen: AppScreen {
             stage = .sending(nil)
             return send(environment)
         default:
-            _ = attachmentList.handle(key, in: Self.attachmentArea(below: Self.reviewTextArea(in: environment.screen).bottom + 1,
-                                                                   in: environment.screen))
+            _ = attachmentList.handle(key, in: reviewAreas(in: environment.screen).attachments)
             return []
         }
     }
@@ -509,19 +520,20 @@ struct ComposeScreen: AppScreen {
             let editorArea = Self.editorArea(in: screen)
             canvas.box(editorArea.indented(-1).rows(from: -1, leaving: -1), title: strings("compose.message"))
             editor.draw(into: &canvas, area: editorArea)
-            drawAttachments(into: &canvas, row: editorArea.bottom + 1, context: context, focused: false)
+            drawAttachments(into: &canvas, area: Self.attachmentArea(below: editorArea.bottom + 1, in: screen), context: context,
+                            focused: false)
             if let restoredAt {
                 canvas.notice(strings("compose.draft_restored", ["time": context.formats.dateTime(restoredAt)]), style: .muted)
             } else if let note {
                 canvas.notice(note)
             }
         case .reviewing, .failed:
-            let textArea = Self.reviewTextArea(in: screen)
+            let (textArea, attachmentArea) = reviewAreas(in: screen)
             _ = canvas.put(strings("compose.review_title"), column: textArea.column - 1, row: textArea.row - 2, style: .title)
             canvas.box(textArea.indented(-2).rows(from: -1, leaving: -1), title: strings("compose.message"))
             canvas.paragraph(editor.text.isEmpty ? strings("compose.no_text") : editor.text, in: textArea,
                              style: editor.text.isEmpty ? .muted : .plain)
-            drawAttachments(into: &canvas, row: textArea.bottom + 1, context: context, focused: true)
+            drawAttachments(into: &canvas, area: attachmentArea, context: context, focused: true)
             if case .failed(let error) = stage {
                 let next = waitingInOutbox ? strings("compose.waiting_next") : strings("compose.failed_next")
                 canvas.notice(context.error(error) + " " + next)
@@ -553,12 +565,18 @@ struct ComposeScreen: AppScreen {
     }
 
     /// The attachments' heading on `row`, and the list under it.
-    private func drawAttachments(into canvas: inout Canvas, row: Int, context: ViewContext, focused: Bool) {
+    /// The attachments' title on the row above `area`, and the list in it; when not all fit, the title says
+    /// which are shown and that there are more.
+    private func drawAttachments(into canvas: inout Canvas, area: Rect, context: ViewContext, focused: Bool) {
         let strings = context.strings
-        let area = Self.attachmentArea(below: row, in: canvas.bounds)
         let total = files.reduce(Int64(0)) { $0 + $1.size }
-        _ = canvas.put(strings("compose.attachments", ["count": String(files.count), "size": context.size(total)]),
-                       column: area.column, row: row, maxWidth: area.width, style: .title)
+        var title = strings("compose.attachments", ["count": String(files.count), "size": context.size(total)])
+        if files.count > area.height {
+            let first = attachmentList.firstRow(height: area.height)
+            title += " · " + strings("compose.attachments_shown", ["first": String(first + 1),
+                                                                  "last": String(min(first + area.height, files.count))])
+        }
+        _ = canvas.put(title, column: area.column, row: area.row - 1, maxWidth: area.width, style: .title)
         if files.isEmpty {
             _ = canvas.put(strings("compose.no_attachments"), column: area.column + 2, row: area.row, maxWidth: area.width - 2, style: .muted)
             return

@@ -51,10 +51,7 @@ struct DecisionScreen: AppScreen {
         let client = environment.client
         let id = decisionID
         let known = reference
-        return .run("load decision") {
-            let result = await AppEnvironment.result {
-                try await readThroughCache(store, key: "decision:\(id)") { try await client.decision(id: id) }
-            }
+        return AppEnvironment.keptThenFresh("load decision", store, key: "decision:\(id)", fetch: { try await client.decision(id: id) }) { result in
             // Which application it decides, by its reference number: asked for only when the screen that
             // opened it did not know it.
             var reference = known
@@ -76,6 +73,8 @@ struct DecisionScreen: AppScreen {
             exists = path
             pathField = typedPath
             return []
+        case .saved(let path, .failure(.fileExists)):
+            return update(.exists(path), environment)
         case .saved(let path, let result):
             saving = false
             switch result {
@@ -113,16 +112,20 @@ struct DecisionScreen: AppScreen {
             case .submitted:
                 pathField = nil
                 let path = Self.expandingTilde(field.text, home: environment.services.home)
-                guard !path.isEmpty else { return [] }
+                guard !path.isEmpty else {
+                    failure = nil
+                    pathField = field
+                    return []
+                }
                 typedPath = field
                 exists = nil
                 saving = true
                 failure = nil
                 let client = environment.client
                 let id = decisionID
+                // The client checks the name before it fetches anything, and never writes over a file.
                 return [.run("save document") {
-                    if await BlockingWork.run({ FileManager.default.fileExists(atPath: path) }) { return .exists(path) }
-                    return .saved(path: path, await AppEnvironment.result { try await client.saveDecisionDocument(id: id, to: path) })
+                    .saved(path: path, await AppEnvironment.result { try await client.saveDecisionDocument(id: id, to: path) })
                 }]
             case .cancelled:
                 pathField = nil

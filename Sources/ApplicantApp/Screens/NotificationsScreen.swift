@@ -33,7 +33,10 @@ struct NotificationsScreen: AppScreen {
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
-        return .run("load notifications") { .loaded(await AppEnvironment.notifications(client, store)) }
+        return AppEnvironment.keptThenFresh("load notifications", store, key: "notifications", fetch: {
+            let answer = try await client.notifications()
+            return NotificationList(notifications: answer.notifications, unread: answer.unread)
+        }) { .loaded($0) }
     }
 
     mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {

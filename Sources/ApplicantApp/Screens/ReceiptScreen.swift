@@ -3,7 +3,8 @@ import Foundation
 import PorttiModel
 import TerminalUI
 
-/// A confirmation of receipt: the number, the portal's time and each file with its size and short SHA-256.
+/// A confirmation of receipt: the number, the portal's time, each file with its size and whole SHA-256, and
+/// the message as it was sent; scrolled when it is longer than the screen.
 struct ReceiptScreen: AppScreen {
     enum Message: ScreenMessage {
         case input(InputEvent)
@@ -15,46 +16,83 @@ struct ReceiptScreen: AppScreen {
     let kept: KeptReceipt
     /// Just sent (rather than opened from the list of receipts).
     let justSent: Bool
+    /// The first row shown of the receipt's rows.
+    var top = 0
 
     mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
-        guard case .input(.key(let key)) = message else { return [] }
-        switch key {
-        case .escape, .enter, .character("q"): return [Message.ask(.back)]
+        guard case .input(let event) = message else { return [] }
+        let area = Self.documentArea(in: environment.screen)
+        let last = max(rows(environment.context, width: area.width).count - area.height, 0)
+        switch event {
+        case .key(.escape), .key(.enter), .key(.character("q")): return [Message.ask(.back)]
+        case .key(.up), .key(.character("k")): top -= 1
+        case .key(.down), .key(.character("j")): top += 1
+        case .mouse(let mouse) where mouse.action == .wheelUp: top -= 3
+        case .mouse(let mouse) where mouse.action == .wheelDown: top += 3
+        case .key(.pageUp): top -= max(area.height - 1, 1)
+        case .key(.pageDown), .key(.character(" ")): top += max(area.height - 1, 1)
+        case .key(.home): top = 0
+        case .key(.end): top = last
         default: return []
         }
+        top = min(max(top, 0), last)
+        return []
+    }
+
+    static func documentArea(in screen: Rect) -> Rect { screen.parts.body.indented(1).rows(from: 0, leaving: 1) }
+
+    /// The receipt as rows `width` wide: what a person would print and keep.
+    func rows(_ context: ViewContext, width: Int) -> [(text: String, style: Style)] {
+        let strings = context.strings
+        let receipt = kept.receipt
+        var rows: [(text: String, style: Style)] = []
+        func add(_ text: String, _ style: Style = .plain, indent: Int = 0) {
+            for line in TextLayout.wrap(text, width: max(width - indent, 1)) {
+                rows.append((String(repeating: " ", count: indent) + line, style))
+            }
+        }
+        if justSent {
+            add(strings("receipt.sent"), .title)
+            rows.append(("", .plain))
+        }
+        add(strings("receipt.number", ["number": context.clean(receipt.number)]))
+        add(strings("receipt.time", ["time": context.formats.dateTime(receipt.receivedAt)]))
+        add(kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"))
+        if let reference = receipt.applicationReference { add(strings("receipt.application", ["reference": context.clean(reference)])) }
+        rows.append(("", .plain))
+        add(strings("receipt.files", ["count": String(receipt.files.count)]), .title)
+        for file in receipt.files {
+            add("\(context.clean(file.name))  \(context.size(file.size))", indent: 2)
+            // The whole digest: it is what proves which file arrived, so it is never cut.
+            add("SHA-256 \(file.sha256)", .muted, indent: 4)
+        }
+        rows.append(("", .plain))
+        add(strings("receipt.message"), .title)
+        if kept.message.isEmpty {
+            add(strings("compose.no_text"), .muted, indent: 2)
+        } else {
+            for line in context.cleanLines(kept.message).split(separator: "\n", omittingEmptySubsequences: false) {
+                add(String(line), indent: 2)
+            }
+        }
+        return rows
     }
 
     func view(into canvas: inout Canvas, context: ViewContext) {
-        let strings = context.strings
-        let receipt = kept.receipt
-        canvas.heading(strings("receipt.title"), context: context)
-        let body = canvas.bounds.parts.body.indented(1)
-        var row = body.row
-        if justSent {
-            _ = canvas.put(strings("receipt.sent"), column: body.column, row: row, maxWidth: body.width, style: .title)
-            row += 2
+        canvas.heading(context.strings("receipt.title"), context: context)
+        let area = Self.documentArea(in: canvas.bounds)
+        let rows = rows(context, width: area.width)
+        let first = min(top, max(rows.count - area.height, 0))
+        for (offset, row) in rows.dropFirst(first).prefix(area.height).enumerated() {
+            _ = canvas.put(row.text, column: area.column, row: area.row + offset, maxWidth: area.width, style: row.style)
         }
-        for line in [
-            strings("receipt.number", ["number": context.clean(receipt.number)]),
-            strings("receipt.time", ["time": context.formats.dateTime(receipt.receivedAt)]),
-            kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"),
-            receipt.applicationReference.map { strings("receipt.application", ["reference": context.clean($0)]) },
-        ].compactMap({ $0 }) {
-            _ = canvas.put(line, column: body.column, row: row, maxWidth: body.width)
-            row += 1
-        }
-        row += 1
-        _ = canvas.put(strings("receipt.files", ["count": String(receipt.files.count)]), column: body.column, row: row, style: .title)
-        row += 1
-        for file in receipt.files where row < body.row + body.height - 1 {
-            let line = "\(context.clean(file.name))  \(context.size(file.size))  SHA-256 \(file.sha256.prefix(12))…"
-            _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)
-            row += 1
-        }
-        canvas.notice(strings("receipt.kept"), style: .muted)
+        canvas.notice(context.strings(rows.count > area.height ? "receipt.kept_scroll" : "receipt.kept"), style: .muted)
     }
 
-    func keyHints(_ context: ViewContext) -> [KeyHint] { [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"), essential: true)] }
+    func keyHints(_ context: ViewContext) -> [KeyHint] {
+        [KeyHint("↑↓", context.strings("key.scroll")),
+         KeyHint(context.strings("tui.keycap.enter"), context.strings("key.back"), essential: true)]
+    }
 }
 
 extension MessageTarget {

@@ -44,11 +44,8 @@ struct RequestScreen: AppScreen {
         let client = environment.client
         let id = requestID
         let applicationID = self.applicationID
-        return .run("load request") {
-            let reference = await AppEnvironment.referenceNumber(of: applicationID, client, store)
-            return .loaded(await AppEnvironment.result {
-                try await readThroughCache(store, key: "request:\(id)") { try await client.request(id: id) }
-            }, reference: reference)
+        return AppEnvironment.keptThenFresh("load request", store, key: "request:\(id)", fetch: { try await client.request(id: id) }) {
+            .loaded($0, reference: await AppEnvironment.referenceNumber(of: applicationID, client, store))
         }
     }
 

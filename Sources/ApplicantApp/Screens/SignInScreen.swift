@@ -19,6 +19,8 @@ struct SignInScreen: AppScreen {
     var password = TextField(masked: true, maxLength: 1024)
     var focusOnPassword: Bool
     var failure: ClientError?
+    /// Enter pressed with a field empty: which one, so the screen says so (the string table key).
+    var missing: String?
     var busy = false
     /// Signing in again after the session expired: the user name is fixed.
     let resuming: Bool
@@ -68,7 +70,16 @@ struct SignInScreen: AppScreen {
                 focusOnPassword = true
                 return []
             }
-            guard !username.text.isEmpty, !password.text.isEmpty else { return [] }
+            guard !username.text.isEmpty else {
+                missing = "signin.missing_username"
+                focusOnPassword = false
+                return []
+            }
+            guard !password.text.isEmpty else {
+                missing = "signin.missing_password"
+                return []
+            }
+            missing = nil
             busy = true
             failure = nil
             let client = environment.client
@@ -99,6 +110,8 @@ struct SignInScreen: AppScreen {
         password.draw(into: &canvas, area: Rect(column: body.column + labelWidth, row: row + 2, width: 40, height: 1), focused: focusOnPassword)
         if busy {
             canvas.notice(strings("signin.busy"), style: .muted)
+        } else if let missing {
+            canvas.notice(strings(missing))
         } else if let failure {
             canvas.notice(context.error(failure))
         }

@@ -14,15 +14,17 @@ final class CursesTerminal {
     private var previous: Canvas?
     private var pairs: [ColorRole: Int16] = [:]
     private var started = false
+    /// The locale reads and writes UTF-8; otherwise cells are drawn in ASCII and the line-drawing set.
+    private let unicode: Bool
 
-    /// Sets the locale from the environment, falling back to C.UTF-8 when it is missing or not UTF-8;
-    /// ncurses reads and draws characters by it. Must run before `initscr`.
+    /// Sets the locale from the environment (C.UTF-8 when a named one is not installed); ncurses reads and
+    /// draws characters by it. Answers whether it is UTF-8. Must run before `initscr`.
     static func prepareLocale() -> Bool { portti_setup_utf8_locale() != 0 }
 
     /// Takes the terminal: raw keys, no echo, keypad codes, mouse, bracketed paste, signal handlers that
     /// restore it. `wakeDescriptor` is written to by SIGINT/SIGTERM so the terminal thread notices them.
     init(environment: [String: String], wakeDescriptor: Int32) {
-        _ = Self.prepareLocale()
+        unicode = Self.prepareLocale()
         portti_save_termios()
         initscr()
         started = true
@@ -138,6 +140,10 @@ final class CursesTerminal {
         if cell.style.reverse { attributes |= portti_attr_reverse() }
         if cell.style.underline { attributes |= portti_attr_underline() }
         let pair = pairs[cell.style.role] ?? 0
+        if !unicode, !cell.text.unicodeScalars.allSatisfy(\.isASCII) {
+            drawFallback(cell, attributes: attributes, pair: pair, column: column, row: row, on: screen)
+            return
+        }
         // ncurses takes one spacing character with its combining marks per cell: a grapheme of several
         // spacing scalars (an emoji sequence) is drawn scalar group by scalar group.
         var groups: [[Unicode.Scalar]] = []
@@ -155,6 +161,21 @@ final class CursesTerminal {
             _ = characters.withUnsafeBufferPointer { setcchar(&cchar, $0.baseAddress, attributes, pair, nil) }
             mvwadd_wch(screen, Int32(row), x, &cchar)
             x += Int32(max(group.map { DisplayWidth.of($0) }.reduce(0, +), 1))
+        }
+    }
+
+    /// A cell on a terminal that is not UTF-8: ASCII, or the terminal's own line drawing, in as many cells as
+    /// the grapheme takes (a wide one gets its look-alike and a blank).
+    private func drawFallback(_ cell: Cell, attributes: attr_t, pair: Int16, column: Int, row: Int, on screen: UnsafeMutablePointer<WINDOW>?) {
+        let style = chtype(attributes | portti_color_pair(Int32(pair)))
+        switch AsciiFallback.of(cell.text) {
+        case .line(let letter):
+            mvwaddch(screen, Int32(row), Int32(column), portti_acs(CChar(letter.asciiValue ?? 0x71)) | style)
+        case .text(let text):
+            let shown = (text + String(repeating: " ", count: max(cell.width, 1))).utf8.prefix(max(cell.width, 1))
+            for (offset, byte) in shown.enumerated() {
+                mvwaddch(screen, Int32(row), Int32(column + offset), chtype(byte) | style)
+            }
         }
     }
 

@@ -152,7 +152,7 @@ public struct ListSelection: Sendable, Hashable {
 
     /// The first row shown in an area `height` rows high: where the list was scrolled to, moved as little as
     /// keeps the focus in view (the area may be other than the one the last keys were handled in).
-    func firstRow(height: Int) -> Int {
+    public func firstRow(height: Int) -> Int {
         let height = max(height, 1)
         var first = top
         if cursor < first { first = cursor }

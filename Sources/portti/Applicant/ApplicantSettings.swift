@@ -42,4 +42,23 @@ struct ApplicantSettings: Sendable {
             portalURL: reader.string(forKey: "url").flatMap(URL.init(string:)), language: language,
             caFile: reader.string(forKey: "ca.file"))
     }
+
+    /// Writes `language` as `lang` into the config file, keeping every other setting in it; the file is
+    /// replaced whole (written beside it, then renamed), so a crash leaves the old one or the new one. A file
+    /// that is not a JSON object is the applicant's to fix and is left alone.
+    static func remember(language: Language, environment: [String: String]) {
+        let path = configFile(environment)
+        var settings: [String: Any] = [:]
+        if let data = FileManager.default.contents(atPath: path) {
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return }
+            settings = object
+        }
+        settings["lang"] = language.rawValue
+        guard let data = try? JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys]) else { return }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let temporary = folder.appending(path: ".config.json.\(UUID().uuidString)")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data, attributes: [.posixPermissions: 0o600]) else { return }
+        if rename(temporary.path, path) != 0 { unlink(temporary.path) }
+    }
 }

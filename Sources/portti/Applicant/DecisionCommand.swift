@@ -83,9 +83,7 @@ extension Portti {
                 }
                 if let export {
                     let text = lines.map { $0.text + "\n" }.joined()
-                    guard FileManager.default.createFile(atPath: export, contents: Data(text.utf8)) else {
-                        throw context.failure(.fileUnreadable(path: export))
-                    }
+                    do throws(ClientError) { try LocalFile.writeNew(Data(text.utf8), to: export) } catch { throw context.failure(error) }
                     return say("\(context.strings("cli.exported", count: kept.count, ["path": export]))")
                 }
                 if kept.isEmpty { return say("\(context.strings("cli.no_receipts"))") }
