@@ -188,6 +188,15 @@ struct TerminalAppTests {
         app.keys("Escape")
         #expect(await app.waitUntilGone("Esc, F1 or ? closes this help."))
         #expect(await app.waitFor("Esc Back (draft kept)"), "the key that leaves stays on the bar: \(app.screen)")
+        // Emoji sequences erased with Backspace leave nothing behind, and the text goes on where they were.
+        app.literal("👍🏽👨‍👩‍👧")
+        #expect(await app.waitFor("start middle👍"), "\(app.screen)")
+        app.keys("BSpace")
+        app.keys("BSpace")
+        app.literal("ok")
+        #expect(await app.waitFor("start middleok"), "\(app.screen)")
+        let row = app.screen.split(separator: "\n").first { $0.contains("start middleok") }.map(String.init) ?? ""
+        #expect(row == " │start middleok" + String(repeating: " ", count: 62) + "│", "no stale glyph: \(row)")
     }
 
     /// F2 changes every word on screen at once (the demo portal's note and the news among them) and the

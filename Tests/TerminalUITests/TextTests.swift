@@ -12,6 +12,12 @@ import PorttiLocalization
         #expect(DisplayWidth.of("한" as Character) == 2)
         #expect(DisplayWidth.of("😀" as Character) == 2)
         #expect(DisplayWidth.of("🇫🇮" as Character) == 2)  // two regional indicators, one column each
+        // Emoji sequences are one glyph of two columns, whatever their scalars add up to.
+        #expect(DisplayWidth.of("👍🏽" as Character) == 2)
+        #expect(DisplayWidth.of("👨‍👩‍👧" as Character) == 2)
+        #expect(DisplayWidth.of("❤️" as Character) == 2)
+        #expect(DisplayWidth.of("1️⃣" as Character) == 2)
+        #expect(DisplayWidth.of("é" as Character) == 1)
         #expect(DisplayWidth.of("Ａ" as Character) == 2)  // fullwidth Latin
         #expect(DisplayWidth.of("\u{200D}" as Unicode.Scalar) == 0)
         #expect(DisplayWidth.of("Åsa 日本") == 8)

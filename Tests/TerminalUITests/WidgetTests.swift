@@ -201,18 +201,48 @@ import Testing
         #expect(editor.text == "")
     }
 
+    /// An emoji sequence takes two columns in the text, under the cursor and when erased: Backspace leaves
+    /// no cell of it behind.
+    @Test func editor_emojiSequences_drawMoveAndEraseAsOne() {
+        var editor = TextEditor()
+        editor.layout(width: 20, height: 2)
+        for character in ["a", "👍🏽", "👨‍👩‍👧", "b"] { _ = editor.handle(.character(Character(character))) }
+        var canvas = render(width: 20, height: 2) { editor.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.cursor == Position(column: 6, row: 0))
+        #expect(canvas[1, 0].text == "👍🏽" && canvas[2, 0].width == 0 && canvas[3, 0].text == "👨‍👩‍👧" && canvas[5, 0].text == "b")
+        _ = editor.handle(.backspace)
+        _ = editor.handle(.backspace)
+        canvas = render(width: 20, height: 2) { editor.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.lines[0] == "a👍🏽")
+        #expect(canvas.cursor == Position(column: 3, row: 0))
+        #expect(canvas[3, 0].text == " ", "nothing of the family is left")
+    }
+
+    /// Words are not cut in the middle: a line wraps after the last blank that fits.
+    @Test func editor_wrapsAtWords() {
+        var editor = TextEditor(text: "Lähetän työsopimuksen huomenna aamulla")
+        editor.layout(width: 16, height: 4)
+        let canvas = render(width: 16, height: 4) { editor.draw(into: &$0, area: $0.bounds) }
+        #expect(canvas.lines == ["Lähetän", "työsopimuksen", "huomenna", "aamulla"])
+        #expect(canvas.cursor == Position(column: 7, row: 3))
+        _ = editor.handle(.up)
+        _ = editor.handle(.character("X"))
+        #expect(editor.text == "Lähetän työsopimuksen huomennXa aamulla", "up keeps the column on the row above")
+    }
+
     @Test func editor_wrapsLongLines_andPlacesTheCursor() {
         var editor = TextEditor(text: "Täydennyspyyntöön vastaaminen 日本語のテキスト")
         editor.layout(width: 12, height: 4)
         let canvas = render(width: 12, height: 4) { editor.draw(into: &$0, area: $0.bounds) }
         #expect(fitsWidth(canvas))
+        // A word wider than the editor is cut where it must; the rest wrap after their blanks.
         #expect(canvas.text == """
-            yntöön vast
-            aaminen 日
-            本語のテキ
-            スト
+            yntöön
+            vastaaminen
+            日本語のテ
+            キスト
             """)
-        #expect(canvas.cursor == Position(column: 4, row: 3))
+        #expect(canvas.cursor == Position(column: 6, row: 3))
         _ = editor.handle(.up)
         #expect(editor.cursor.column < editor.lines[0].count)
         let moved = render(width: 12, height: 4) { editor.draw(into: &$0, area: $0.bounds) }

@@ -144,23 +144,38 @@ final class CursesTerminal {
             drawFallback(cell, attributes: attributes, pair: pair, column: column, row: row, on: screen)
             return
         }
-        // ncurses takes one spacing character with its combining marks per cell: a grapheme of several
-        // spacing scalars (an emoji sequence) is drawn scalar group by scalar group.
+        // ncurses takes one spacing character with its combining marks per cell. A grapheme of several
+        // spacing scalars (an emoji with a skin tone, a ZWJ family) is drawn as its first, in the columns
+        // DisplayWidth gives the whole: drawn scalar by scalar it would take more columns on some terminals
+        // than on others, and leave stale glyphs and a misplaced cursor behind.
+        // A flag is two regional indicators, one column each, which terminals join: both are drawn.
+        let scalars = Array(cell.text.unicodeScalars)
+        let flag = scalars.count == 2 && scalars.allSatisfy { (0x1F1E6...0x1F1FF).contains($0.value) }
         var groups: [[Unicode.Scalar]] = []
-        for scalar in cell.text.unicodeScalars {
-            if DisplayWidth.of(scalar) == 0, !groups.isEmpty {
-                if groups[groups.count - 1].count < 4 { groups[groups.count - 1].append(scalar) }
-            } else {
+        for scalar in scalars {
+            if groups.isEmpty || flag {
                 groups.append([scalar])
+            } else if DisplayWidth.of(scalar) == 0 && !DisplayWidth.isEmojiJoiner(scalar) {
+                if groups[0].count < 4 { groups[0].append(scalar) }
+            } else {
+                break
             }
         }
-        var x = Int32(column)
+        var x = column
         for group in groups {
             var cchar = cchar_t()
             let characters = group.map { wchar_t(bitPattern: $0.value) } + [0]
             _ = characters.withUnsafeBufferPointer { setcchar(&cchar, $0.baseAddress, attributes, pair, nil) }
-            mvwadd_wch(screen, Int32(row), x, &cchar)
-            x += Int32(max(group.map { DisplayWidth.of($0) }.reduce(0, +), 1))
+            mvwadd_wch(screen, Int32(row), Int32(x), &cchar)
+            x += max(group.reduce(0) { $0 + DisplayWidth.of($1) }, 1)
+        }
+        // What was drawn may be narrower than the cell's columns (❤ of ❤️): the rest is blank, not stale.
+        var blank = cchar_t()
+        let space: [wchar_t] = [0x20, 0]
+        _ = space.withUnsafeBufferPointer { setcchar(&blank, $0.baseAddress, attributes, pair, nil) }
+        while x < column + max(cell.width, 1) {
+            mvwadd_wch(screen, Int32(row), Int32(x), &blank)
+            x += 1
         }
     }
 

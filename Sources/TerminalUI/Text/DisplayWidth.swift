@@ -20,13 +20,26 @@ public enum DisplayWidth {
         return 1
     }
 
-    /// Columns one grapheme takes: the sum of its scalars, which is what ncurses lays out when the
-    /// grapheme's scalars are drawn in turn (a base letter and its combining marks together take 1).
+    /// Columns one grapheme takes, the one rule for drawing, placing the cursor and erasing: a base letter
+    /// with its combining marks takes what the letter takes; an emoji sequence (skin tone, ZWJ family,
+    /// flag, keycap, emoji presentation by U+FE0F) takes 2, as terminals draw one; nothing takes more than 2.
+    /// The curses backend draws such a sequence as its first emoji, so the terminal's idea of the columns
+    /// and ours never part (see `CursesTerminal`).
     public static func of(_ character: Character) -> Int {
         if let ascii = character.asciiValue { return ascii < 0x20 || ascii == 0x7F ? 0 : 1 }
+        let scalars = character.unicodeScalars
+        if scalars.count > 1, scalars.contains(where: { isEmojiJoiner($0) }) { return 2 }
         var total = 0
-        for scalar in character.unicodeScalars { total += of(scalar) }
-        return total
+        for scalar in scalars { total += of(scalar) }
+        return min(total, 2)
+    }
+
+    /// Scalars that make one emoji of a sequence: ZWJ, skin tones, U+FE0F, the keycap mark.
+    static func isEmojiJoiner(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x200D, 0xFE0F, 0x20E3, 0x1F3FB...0x1F3FF: true
+        default: false
+        }
     }
 
     /// Columns a whole string takes.

@@ -267,21 +267,29 @@ public struct TextEditor: Sendable, Hashable {
 
     static let tabColumns = 4
 
-    /// A line cut into pieces of at most `width - 1` columns (the last column is kept for the cursor),
-    /// at grapheme boundaries. An empty line is one empty piece.
+    /// A line cut into pieces of at most `width - 1` columns (the last column is kept for the cursor): after
+    /// the last blank that fits, as people write, or at a grapheme boundary when a word is longer than the
+    /// width. Blanks stay at the end of their piece, so every grapheme is in exactly one. An empty line is
+    /// one empty piece.
     func segments(of line: [Character]) -> [Range<Int>] {
         let limit = max(width - 1, 1)
         var result: [Range<Int>] = []
         var start = 0
         var used = 0
-        for (index, character) in line.enumerated() {
-            let columns = Self.columns(of: character)
-            if used + columns > limit, index > start {
-                result.append(start..<index)
-                start = index
-                used = 0
+        var index = 0
+        while index < line.count {
+            let columns = Self.columns(of: line[index])
+            if used + columns > limit, index > start, !line[index].isWhitespace {
+                // Break after the last blank in this piece, else here (a word wider than the piece).
+                let afterBlank = (start + 1...index).last { line[$0 - 1].isWhitespace } ?? index
+                result.append(start..<afterBlank)
+                start = afterBlank
+                used = line[start..<index].reduce(0) { $0 + Self.columns(of: $1) }
+                continue
             }
+            // Blanks that run past the edge stay on the piece they end, as word processors keep them.
             used += columns
+            index += 1
         }
         result.append(start..<line.count)
         return result
