@@ -215,6 +215,8 @@ public struct PorttiApp: Program, TranslatedProgram {
             return []
         case .notificationArrived(let notification):
             return deliver(NotificationsScreen.Message.arrived(notification), to: nil) + reloadTopIfStale()
+        case .outboxWaiting:
+            return updateStatus(.outboxWaiting)
         case .delivered(let receipts):
             // The receipt is shown where it interrupts nothing: over the start page (as after a restart);
             // elsewhere the status line says it, and Receipts keeps it.

@@ -16,6 +16,10 @@ struct StatusLine: Sendable {
         case outboxDelivered([OutboxOutcome])
         /// The news of this generation has been shown long enough.
         case clearNews(Int)
+        /// A message waits in the outbox for the portal: try again after a while.
+        case outboxWaiting
+        /// The wait of this round is over: send what the outbox holds.
+        case retryOutbox(Int)
         case app(AppRequest)
     }
 
@@ -48,6 +52,15 @@ struct StatusLine: Sendable {
     private var lastSequence: Int64?
     /// The stream ended with the session; it starts again after the next sign-in.
     private var streamEnded = false
+    /// Messages left in the outbox because the portal could not be reached, and when the next try is.
+    private(set) var outbox: (waiting: Int, nextTry: Date)?
+    /// Tries in a row that left something waiting: the wait doubles with each (5 s to 5 min).
+    private var failedTries = 0
+    /// Which scheduled try is the current one: a newer schedule replaces an older.
+    private var retryGeneration = 0
+
+    /// Seconds to wait after `failedTries` tries that left messages waiting: 5, 10, 20 … up to 300.
+    static func retryDelay(after failedTries: Int) -> Int { min(5 << min(max(failedTries - 1, 0), 6), 300) }
 
     /// After a sign-in: the unread count (from the cache at once, then from the portal), and what the outbox
     /// kept from before.
@@ -109,6 +122,11 @@ struct StatusLine: Sendable {
         case .clearNews(let generation):
             if generation == newsGeneration { news = nil }
             return []
+        case .outboxWaiting:
+            return scheduleRetry(waiting: max(outbox?.waiting ?? 0, 1), environment)
+        case .retryOutbox(let generation):
+            guard generation == retryGeneration, let account = environment.account else { return [] }
+            return [Self.deliverOutbox(account)]
         case .app:
             return []
         }
@@ -141,6 +159,33 @@ struct StatusLine: Sendable {
     }
 
     private mutating func delivered(_ outcomes: [OutboxOutcome], _ environment: AppEnvironment) -> [Effect<Message>] {
+        // What could not reach the portal is tried again later, for as long as the app is open.
+        let waiting = outcomes.filter { $0.error?.isTransient == true }.count
+        let retry = waiting > 0 ? scheduleRetry(waiting: waiting, environment) : settled()
+        return retry + reported(outcomes, environment)
+    }
+
+    /// Nothing waits any more: the next failure starts again from the shortest wait.
+    private mutating func settled() -> [Effect<Message>] {
+        outbox = nil
+        failedTries = 0
+        retryGeneration += 1
+        return []
+    }
+
+    private mutating func scheduleRetry(waiting: Int, _ environment: AppEnvironment) -> [Effect<Message>] {
+        failedTries += 1
+        retryGeneration += 1
+        let generation = retryGeneration
+        let seconds = Self.retryDelay(after: failedTries)
+        outbox = (waiting, environment.context.now + TimeInterval(seconds))
+        return [.run("retry outbox later") {
+            try? await Task.sleep(for: .seconds(seconds))
+            return .retryOutbox(generation)
+        }]
+    }
+
+    private mutating func reported(_ outcomes: [OutboxOutcome], _ environment: AppEnvironment) -> [Effect<Message>] {
         let delivered = outcomes.compactMap { outcome in
             outcome.receipt.map { KeptReceipt(receipt: $0, target: outcome.item.target, message: outcome.item.text) }
         }
@@ -165,6 +210,9 @@ struct StatusLine: Sendable {
     /// News, or the unread count, in reverse video across the row; nothing when there is neither.
     func view(into canvas: inout Canvas, area: Rect, context: ViewContext) {
         var status = news?.text(context)
+        if status == nil, let outbox {
+            status = context.strings("news.outbox_waiting", count: outbox.waiting, ["time": context.formats.time(outbox.nextTry)])
+        }
         if status == nil, let unread, unread > 0 { status = context.strings("news.unread", ["count": String(unread)]) }
         guard let status else { return }
         canvas.fill(area, style: .bar)

@@ -26,6 +26,11 @@ public struct Formats: Sendable {
         date.formatted(Date.FormatStyle(date: .numeric, time: .shortened, locale: locale, timeZone: timeZone))
     }
 
+    /// 14.05 · 14:05 · 14:05
+    public func time(_ date: Date) -> String {
+        date.formatted(Date.FormatStyle(date: .omitted, time: .shortened, locale: locale, timeZone: timeZone))
+    }
+
     /// Characters the widest `dateTime` takes in this language (two-digit day, month and hour): a column of
     /// times padded to it lines up, whatever the day ("1.9.2026 klo 9.05" and "31.12.2026 klo 23.59").
     public var dateTimeWidth: Int {

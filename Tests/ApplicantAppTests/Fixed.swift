@@ -100,6 +100,7 @@ extension AppRequest {
         case .pickedIn(let folder): "picked in \(folder.displayText)"
         case .notificationArrived(let notification): "arrived \(notification.id)"
         case .delivered(let receipts): "delivered \(receipts.map(\.receipt.number))"
+        case .outboxWaiting: "outbox waiting"
         }
     }
 }

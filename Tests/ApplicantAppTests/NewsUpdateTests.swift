@@ -2,6 +2,7 @@
 import ApplicantStore
 import Foundation
 import PortalClient
+import PorttiLocalization
 import PorttiModel
 import TerminalUI
 import Testing
@@ -130,6 +131,29 @@ import Testing
         #expect(refused.requests().isEmpty)
         #expect(row(status).hasPrefix(" Not sent from the outbox, refused: The deadline of this request"))
         #expect(status.update(.outboxDelivered([]), environment).isEmpty)
+    }
+
+    /// A message the portal could not be reached for is tried again while the app stays open, each wait
+    /// twice the last, and the status line says so until it goes.
+    @Test func theOutboxWaitingForThePortal_isTriedAgain_withBackoff_andSaysSo() {
+        var status = StatusLine()
+        let item = OutboxItem(draft: Draft(target: .request("request_1"), text: "Written offline", updatedAt: Fixed.now), now: Fixed.now)
+        let first = status.update(.outboxDelivered([OutboxOutcome(item: item, receipt: nil, error: .portalUnreachable)]), environment)
+        #expect(first.names() == ["retry outbox later"])
+        let time = Formats(.english).time(Fixed.now + 5)
+        #expect(row(status) == " 1 message waits in the outbox; next try at \(time).")
+        #expect(status.update(.retryOutbox(1), environment).names() == ["deliver outbox"])
+        #expect(status.update(.outboxDelivered([OutboxOutcome(item: item, receipt: nil, error: .timeout)]), environment).names()
+                == ["retry outbox later"])
+        #expect(row(status).hasSuffix("next try at \(Formats(.english).time(Fixed.now + 10))."))
+        #expect(status.update(.retryOutbox(1), environment).isEmpty, "an older wait no longer sends")
+        #expect([5, 10, 20, 40, 80, 160, 300, 300].enumerated().allSatisfy { StatusLine.retryDelay(after: $0.offset + 1) == $0.element })
+        let sent = status.update(.outboxDelivered([OutboxOutcome(item: item, receipt: Fixed.receipt, error: nil)]), environment)
+        #expect(sent.requests().map(\.word) == ["delivered [\"2026-00000042\"]"])
+        #expect(status.outbox == nil)
+        #expect(row(status) == " Sent from the outbox: confirmation of receipt 2026-00000042")
+        // A send from the writing screen that left its message in the outbox starts the tries again.
+        #expect(status.update(.outboxWaiting, environment).names() == ["retry outbox later"])
     }
 
     @Test func theStreamEndingWithTheSession_asksForThePassword_andStartsAgainAfter() {

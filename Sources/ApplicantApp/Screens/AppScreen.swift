@@ -102,6 +102,9 @@ enum AppRequest: Sendable {
     case notificationArrived(PortalNotification)
     /// Receipts of messages the outbox delivered, shown where they interrupt nothing.
     case delivered([KeptReceipt])
+    /// A message stays in the outbox because the portal could not be reached: the status line tries again
+    /// while the app is open.
+    case outboxWaiting
 }
 
 extension AppRequesting {

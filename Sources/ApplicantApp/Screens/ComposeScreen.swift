@@ -387,7 +387,7 @@ struct ComposeScreen: AppScreen {
         case .failure(let error):
             stage = .failed(error)
             waitingInOutbox = !error.isDefiniteRefusal
-            return []
+            return waitingInOutbox ? [Message.ask(.outboxWaiting)] : []
         }
     }
 
