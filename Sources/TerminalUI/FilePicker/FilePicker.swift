@@ -196,7 +196,7 @@ public struct FilePicker: Program {
         if case .accepted(let kind) = verdicts[index] {
             outcome = .picked([PickedFile(path: folder.appending(entry.rawName), displayName: entry.displayName, size: entry.size ?? 0, kind: kind)])
         } else {
-            notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
+            notice = namedRefusal(index) ?? strings("picker.checking")
         }
     }
 
@@ -215,7 +215,7 @@ public struct FilePicker: Program {
             }
             picked.append(PickedFile(path: path, displayName: entries[index].displayName, size: entries[index].size ?? 0, kind: kind))
         case .refused, .notApplicable, .pending:
-            notice = refusalText(for: verdicts[index]) ?? strings("picker.checking")
+            notice = namedRefusal(index) ?? strings("picker.checking")
         }
         _ = list.handle(.down)
     }
@@ -350,9 +350,9 @@ public struct FilePicker: Program {
             canvas.put(label, column: 0, row: detailRow, maxWidth: width)
             if list.isEditingFilter { canvas.cursor = Position(column: min(DisplayWidth.of(label), width - 1), row: detailRow) }
         } else if let notice {
-            canvas.put(notice, column: 0, row: detailRow, maxWidth: width, style: .error)
-        } else if let index = list.focusedItem, let reason = refusalText(for: verdicts[index]) {
-            canvas.put(strings("picker.refused", ["reason": reason]), column: 0, row: detailRow, maxWidth: width, style: .refused)
+            detail(notice, into: &canvas, row: detailRow, style: .error)
+        } else if let index = list.focusedItem, let refusal = namedRefusal(index) {
+            detail(refusal, into: &canvas, row: detailRow, style: .refused)
         }
         let summary = strings("picker.summary", count: picked.count, ["shown": String(list.visible.count), "total": String(entries.count)])
         canvas.put(summary, column: 0, row: canvas.height - 1, maxWidth: width, style: .muted)
@@ -411,6 +411,23 @@ public struct FilePicker: Program {
             case .unreadable: return strings("picker.type.unreadable")
             case .notRegular(let kind): return strings("picker.kind.\(kindKey(kind))")
             }
+        }
+    }
+
+    /// Why the entry at `index` cannot be attached, naming it; nil when it can.
+    private func namedRefusal(_ index: Int) -> String? {
+        refusalText(for: verdicts[index]).map { strings("picker.refused", ["name": entries[index].displayName, "reason": $0]) }
+    }
+
+    /// A notice wrapped onto the rows ending at `row` (two at most, the second over the list's last row),
+    /// so a reason is never cut in the middle of a word.
+    private func detail(_ text: String, into canvas: inout Canvas, row: Int, style: Style) {
+        var lines = TextLayout.wrap(text, width: max(canvas.width, 1))
+        if lines.count > 2 { lines = [lines[0], TextLayout.truncate(lines[1...].joined(separator: " "), toWidth: canvas.width, ellipsis: true)] }
+        for (offset, line) in lines.enumerated() {
+            let y = row - lines.count + 1 + offset
+            canvas.fill(Rect(column: 0, row: y, width: canvas.width, height: 1))
+            canvas.put(line, column: 0, row: y, maxWidth: canvas.width, style: style)
         }
     }
 
