@@ -89,6 +89,16 @@ public final class TerminalSession: @unchecked Sendable {
         await waitUntil(seconds: seconds) { $0.contains(text) }
     }
 
+    /// Polls until `text` shows whole, wrapped over rows or not: an instruction cut at the screen's edge
+    /// never does. Rows are joined with blanks, box sides and the blanks around them dropped.
+    public func waitForWhole(_ text: String, seconds: Double = 20) async -> Bool {
+        func words(_ text: String) -> String {
+            text.split(whereSeparator: { $0.isWhitespace || $0 == "│" }).joined(separator: " ")
+        }
+        let wanted = words(text)
+        return await waitUntil(seconds: seconds) { words($0).contains(wanted) }
+    }
+
     public func waitUntilGone(_ text: String, seconds: Double = 20) async -> Bool {
         await waitUntil(seconds: seconds) { !$0.contains(text) }
     }

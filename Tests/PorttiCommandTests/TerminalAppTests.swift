@@ -2,6 +2,7 @@ import ApplicantStore
 import Foundation
 import PortalStore
 import PortalTestSupport
+import PorttiLocalization
 import PorttiModel
 import Testing
 
@@ -56,6 +57,8 @@ struct TerminalAppTests {
     func bothFlows_onTheEmbeddedDemoPortal(_ language: String) async throws {
         let home = try Home()
         let words = try #require(Words.all[language])
+        // Instructions are checked whole, in the words of the table: none may be cut at 80 columns.
+        let strings = StringTable(try #require(Language(rawValue: language)))
         let app = home.launch(language: language)
         #expect(await app.waitFor(words.applications), "\(app.screen)")
         #expect(await app.waitFor("demo-portti"), "the demo portal says so on screen")
@@ -82,8 +85,11 @@ struct TerminalAppTests {
         #expect(await app.waitFor("contract.pdf  594"), "\(app.screen)")
         app.keys("C-r")
         #expect(await app.waitFor(words.review))
+        #expect(await app.waitForWhole(strings("compose.send_hint")), "\(app.screen)")
         app.keys("Enter")
         #expect(await app.waitFor(words.receipt), "\(app.screen)")
+        #expect(await app.waitForWhole(strings("receipt.sent")), "\(app.screen)")
+        #expect(await app.waitForWhole(strings("receipt.kept")), "\(app.screen)")
         let store = try home.demoPortal()
         let afterFirst = try await store.incomingMessages()
         let answer = try #require(afterFirst.last)
