@@ -78,6 +78,8 @@ let package = Package(
             dependencies: [
                 "PortalStore", "PorttiModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for the type of the pool's own error (it gave up connecting), which PostgresNIO rethrows.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
