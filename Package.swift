@@ -182,12 +182,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // How to put several portals behind nginx, as the README says: used by the tests and the benchmarks.
+        .target(name: "PortalDeployment", swiftSettings: strict),
+
         // The benchmarks of docs/benchmarks.md: swift run -c release portti-bench
         .executableTarget(
             name: "portti-bench",
             dependencies: [
                 "ApplicantApp", "TerminalUI", "PorttiLocalization", "PortalClient", "portti",
+                "PortalStore", "PortalStorePostgres", "PortalDeployment",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/PorttiBenchmarks",
             swiftSettings: strict
@@ -202,6 +208,7 @@ let package = Package(
         .testTarget(
             name: "PorttiCommandTests",
             dependencies: ["portti", "PortalTestSupport", "PortalStore", "PorttiModel", "ApplicantStore", "PortalClient",
+                           "PortalDeployment",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")]

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Foundation
+import PortalDeployment
 import PortalTestSupport
 import PorttiModel
 import Synchronization
@@ -260,7 +261,8 @@ struct TwoPortals {
     }
 }
 
-/// nginx from Debian in front of two portals, as the README's set-up: streams unbuffered, uploads streamed.
+/// nginx from Debian in front of two portals, as the README's set-up (`NginxConfiguration`): streams
+/// unbuffered, uploads streamed, connections to the portals kept open.
 final class LoadBalancer {
     let folder: URL
     let port: Int
@@ -274,31 +276,8 @@ final class LoadBalancer {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let port = try freePort()
         self.port = port
-        let servers = upstreams.map { "server 127.0.0.1:\($0) max_fails=1 fail_timeout=10s;" }.joined(separator: " ")
-        let temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-            .map { "\($0)_temp_path \(folder.path)/\($0);" }.joined(separator: " ")
-        try """
-            daemon off; master_process off; worker_processes 1;
-            pid \(folder.path)/nginx.pid; error_log \(folder.path)/error.log;
-            events { worker_connections 1024; }
-            http {
-                access_log off; \(temp)
-                upstream portals { \(servers) }
-                server {
-                    listen 127.0.0.1:\(port);
-                    client_max_body_size 5m;
-                    location / {
-                        proxy_pass http://portals;
-                        proxy_http_version 1.1;
-                        proxy_set_header Connection "";
-                        proxy_buffering off;
-                        proxy_request_buffering off;
-                        proxy_read_timeout 1h;
-                        proxy_next_upstream error timeout;
-                    }
-                }
-            }
-            """.write(to: folder.appending(path: "nginx.conf"), atomically: true, encoding: .utf8)
+        try NginxConfiguration.forPortals(listenPort: port, portalPorts: upstreams, folder: folder.path)
+            .write(to: folder.appending(path: "nginx.conf"), atomically: true, encoding: .utf8)
         let process = Process()
         self.process = process
         process.executableURL = URL(filePath: binary)
