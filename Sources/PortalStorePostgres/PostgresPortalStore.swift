@@ -141,15 +141,15 @@ public final class PostgresPortalStore: PortalStore, Service {
     }
 
     /// Whether `error` says the database went away (not that a statement was wrong): the connection closed
-    /// or broke, the server is shutting down or starting up (SQLSTATE classes 08 and 57), or the pool gave up
-    /// connecting.
+    /// or broke, the server is shutting down or starting up (SQLSTATE class 08, and 57P: not 57014, a
+    /// cancelled statement), or the pool gave up connecting.
     static func meansDatabaseLost(_ error: any Error) -> Bool {
         if let error = error as? PSQLError {
             switch error.code {
             case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
             case .server:
                 let state = error.serverInfo?[.sqlState] ?? ""
-                return state.hasPrefix("08") || state.hasPrefix("57")
+                return state.hasPrefix("08") || state.hasPrefix("57P")
             default: return false
             }
         }

@@ -45,16 +45,9 @@ public actor PostgresServer {
     private nonisolated var data: URL { folder.appending(path: "data") }
     private nonisolated var log: URL { folder.appending(path: "server.log") }
 
-    /// Restarts the server as an administrator would: `pg_ctl stop -m fast` (every connection is ended,
-    /// open transactions rolled back), then the same data served again on the same port. Returns once it
-    /// accepts connections again.
-    /// - Throws: `PostgresServerError.failed` when it does not stop, or does not start again.
-    public func restart() async throws {
-        try await stop()
-        try await startAgain()
-    }
-
-    /// Stops the server (`pg_ctl stop -m fast`) and returns once its process has ended.
+    /// Stops the server as an administrator would (`pg_ctl stop -m fast`: every connection is ended, open
+    /// transactions rolled back) and returns once its process has ended. `startAgain()` restarts it.
+    /// - Throws: `PostgresServerError.failed` when `pg_ctl` fails.
     public func stop() async throws {
         try await Self.run(Self.binaries.appending(path: "pg_ctl"), asServer: true,
                            ["-D", data.path, "-m", "fast", "-w", "stop"], in: folder)
@@ -62,7 +55,8 @@ public actor PostgresServer {
         while server.isRunning { try await Task.sleep(for: .milliseconds(20)) }
     }
 
-    /// Starts the stopped server again on its port, over the same data.
+    /// Starts the stopped server again on its port, over the same data; returns once it accepts connections.
+    /// - Throws: `PostgresServerError.failed` when it does not start (the port was taken meanwhile, say).
     public func startAgain() async throws {
         guard let again = try await Self.serve(data: data, port: port, log: log) else {
             let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
