@@ -78,6 +78,8 @@ let package = Package(
             dependencies: [
                 "PortalStore", "PorttiModel",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for the type of the pool's own error (it gave up connecting), which PostgresNIO rethrows.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -180,12 +182,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // How to put several portals behind nginx, as the README says: used by the tests and the benchmarks.
+        .target(name: "PortalDeployment", swiftSettings: strict),
+
         // The benchmarks of docs/benchmarks.md: swift run -c release portti-bench
         .executableTarget(
             name: "portti-bench",
             dependencies: [
                 "ApplicantApp", "TerminalUI", "PorttiLocalization", "PortalClient", "portti",
+                "PortalStore", "PortalStorePostgres", "PortalDeployment",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Sources/PorttiBenchmarks",
             swiftSettings: strict
@@ -200,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "PorttiCommandTests",
             dependencies: ["portti", "PortalTestSupport", "PortalStore", "PortalStorePostgres", "PorttiModel", "ApplicantStore",
-                           "PortalClient",
+                           "PortalClient", "PortalDeployment",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),

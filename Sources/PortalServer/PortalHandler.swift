@@ -276,12 +276,13 @@ struct PortalHandler: APIProtocol {
             var lastWrite = ContinuousClock.now
             let keepAliveEvery = Duration.seconds(15)
             stream: while !Task.isCancelled, await !feed.isClosed {
-                let sessionEnds: Date
+                // When to look again at the latest: the session's end, or sooner while the database is away.
+                var lookAgainBy: Date
                 do {
                     // A stream lasts only as long as its session: signing out wakes it (`sessionEnded`), and
                     // it sleeps no longer than the session's end, so either ends it at once.
                     guard let end = try await store.sessionExpiry(tokenHash: tokenHash), end > clock() else { break }
-                    sessionEnds = end
+                    lookAgainBy = end
                     for notification in try await store.notifications(applicantID: applicant.id, after: cursor) {
                         let data = try String(decoding: JSONEncoder.portal.encode(
                             Components.Schemas.Notification(notification)), as: UTF8.self)
@@ -290,6 +291,10 @@ struct PortalHandler: APIProtocol {
                         cursor = notification.sequence
                         lastWrite = .now
                     }
+                } catch let error as PortalError where error.code == .storageUnavailable {
+                    // The database is away for a moment (restarting): the stream stays open, and looks again
+                    // within a second; the client would only come back to resume from where it is.
+                    lookAgainBy = clock().addingTimeInterval(1)
                 } catch {
                     // The client went away (the task is cancelled): a normal end, not a fault.
                     if !Task.isCancelled && !(error is CancellationError) {
@@ -298,9 +303,8 @@ struct PortalHandler: APIProtocol {
                     break
                 }
                 let quietFor = ContinuousClock.now - lastWrite
-                let untilSessionEnds = Duration.milliseconds(Int64(sessionEnds.timeIntervalSince(clock()) * 1000) + 1)
-                await feed.wait(
-                    above: seen, timeout: max(min(keepAliveEvery - quietFor, untilSessionEnds), .milliseconds(10)))
+                let untilLook = Duration.milliseconds(Int64(lookAgainBy.timeIntervalSince(clock()) * 1000) + 1)
+                await feed.wait(above: seen, timeout: max(min(keepAliveEvery - quietFor, untilLook), .milliseconds(10)))
                 seen = await feed.latest
                 if ContinuousClock.now - lastWrite >= keepAliveEvery {
                     if case .dropped = continuation.yield(ServerSentEvent(event: "keepalive", data: nil)) { break }

@@ -25,8 +25,14 @@ public struct PostgresDocumentStorage: DocumentStorage {
         self.logger = logger
     }
 
+    /// - Throws: `PortalError(.storageUnavailable)` when the connection was lost under `body`, as the store's
+    ///   statements do; `body`'s own errors.
     private func statement<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await body(Lease(connection: connection, logger: logger)) }
+        do {
+            return try await client.withConnection { connection in try await body(Lease(connection: connection, logger: logger)) }
+        } catch let error where PostgresPortalStore.meansDatabaseLost(error) {
+            throw PostgresPortalStore.unavailable("\(error)")
+        }
     }
 
     public func receive<Chunks: AsyncSequence>(

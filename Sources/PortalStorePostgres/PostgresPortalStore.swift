@@ -4,6 +4,8 @@ import PortalStore
 import PorttiModel
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
+import _ConnectionPoolModule
 
 /// The portal's storage in PostgreSQL, for several portals over one database: the same protocol and the same
 /// semantics as `SQLitePortalStore`. What SQLite gets from its single writer comes here from the database
@@ -16,6 +18,10 @@ import ServiceLifecycle
 public final class PostgresPortalStore: PortalStore, Service {
     let client: PostgresClient
     let logger: Logger
+    /// False from the moment the change listener loses its connection until it listens again: the database is
+    /// then taken to be down, and statements answer `storageUnavailable` at once instead of queueing in the
+    /// pool (which waits up to a minute for a connection before it gives up).
+    private let databaseReachable = Atomic(true)
 
     /// A logger that drops everything: the default when the caller gives none.
     public static let silent = Logger(label: "portti.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -62,47 +68,92 @@ public final class PostgresPortalStore: PortalStore, Service {
     static let sessionChange = "session"
 
     /// Every change any portal on the database makes, heard on one pooled connection that `LISTEN`s. When
-    /// that connection is lost (the database restarted), it listens again after a pause growing to 5 seconds,
-    /// and yields `.notification` then, as one may have been missed meanwhile. Ends when the task that reads
-    /// it is cancelled.
+    /// that connection is lost (the database stopped or restarted), statements answer `storageUnavailable`
+    /// until it listens again; it tries again after a pause growing from 100 ms to 5 seconds (the pool adds
+    /// its own backoff while it cannot connect), and yields `.notification` once it listens again, as one may
+    /// have been missed meanwhile. Ends when the task that reads it is cancelled.
     public func changes() -> AsyncStream<StoreChange>? {
-        let client = self.client
-        let logger = self.logger
-        return AsyncStream { continuation in
-            let listener = Task {
-                var pause = Duration.milliseconds(100)
-                var first = true
-                while !Task.isCancelled {
-                    do {
-                        try await client.withConnection { connection in
-                            try await connection.listen(on: Self.changeChannel) { notifications in
-                                if !first { continuation.yield(.notification) }
-                                first = false
-                                pause = .milliseconds(100)
-                                for try await notification in notifications {
-                                    continuation.yield(notification.payload == Self.sessionChange ? .sessionEnded : .notification)
-                                }
-                            }
-                        }
-                    } catch {
-                        if Task.isCancelled { break }
-                        logger.warning("listening for changes failed, listening again: \(error)")
-                    }
-                    first = false
-                    try? await Task.sleep(for: pause)
-                    pause = min(pause * 2, .seconds(5))
-                }
-                continuation.finish()
-            }
+        AsyncStream { continuation in
+            let listener = Task { await self.listen(continuation) }
             continuation.onTermination = { _ in listener.cancel() }
         }
+    }
+
+    private func listen(_ continuation: AsyncStream<StoreChange>.Continuation) async {
+        var pause = Duration.milliseconds(100)
+        var lostSince: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.changeChannel) { notifications in
+                        if let since = lostSince {
+                            self.logger.notice("listening for changes again, after \(ContinuousClock.now - since) without the database")
+                            self.databaseReachable.store(true, ordering: .relaxed)
+                            lostSince = nil
+                            continuation.yield(.notification)
+                        }
+                        pause = .milliseconds(100)
+                        for try await notification in notifications {
+                            continuation.yield(notification.payload == Self.sessionChange ? .sessionEnded : .notification)
+                        }
+                    }
+                }
+                // The notifications ended without an error: the connection closed all the same.
+                throw NotificationsEnded()
+            } catch {
+                if Task.isCancelled { break }
+                if lostSince == nil {
+                    lostSince = .now
+                    databaseReachable.store(false, ordering: .relaxed)
+                    logger.warning("lost the database's change notifications, listening again: \(error)")
+                } else {
+                    logger.debug("listening for changes failed again: \(error)")
+                }
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(5))
+        }
+        continuation.finish()
     }
 
     // MARK: Connections and transactions
 
     /// Runs `body` on one pooled connection, outside a transaction: for single statements.
+    /// - Throws: `PortalError(.storageUnavailable)` while the database cannot be reached, or when the
+    ///   connection was lost under `body` (a transaction is then rolled back by the server); `body`'s own errors.
     func statement<Result: Sendable>(_ body: (Lease) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in try await body(Lease(connection: connection, logger: logger)) }
+        guard databaseReachable.load(ordering: .relaxed) else { throw Self.unavailable("the database is not reachable") }
+        do {
+            return try await client.withConnection { connection in
+                try await body(Lease(connection: connection, logger: logger))
+            }
+        } catch let error where Self.meansDatabaseLost(error) {
+            throw Self.unavailable("\(error)")
+        }
+    }
+
+    private struct NotificationsEnded: Error, CustomStringConvertible {
+        var description: String { "the listening connection closed" }
+    }
+
+    static func unavailable(_ detail: String) -> PortalError {
+        PortalError(.storageUnavailable, retryAfterSeconds: 5, detail: detail)
+    }
+
+    /// Whether `error` says the database went away (not that a statement was wrong): the connection closed
+    /// or broke, the server is shutting down or starting up (SQLSTATE class 08, and 57P: not 57014, a
+    /// cancelled statement), or the pool gave up connecting.
+    static func meansDatabaseLost(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError {
+            switch error.code {
+            case .serverClosedConnection, .clientClosedConnection, .connectionError, .uncleanShutdown: return true
+            case .server:
+                let state = error.serverInfo?[.sqlState] ?? ""
+                return state.hasPrefix("08") || state.hasPrefix("57P")
+            default: return false
+            }
+        }
+        return (error as? ConnectionPoolError) == .connectionCreationCircuitBreakerTripped
     }
 
     /// Runs `body` in one read-only transaction that sees one snapshot throughout.

@@ -42,8 +42,12 @@ func f(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digit
 func verdict(_ ok: Bool) -> String { ok ? "met" : "MISSED" }
 
 /// `portti-bench lists picker uploads wrk tui` runs only the named parts; with no arguments, all of them.
+/// `several` names the four parts of several portals over one PostgreSQL (`pg-wrk`, `pg-uploads`,
+/// `pg-fanout`, `pg-streams`).
 let chosen = Set(CommandLine.arguments.dropFirst())
-func wanted(_ part: String) -> Bool { chosen.isEmpty || chosen.contains(part) }
+func wanted(_ part: String) -> Bool {
+    chosen.isEmpty || chosen.contains(part) || (part.hasPrefix("pg-") && chosen.contains("several"))
+}
 
 /// Runs a command to its end; answers the wall time, the exit status and what it printed.
 @discardableResult
@@ -208,13 +212,14 @@ struct Portal {
     var environment: [String: String]
 }
 
-func demoPortal(_ name: String) -> Portal {
+/// 600 uploads go unsent by design here (curl's and the library's): above the portal's default daily quota.
+/// The 200 clients are one applicant here, standing for 200: each may have all 16 places, not its 4.
+let uploadLimits = ["--max-unsent-files", "1000", "--max-uploads-per-applicant", "16"]
+
+/// A portal over demo data (`extra` adds options, such as `--database`), signed in as the demo applicant.
+func demoPortal(_ name: String, extra: [String] = []) -> Portal {
     let home = work.appending(path: "home-\(name)")
-    // 600 uploads go unsent by design here (curl's and the library's): above the portal's default daily quota.
-    // The 200 clients are one applicant here, standing for 200: each may have all 16 places, not its 4.
-    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: [
-        "--max-unsent-files", "1000", "--max-uploads-per-applicant", "16",
-    ])
+    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: uploadLimits + extra)
     let environment = ProcessInfo.processInfo.environment.merging([
         "HOME": home.path, "XDG_DATA_HOME": home.path + "/data", "XDG_STATE_HOME": home.path + "/state",
         "XDG_CONFIG_HOME": home.path + "/config", "PORTTI_LANG": "en", "PORTTI_URL": url,
@@ -261,6 +266,46 @@ func runAtOnce(_ count: Int, environment: [String: String] = ProcessInfo.process
     return (ms(ContinuousClock.now - start) / 1000, results.map(\.0), results.filter { $0.1 != 0 }.count)
 }
 
+/// `count` curl processes at once, each uploading `file` to the portal at `base` ("Expect:" off, or curl waits
+/// a second for a 100 Continue the portal does not send); the Nth as `tokens[N % tokens.count]`, key `keys-N`.
+func uploadWithCurl(_ count: Int, to base: String, tokens: [String], file: URL, keys: String) async
+    -> (seconds: Double, peaks: [Int], failures: Int)
+{
+    await runAtOnce(count) { index in
+        ["curl", "-s", "-f", "-o", "/dev/null", "-X", "POST", "--data-binary", "@\(file.path)",
+         "-H", "Expect:", "-H", "Content-Type: application/octet-stream",
+         "-H", "Authorization: Bearer \(tokens[index % tokens.count])",
+         "-H", "Idempotency-Key: \(keys)-\(index)", "\(base)/api/v1/attachments?filename=scan.pdf"]
+    }
+}
+
+/// `count` PortalClients in this process, each uploading `file` at once; tokens and keys as `uploadWithCurl`.
+func uploadFromClients(_ count: Int, to portalURL: URL, tokens: [String], file: URL, keys: String) async
+    -> (seconds: Double, failures: Int)
+{
+    let start = ContinuousClock.now
+    let failures = await withTaskGroup(of: Int.self) { group in
+        for index in 0..<count {
+            group.addTask {
+                guard let client = try? PortalClient(portalURL: portalURL, token: tokens[index % tokens.count])
+                else { return 1 }
+                defer { Task { await client.shutdown() } }
+                do {
+                    _ = try await client.upload(fileAt: file.path, name: "scan.pdf", expectedSHA256: nil,
+                                                idempotencyKey: "\(keys)-\(index)")
+                    return 0
+                } catch {
+                    return 1
+                }
+            }
+        }
+        var failures = 0
+        for await failed in group { failures += failed }
+        return failures
+    }
+    return (ms(ContinuousClock.now - start) / 1000, failures)
+}
+
 if wanted("uploads") {
     let file = work.appending(path: "scan.pdf")
     var pdf = Data("%PDF-1.4\n".utf8)
@@ -275,11 +320,7 @@ if wanted("uploads") {
     // curl: uploads only ("Expect:" off, or curl waits a second for a 100 Continue the portal does not send).
     progress("200 curl uploads of 4 MiB")
     resetPeak(portal.pid)
-    let curl = await runAtOnce(clients) { index in
-        ["curl", "-s", "-f", "-o", "/dev/null", "-X", "POST", "--data-binary", "@\(file.path)",
-         "-H", "Expect:", "-H", "Content-Type: application/octet-stream", "-H", "Authorization: Bearer \(portal.token)",
-         "-H", "Idempotency-Key: curl-\(index)", "\(portal.url)/api/v1/attachments?filename=scan.pdf"]
-    }
+    let curl = await uploadWithCurl(clients, to: portal.url, tokens: [portal.token], file: file, keys: "curl")
     let curlPortalPeak = statusKiB(portal.pid, "VmHWM")
     let curlRate = megabytes / curl.seconds
 
@@ -309,28 +350,7 @@ if wanted("uploads") {
     let portalURL = URL(string: portal.url)!
     let token = portal.token
     let before = statusKiB(getpid(), "VmHWM")
-    let library = await { () async -> (seconds: Double, failures: Int) in
-        let start = ContinuousClock.now
-        let failures = await withTaskGroup(of: Int.self) { group in
-            for index in 0..<clients {
-                group.addTask {
-                    guard let client = try? PortalClient(portalURL: portalURL, token: token) else { return 1 }
-                    defer { Task { await client.shutdown() } }
-                    do {
-                        _ = try await client.upload(fileAt: file.path, name: "scan.pdf", expectedSHA256: nil,
-                                                    idempotencyKey: "library-\(index)")
-                        return 0
-                    } catch {
-                        return 1
-                    }
-                }
-            }
-            var failures = 0
-            for await failed in group { failures += failed }
-            return failures
-        }
-        return (ms(ContinuousClock.now - start) / 1000, failures)
-    }()
+    let library = await uploadFromClients(clients, to: portalURL, tokens: [token], file: file, keys: "library")
     let libraryRate = megabytes / library.seconds
     let libraryPeak = statusKiB(portal.pid, "VmHWM")
     rows.append(Row(what: "  the same from 200 PortalClients in one process",
@@ -340,26 +360,170 @@ if wanted("uploads") {
     kill(portal.pid, SIGTERM)
 }
 
+/// wrk on `base + path` with the token, 64 connections for 5 seconds: requests a second and p99 in ms.
+func wrk(_ base: String, _ path: String, token: String) -> (rps: Double, p99: Double) {
+    let output = run(["wrk", "-t2", "-c64", "-d5s", "--latency", "-H", "Authorization: Bearer \(token)", base + path]).output
+    let rps = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
+    let line = output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }
+    let p99Text: String = line?.split(separator: " ").last.map(String.init) ?? "0ms"
+    return (rps, wrkMilliseconds(p99Text))
+}
+
+/// The row of list applications under wrk against the bare health route at the same address, measured in turn.
+func listAgainstHealth(_ what: String, base: String, token: String) -> Row {
+    let list = wrk(base, "/api/v1/applications", token: token)
+    let health = wrk(base, "/api/v1/health", token: token)
+    return Row(what: what, measured: "\(Int(list.rps)) req/s, p99 \(f(list.p99)) ms",
+               comparison: "health: \(Int(health.rps)) req/s, p99 \(f(health.p99)) ms (× \(f(list.rps / max(health.rps, 1), 2)))",
+               target: "a ratio, reported", verdict: "reported")
+}
+
 if wanted("wrk") {
     progress("wrk")
     let portal = demoPortal("wrk")
-    // wrk: list applications against the bare health route of the same portal, 64 connections.
-    func wrk(_ path: String) -> (rps: Double, p99: Double) {
-        let output = run(["wrk", "-t2", "-c64", "-d5s", "--latency", "-H", "Authorization: Bearer \(portal.token)", portal.url + path]).output
-        let rps = output.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } ?? 0
-        let line = output.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("99%") }
-        let p99Text: String = line?.split(separator: " ").last.map(String.init) ?? "0ms"
-        return (rps, wrkMilliseconds(p99Text))
-    }
-    let list = wrk("/api/v1/applications")
-    let health = wrk("/api/v1/health")
-    rows.append(Row(what: "list applications, 64 connections (wrk)", measured: "\(Int(list.rps)) req/s, p99 \(f(list.p99)) ms",
-                    comparison: "health: \(Int(health.rps)) req/s, p99 \(f(health.p99)) ms (× \(f(list.rps / max(health.rps, 1), 2)))",
-                    target: "a ratio, reported", verdict: "reported"))
+    rows.append(listAgainstHealth("list applications, 64 connections (wrk)", base: portal.url, token: portal.token))
     kill(portal.pid, SIGTERM)
 }
 
-// MARK: 4. The terminal UI: first frame (hyperfine) and resident memory idle after start
+// MARK: 4. Several portals over one PostgreSQL (`several`)
+
+let severalParts = ["pg-wrk", "pg-uploads", "pg-fanout", "pg-streams"].filter(wanted)
+let database = severalParts.isEmpty ? nil : BenchDatabaseServer.start(in: work.appending(path: "postgres"))
+if !severalParts.isEmpty && database == nil {
+    for part in severalParts {
+        rows.append(Row(what: part, measured: "not measured: PostgreSQL 15 did not start (apt-get install -y postgresql)",
+                        comparison: "-", target: "-", verdict: "MISSED"))
+    }
+}
+
+if let database, wanted("pg-wrk") {
+    progress("wrk: SQLite and PostgreSQL, one portal and two behind nginx")
+    let url = database.database("wrk")
+    let sqlite = demoPortal("wrk-sqlite")
+    rows.append(listAgainstHealth("list applications (wrk, 64 connections): SQLite, one portal", base: sqlite.url, token: sqlite.token))
+    kill(sqlite.pid, SIGTERM)
+    let a = demoPortal("wrk-pg-a", extra: ["--database", url])
+    rows.append(listAgainstHealth("  PostgreSQL, one portal", base: a.url, token: a.token))
+    let one = BenchBalancer.start(in: work.appending(path: "nginx-one"), upstreams: [a.url])
+    rows.append(listAgainstHealth("  PostgreSQL, one portal behind nginx", base: one.url, token: a.token))
+    one.stop()
+    let b = startPortal(work.appending(path: "portal-wrk-pg-b"), extra: ["--database", url])
+    let two = BenchBalancer.start(in: work.appending(path: "nginx-two"), upstreams: [a.url, b.url])
+    rows.append(listAgainstHealth("  PostgreSQL, two portals behind nginx", base: two.url, token: a.token))
+    // Where the two cores go under that load: what more cores would have to be given to.
+    var listed = (rps: 0.0, p99: 0.0)
+    let shares = cpuShares([
+        ("portals", { [a.pid, b.pid] }), ("PostgreSQL", { database.processes }),
+        ("nginx", { [two.pid] + children(of: two.pid) }),
+    ]) { listed = wrk(two.url, "/api/v1/applications", token: a.token) }
+    rows.append(Row(what: "  where the CPU goes (list, two portals behind nginx)", measured: shares,
+                    comparison: "the rest is wrk and the machine; \(Int(listed.rps)) req/s in this run",
+                    target: "reported", verdict: "reported"))
+    two.stop()
+    let fresh = BenchBalancer.start(in: work.appending(path: "nginx-fresh"), upstreams: [a.url, b.url], keepalive: false)
+    rows.append(listAgainstHealth("  the same, nginx without keepalive to the portals", base: fresh.url, token: a.token))
+    fresh.stop()
+    kill(a.pid, SIGTERM)
+    kill(b.pid, SIGTERM)
+}
+
+if let database, wanted("pg-uploads") {
+    let file = work.appending(path: "scan.pdf")
+    var pdf = Data("%PDF-1.4\n".utf8)
+    pdf.append(Data(repeating: 0x20, count: 4 * 1024 * 1024 - pdf.count))
+    try pdf.write(to: file)
+    // 200 applicants, one upload each, under the portal's own limits (one applicant may have 4 of the 16
+    // places and 8 uploads waiting: 200 uploads of one applicant would mostly be refused).
+    let url = database.database("uploads")
+    let a = startPortal(work.appending(path: "portal-uploads-pg-a"), extra: ["--database", url])
+    let b = startPortal(work.appending(path: "portal-uploads-pg-b"), extra: ["--database", url])
+    let tokens = try await makeApplicantsWithSessions(200, named: "uploader", databaseURL: url)
+    let balancer = BenchBalancer.start(in: work.appending(path: "nginx-uploads"), upstreams: [a.url, b.url])
+    let megabytes = 200.0 * 4
+
+    progress("200 curl uploads of 4 MiB (200 applicants) through nginx to two portals on PostgreSQL")
+    resetPeak(a.pid)
+    resetPeak(b.pid)
+    let curl = await uploadWithCurl(200, to: balancer.url, tokens: tokens, file: file, keys: "pg-curl")
+    let curlPeaks = (statusKiB(a.pid, "VmHWM"), statusKiB(b.pid, "VmHWM"))
+    let curlRate = megabytes / curl.seconds
+
+    progress("200 PortalClients uploading 4 MiB through nginx to two portals on PostgreSQL")
+    resetPeak(a.pid)
+    resetPeak(b.pid)
+    let library = await uploadFromClients(200, to: URL(string: balancer.url)!, tokens: tokens, file: file, keys: "pg-library")
+    let libraryRate = megabytes / library.seconds
+    let failures = library.failures
+    let libraryPeaks = (statusKiB(a.pid, "VmHWM"), statusKiB(b.pid, "VmHWM"))
+    rows.append(Row(what: "200 applicants uploading 4 MiB at once, two portals on PostgreSQL behind nginx (200 PortalClients)",
+                    measured: "\(f(libraryRate, 1)) MiB/s (\(failures) failed)",
+                    comparison: "curl, the same uploads: \(f(curlRate, 1)) MiB/s, \(curl.failures) failed (× \(f(libraryRate / curlRate, 2)))",
+                    target: "≥ 0.8× curl", verdict: verdict(failures == 0 && libraryRate >= 0.8 * curlRate)))
+    rows.append(Row(what: "  peak memory of each portal (VmHWM)",
+                    measured: "\(libraryPeaks.0 / 1024) MiB / \(libraryPeaks.1 / 1024) MiB",
+                    comparison: "under curl: \(curlPeaks.0 / 1024) MiB / \(curlPeaks.1 / 1024) MiB",
+                    target: "≤ 200 MiB each", verdict: verdict(max(libraryPeaks.0, libraryPeaks.1, curlPeaks.0, curlPeaks.1) <= 200 * 1024)))
+    balancer.stop()
+    kill(a.pid, SIGTERM)
+    kill(b.pid, SIGTERM)
+}
+
+if let database, wanted("pg-fanout") {
+    progress("notification fan-out: a message sent to one portal, heard on a stream of the other")
+    let url = database.database("fanout")
+    let a = demoPortal("fanout-pg-a", extra: ["--database", url])
+    let b = startPortal(work.appending(path: "portal-fanout-pg-b"), extra: ["--database", url])
+    let samples = fanOut(samples: 200, writeTo: portNumber(of: a.url), otherPort: portNumber(of: b.url), token: a.token,
+                         applicationID: a.applicationID)
+    if samples.count == 200 {
+        let (other, same, answered) = (samples.map(\.other), samples.map(\.same), samples.map(\.answered))
+        // The first samples wake the connections of each portal's pool; the figures are of all 200.
+        rows.append(Row(what: "notification fan-out: a message sent on one portal → a stream on the other (200)",
+                        measured: "p50 \(f(ms(percentile(other, 0.5)))) ms, p99 \(f(ms(percentile(other, 0.99)))) ms",
+                        comparison: "a stream on the same portal: p50 \(f(ms(percentile(same, 0.5)))) ms, p99 \(f(ms(percentile(same, 0.99)))) ms; the send's answer: p50 \(f(ms(percentile(answered, 0.5)))) ms",
+                        target: "≤ 1 s", verdict: verdict(ms(percentile(other, 0.99)) <= 1000)))
+    } else {
+        rows.append(Row(what: "notification fan-out (200)", measured: "not measured: \(samples.count) of 200 samples arrived",
+                        comparison: "-", target: "≤ 1 s", verdict: "MISSED"))
+    }
+    kill(a.pid, SIGTERM)
+    kill(b.pid, SIGTERM)
+}
+
+if let database, wanted("pg-streams") {
+    // Four streams an applicant is the portal's limit: 2,500 applicants made through the store, four streams each.
+    let streams = 10_000
+    let url = database.database("streams")
+    let a = startPortal(work.appending(path: "portal-streams-pg-a"), extra: ["--database", url])
+    let b = startPortal(work.appending(path: "portal-streams-pg-b"), extra: ["--database", url])
+    progress("2,500 applicants with a session each, through the store")
+    let tokens = try await makeApplicantsWithSessions(streams / 4, named: "listener", databaseURL: url)
+    raiseOpenFileLimit()
+    // Warmed up first: one stream on each, opened and closed, so that the baseline has every code path mapped.
+    for portal in [a.url, b.url] { PlainConnection.stream(port: portNumber(of: portal), token: tokens[0])?.close() }
+    let before = (statusKiB(a.pid, "VmRSS"), statusKiB(b.pid, "VmRSS"))
+    progress("10,000 notification streams over two portals")
+    let start = ContinuousClock.now
+    var open: [PlainConnection] = []
+    for index in 0..<min(streams, tokens.count * 4) {
+        let portal = index.isMultiple(of: 2) ? a.url : b.url
+        if let stream = PlainConnection.stream(port: portNumber(of: portal), token: tokens[index / 4]) { open.append(stream) }
+    }
+    let seconds = ms(ContinuousClock.now - start) / 1000
+    let after = (statusKiB(a.pid, "VmRSS"), statusKiB(b.pid, "VmRSS"))
+    let grown = Double(after.0 - before.0 + after.1 - before.1)
+    let perStream = grown / Double(max(open.count, 1))
+    rows.append(Row(what: "10,000 notification streams over two portals on PostgreSQL: memory a stream",
+                    measured: "\(f(perStream, 1)) KiB (\(open.count) open)",
+                    comparison: "VmRSS before: \(before.0 / 1024) / \(before.1 / 1024) MiB, after: \(after.0 / 1024) / \(after.1 / 1024) MiB; opened in \(f(seconds, 1)) s",
+                    target: "a figure, reported", verdict: "reported"))
+    for stream in open { stream.close() }
+    kill(a.pid, SIGTERM)
+    kill(b.pid, SIGTERM)
+}
+database?.stop()
+
+// MARK: 5. The terminal UI: first frame (hyperfine) and resident memory idle after start
 
 /// hyperfine's median for each command, in milliseconds, from its JSON export.
 func hyperfineMedians(_ commands: [String], runs: Int, environment: [String: String]) -> [Double] {

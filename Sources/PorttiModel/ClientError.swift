@@ -107,7 +107,8 @@ public enum ClientError: Error, Sendable, Equatable {
         case .requestOverdue: self = .requestOverdue
         case .attachmentTypeRefused, .attachmentTooLarge, .attachmentEmpty, .tooManyAttachments, .tooManyUnsentAttachments:
             self = .attachmentRefused(code, limit: limit)
-        case .internalError: self = .serverError
+        // Both are the portal's side, and both may pass: "try again later" is all the applicant can do.
+        case .internalError, .storageUnavailable: self = .serverError
         // The link was too slow for the portal to wait: as a timeout, tried again later with the same key.
         // Too many of this applicant's uploads wait at the portal: like a timeout, tried again later.
         case .uploadTooSlow, .requestTimeout, .tooManyUploads: self = .timeout

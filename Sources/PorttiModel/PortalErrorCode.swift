@@ -35,6 +35,9 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case tooManyUploads = "too_many_uploads"
     /// An upload's bytes stopped coming, or came too slowly to finish: it held a place others wait for.
     case uploadTooSlow = "upload_too_slow"
+    /// The portal's database cannot be reached just now (restarting, or the network to it is down): nothing
+    /// was done, and the same request, with the same key, may be made again after `Retry-After`.
+    case storageUnavailable = "storage_unavailable"
     case internalError = "internal_error"
 
     /// The HTTP status the portal answers with.
@@ -56,6 +59,7 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
         case .uploadTooSlow: return 408
         case .tooManyAttempts, .tooManyUploads: return 429
         case .internalError: return 500
+        case .storageUnavailable: return 503
         }
     }
 }

@@ -27,10 +27,42 @@ public actor PostgresServer {
 
     public nonisolated let port: Int
     private nonisolated let folder: URL
+    /// The `postgres` process now serving, this process's child.
+    private var server: Process
 
-    private init(port: Int, folder: URL) {
+    private init(port: Int, folder: URL, server: Process) {
         self.port = port
         self.folder = folder
+        self.server = server
+    }
+
+    /// A server of the test's own, on a port of its own: for a test that stops and restarts it, which would
+    /// pull the shared server from under every other test running beside it. Stopped when the process ends.
+    public static func startOwn() async throws -> PostgresServer {
+        try await start()
+    }
+
+    private nonisolated var data: URL { folder.appending(path: "data") }
+    private nonisolated var log: URL { folder.appending(path: "server.log") }
+
+    /// Stops the server as an administrator would (`pg_ctl stop -m fast`: every connection is ended, open
+    /// transactions rolled back) and returns once its process has ended. `startAgain()` restarts it.
+    /// - Throws: `PostgresServerError.failed` when `pg_ctl` fails.
+    public func stop() async throws {
+        try await Self.run(Self.binaries.appending(path: "pg_ctl"), asServer: true,
+                           ["-D", data.path, "-m", "fast", "-w", "stop"], in: folder)
+        // pg_ctl waits for the server's pid file to go; its process may still be finishing.
+        while server.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    /// Starts the stopped server again on its port, over the same data; returns once it accepts connections.
+    /// - Throws: `PostgresServerError.failed` when it does not start (the port was taken meanwhile, say).
+    public func startAgain() async throws {
+        guard let again = try await Self.serve(data: data, port: port, log: log) else {
+            let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            throw PostgresServerError.failed(command: "postgres -D \(data.path) -p \(port) (again)", output: output)
+        }
+        server = again
     }
 
     /// A new empty database on the shared server.
@@ -82,18 +114,21 @@ public actor PostgresServer {
         let log = folder.appending(path: "server.log")
         for _ in 1...3 {
             let port = try freeLoopbackPort()
-            if try await serve(data: data, port: port, log: log) { return PostgresServer(port: port, folder: folder) }
+            if let server = try await serve(data: data, port: port, log: log) {
+                return PostgresServer(port: port, folder: folder, server: server)
+            }
         }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         throw PostgresServerError.failed(command: "postgres -D \(data.path)", output: output)
     }
 
-    /// Starts the server on `port` and answers once it accepts connections, or false when it ended instead.
+    /// Starts the server on `port` and answers its process once it accepts connections, or nil when it ended
+    /// instead.
     ///
     /// The server is this process's child rather than pg_ctl's daemon: Foundation learns that a child ended
     /// when a socket the child inherited closes, and a daemon left running keeps it open, so the end of
     /// `pg_ctl start` would never be noticed.
-    private static func serve(data: URL, port: Int, log: URL) async throws -> Bool {
+    private static func serve(data: URL, port: Int, log: URL) async throws -> Process? {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }
@@ -110,15 +145,15 @@ public actor PostgresServer {
         // Ready is a condition, asked of the server itself until it says yes (it takes a fraction of a second).
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            guard server.isRunning else { return false }
+            guard server.isRunning else { return nil }
             let ready = try await outcome(of: binaries.appending(path: "pg_isready"), [
                 "-q", "-h", "127.0.0.1", "-p", String(port), "-U", username, "-d", "postgres",
             ], in: data.deletingLastPathComponent())
-            if ready.status == 0 { return true }
+            if ready.status == 0 { return server }
             try await Task.sleep(for: .milliseconds(20))
         }
         server.terminate()
-        return false
+        return nil
     }
 
     /// Starts a watchdog that stops the server and removes `folder` once this process has ended: it waits to

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 import Foundation
+import PortalDeployment
 import PortalTestSupport
 import PorttiModel
 import Synchronization
@@ -20,6 +21,25 @@ import Testing
     ) async throws -> (status: UInt, body: String) {
         let (status, body) = try await instance.process.call(method, path, token: token, key: key, json: json)
         return (status, String(decoding: body, as: UTF8.self))
+    }
+
+    /// Opens the notification stream on `instance` and returns once its first event (`open`) has arrived, with
+    /// what it hears and the task reading it (cancel it to close the stream).
+    func openStream(on instance: Instance, token: String) async throws -> (Heard, Task<Void, any Error>) {
+        var request = HTTPClientRequest(url: instance.base + "/notifications/stream")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let heard = Heard()
+        let reader = Task {
+            for try await chunk in response.body { heard.append(String(buffer: chunk)) }
+        }
+        do {
+            try await within(10, "the stream on \(instance.base) to open") { try await heard.wait(for: "event: open") }
+        } catch {
+            reader.cancel()
+            throw error
+        }
+        return (heard, reader)
     }
 
     @Test func twoPortalsOnOneDatabase_serveOneRecord() async throws {
@@ -51,15 +71,8 @@ import Testing
         // A stream open on B hears what the officer's CLI writes, through LISTEN/NOTIFY (no portal polls).
         let signIn2 = try await call(first, .POST, "/session", json: #"{"username":"aino","password":"correct horse battery"}"#)
         let streamToken = try #require((try JSONSerialization.jsonObject(with: Data(signIn2.body.utf8)) as? [String: Any])?["token"] as? String)
-        var streamRequest = HTTPClientRequest(url: second.base + "/notifications/stream")
-        streamRequest.headers.add(name: "Authorization", value: "Bearer \(streamToken)")
-        let streamResponse = try await HTTPClient.shared.execute(streamRequest, timeout: .seconds(60))
-        let heard = Heard()
-        let reader = Task {
-            for try await chunk in streamResponse.body { heard.append(String(buffer: chunk)) }
-        }
+        let (heard, reader) = try await openStream(on: second, token: streamToken)
         defer { reader.cancel() }
-        try await within(10, "B's stream to open") { try await heard.wait(for: "event: open") }
         let issued = try await portti.run(["officer", "request", application, "--text", "Send your passport.",
                                            "--deadline", "2099-01-01"] + officer)
         #expect(issued.status == 0, "\(issued.err)")
@@ -134,6 +147,77 @@ import Testing
     }
 }
 
+
+/// PostgreSQL stopped and started again under two portals: while it is down the portals answer at once that
+/// the database is away (503, `storage_unavailable`, `Retry-After`) and keep their streams open; once it is
+/// back, what the officer's CLI writes reaches a stream opened before the restart, and both portals answer.
+@Suite struct DatabaseRestartTests {
+    @Test func databaseRestarted_openStreamHearsTheOfficer_andPortalsAnswer() async throws {
+        let server = try await PostgresServer.startOwn()
+        let world = try await TwoPortals.start(on: server)
+        defer { world.stop() }
+        let (portti, officer) = (world.portti, world.officer)
+        let first = SeveralPortalsTests.Instance(process: world.a), second = SeveralPortalsTests.Instance(process: world.b)
+        let portals = SeveralPortalsTests()
+        let signIn = try await portals.call(first, .POST, "/session", json: #"{"username":"aino","password":"correct horse battery"}"#)
+        let token = try #require((try JSONSerialization.jsonObject(with: Data(signIn.body.utf8)) as? [String: Any])?["token"] as? String)
+        let listed = try await portals.call(second, .GET, "/applications", token: token)
+        let application = try #require(((try JSONSerialization.jsonObject(with: Data(listed.body.utf8)) as? [String: Any])?["applications"] as? [[String: Any]])?.first?["id"] as? String)
+
+        let (heard, reader) = try await portals.openStream(on: second, token: token)
+        defer { reader.cancel() }
+
+        // Down: each portal notices when its listening connection closes, and says so rather than waiting.
+        try await server.stop()
+        for instance in [first, second] {
+            let answer: Answer = try await within(20, "\(instance.base) to answer 503 while the database is down") {
+                while true {
+                    // A request that met the pool just before the portal noticed waits in it; it is left behind.
+                    if let answer = try? await Self.get(instance, "/applications", token: token, timeout: .seconds(2)),
+                       answer.status != 200 {
+                        return answer
+                    }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            #expect(answer.status == 503, "\(answer)")
+            #expect(answer.body.contains("storage_unavailable"), "\(answer.body)")
+            #expect(answer.retryAfter == "5")
+        }
+        #expect(try await Self.get(second, "/health", token: nil, timeout: .seconds(5)).status == 200)
+
+        // Up again on the same port: the officer's CLI writes, and the stream opened before hears it.
+        try await server.startAgain()
+        let issued = try await portti.run(["officer", "request", application, "--text", "Send your passport.",
+                                           "--deadline", "2099-01-01"] + officer)
+        #expect(issued.status == 0, "\(issued.err)")
+        try await within(20, "the officer's request on B's stream after the restart") {
+            try await heard.wait(for: "event: notification")
+        }
+        #expect(heard.text.contains("request_sent"), "\(heard.text)")
+        for instance in [first, second] {
+            try await within(20, "\(instance.base) to answer again") {
+                while try await Self.get(instance, "/applications", token: token, timeout: .seconds(5)).status != 200 {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+        }
+        try await server.stop()
+    }
+
+    typealias Answer = (status: UInt, body: String, retryAfter: String?)
+
+    static func get(_ instance: SeveralPortalsTests.Instance, _ path: String, token: String?, timeout: TimeAmount)
+        async throws -> Answer
+    {
+        var request = HTTPClientRequest(url: instance.base + path)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)),
+                response.headers.first(name: "Retry-After"))
+    }
+}
+
 /// A new database with aino and an application of hers (made by the officer's CLI on it), and two
 /// `portti serve` on it, each with a data folder of its own.
 struct TwoPortals {
@@ -144,8 +228,10 @@ struct TwoPortals {
     let a: PortalProcess
     let b: PortalProcess
 
-    static func start() async throws -> TwoPortals {
-        let database = try await PostgresServer.makeDatabase()
+    /// - Parameter server: the PostgreSQL server to make the database on; the shared one when nil.
+    static func start(on server: PostgresServer? = nil) async throws -> TwoPortals {
+        let server = if let server { server } else { try await PostgresServer.shared() }
+        let database = try await server.makeDatabase()
         let portti = try Portti()
         let password = try portti.file("password", "correct horse battery\n")
         let officer = ["--database", database.url]
@@ -168,7 +254,8 @@ struct TwoPortals {
     }
 }
 
-/// nginx from Debian in front of two portals, as the README's set-up: streams unbuffered, uploads streamed.
+/// nginx from Debian in front of two portals, as the README's set-up (`NginxConfiguration`): streams
+/// unbuffered, uploads streamed, connections to the portals kept open.
 final class LoadBalancer {
     let folder: URL
     let port: Int
@@ -182,31 +269,8 @@ final class LoadBalancer {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let port = try freePort()
         self.port = port
-        let servers = upstreams.map { "server 127.0.0.1:\($0) max_fails=1 fail_timeout=10s;" }.joined(separator: " ")
-        let temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
-            .map { "\($0)_temp_path \(folder.path)/\($0);" }.joined(separator: " ")
-        try """
-            daemon off; master_process off; worker_processes 1;
-            pid \(folder.path)/nginx.pid; error_log \(folder.path)/error.log;
-            events { worker_connections 1024; }
-            http {
-                access_log off; \(temp)
-                upstream portals { \(servers) }
-                server {
-                    listen 127.0.0.1:\(port);
-                    client_max_body_size 5m;
-                    location / {
-                        proxy_pass http://portals;
-                        proxy_http_version 1.1;
-                        proxy_set_header Connection "";
-                        proxy_buffering off;
-                        proxy_request_buffering off;
-                        proxy_read_timeout 1h;
-                        proxy_next_upstream error timeout;
-                    }
-                }
-            }
-            """.write(to: folder.appending(path: "nginx.conf"), atomically: true, encoding: .utf8)
+        try NginxConfiguration.forPortals(listenPort: port, portalPorts: upstreams, folder: folder.path)
+            .write(to: folder.appending(path: "nginx.conf"), atomically: true, encoding: .utf8)
         let process = Process()
         self.process = process
         process.executableURL = URL(filePath: binary)
