@@ -190,7 +190,7 @@ let package = Package(
             name: "portti-bench",
             dependencies: [
                 "ApplicantApp", "TerminalUI", "PorttiLocalization", "PortalClient", "portti",
-                "PortalStore", "PortalStorePostgres", "PortalDeployment",
+                "PortalStore", "PortalStorePostgres", "PortalDeployment", "PortalServer", "PorttiModel", "ApplicantStore",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

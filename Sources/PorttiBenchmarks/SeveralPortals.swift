@@ -6,6 +6,7 @@ import Glibc
 #endif
 import PortalStore
 import PortalStorePostgres
+import PorttiModel
 import PostgresNIO
 
 // The parts of several portals over one PostgreSQL: a server of the benchmark's own, nginx in front, and plain
@@ -51,6 +52,12 @@ struct BenchDatabaseServer {
         let postmaster = (try? String(contentsOfFile: data.path + "/postmaster.pid", encoding: .utf8))?
             .split(separator: "\n").first.flatMap { pid_t($0) } ?? 0
         return [postmaster] + children(of: postmaster)
+    }
+
+    /// One value from `sql` run with psql in the database `name` (unaligned, no headers); empty on failure.
+    func value(_ sql: String, in name: String) -> String {
+        run(["\(Self.binaries)/psql", "-h", "127.0.0.1", "-p", String(port), "-U", "portti", "-d", name, "-Atc", sql])
+            .output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func stop() {
@@ -168,8 +175,15 @@ struct PlainConnection {
 /// The port of a portal's `http://127.0.0.1:PORT` address.
 func portNumber(of url: String) -> Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
-/// `count` applicants (`name-N`) made through the store, each with one session of 12 hours; answers their
-/// tokens. They cannot sign in (no password hash verifies): uploads and streams need only a session.
+/// An applicant made by the benchmark: a session's token, and an application when one was asked for.
+struct BenchApplicant: Sendable {
+    var token: String
+    var applicationID: String?
+}
+
+/// `count` applicants (`name-N`) made through the PostgreSQL store at `databaseURL`, each with one session of
+/// 12 hours; answers their tokens. They cannot sign in (no password hash verifies): uploads and streams need
+/// only a session.
 func makeApplicantsWithSessions(_ count: Int, named name: String, databaseURL: String) async throws -> [String] {
     guard let url = URLComponents(string: databaseURL), let host = url.host, let port = url.port else { return [] }
     let configuration = PostgresClient.Configuration(
@@ -178,12 +192,20 @@ func makeApplicantsWithSessions(_ count: Int, named name: String, databaseURL: S
     let store = try await PostgresPortalStore.open(configuration: configuration)
     let pool = Task { try await store.run() }
     defer { pool.cancel() }
+    return try await makeApplicants(count, named: name, in: store).map(\.token)
+}
+
+/// `count` applicants (`name-N`) made through `store`, each with one session of 12 hours and, when
+/// `withApplication`, an application of their own (for `portti send`). Sixteen at a time: the PostgreSQL
+/// pool's twenty connections, and some left for the portals.
+func makeApplicants(_ count: Int, named name: String, in store: any PortalStore, withApplication: Bool = false)
+    async throws -> [BenchApplicant]
+{
     let now = Date()
-    return try await withThrowingTaskGroup(of: String.self) { group in
-        var tokens: [String] = []
-        // Sixteen at a time: the pool's twenty connections, and some left for the portals.
+    return try await withThrowingTaskGroup(of: (Int, BenchApplicant).self) { group in
+        var made: [(Int, BenchApplicant)] = []
         for index in 0..<count {
-            if index >= 16, let token = try await group.next() { tokens.append(token) }
+            if index >= 16, let applicant = try await group.next() { made.append(applicant) }
             group.addTask {
                 let applicant = try await store.createApplicant(
                     username: "\(name)-\(index)", displayName: "\(name) \(index)", passwordHash: "-", now: now)
@@ -191,11 +213,13 @@ func makeApplicantsWithSessions(_ count: Int, named name: String, databaseURL: S
                 let hash = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
                 try await store.createSession(
                     tokenHash: hash, applicantID: applicant.id, expiresAt: now + 43_200, notAfter: now + 43_200, now: now)
-                return token
+                let application = withApplication
+                    ? try await store.createApplication(applicantID: applicant.id, type: .residencePermitWork, now: now) : nil
+                return (index, BenchApplicant(token: token, applicationID: application?.id))
             }
         }
-        for try await token in group { tokens.append(token) }
-        return tokens
+        for try await applicant in group { made.append(applicant) }
+        return made.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
 

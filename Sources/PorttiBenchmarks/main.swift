@@ -2,7 +2,10 @@ import ApplicantApp
 import Foundation
 import Histogram
 import PortalClient
+import PortalServer
+import PortalStore
 import PorttiLocalization
+import ApplicantStore
 import TerminalUI
 
 // Portti's benchmarks: each row measured against its comparison in the same run, printed as one table.
@@ -212,14 +215,10 @@ struct Portal {
     var environment: [String: String]
 }
 
-/// 600 uploads go unsent by design here (curl's and the library's): above the portal's default daily quota.
-/// The 200 clients are one applicant here, standing for 200: each may have all 16 places, not its 4.
-let uploadLimits = ["--max-unsent-files", "1000", "--max-uploads-per-applicant", "16"]
-
 /// A portal over demo data (`extra` adds options, such as `--database`), signed in as the demo applicant.
 func demoPortal(_ name: String, extra: [String] = []) -> Portal {
     let home = work.appending(path: "home-\(name)")
-    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: uploadLimits + extra)
+    let (pid, url) = startPortal(work.appending(path: "portal-\(name)"), extra: extra)
     let environment = ProcessInfo.processInfo.environment.merging([
         "HOME": home.path, "XDG_DATA_HOME": home.path + "/data", "XDG_STATE_HOME": home.path + "/state",
         "XDG_CONFIG_HOME": home.path + "/config", "PORTTI_LANG": "en", "PORTTI_URL": url,
@@ -315,12 +314,28 @@ if wanted("uploads") {
     try Data("Benchmark".utf8).write(to: message)
     let clients = 200
     let megabytes = Double(clients * 4)
-    let portal = demoPortal("uploads")
+    // 200 applicants, one upload each in each phase, under the portal's own limits (one applicant may have 4
+    // of the 16 places and 8 uploads waiting: 200 uploads of one applicant would mostly be refused with 429).
+    // Made through the store in the portal's data folder before it starts, each with a session and an
+    // application; each `portti send` runs in a home of its own with that session written as `sign-in` would.
+    let folder = work.appending(path: "portal-uploads")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let applicants = try await makeApplicants(
+        clients, named: "uploader", in: SQLitePortalStore(path: PortalConfiguration(dataFolder: folder).databasePath),
+        withApplication: true)
+    let tokens = applicants.map(\.token)
+    let portal = startPortal(folder)
+    let homes = applicants.indices.map { work.appending(path: "home-uploader-\($0)").path }
+    for (home, applicant) in zip(homes, applicants) {
+        try SessionFile(portal: URL(string: portal.url)!, environment: ["HOME": home, "XDG_STATE_HOME": home + "/state"])
+            .write(.init(username: "uploader", token: applicant.token, expiresAt: Date() + 43_200))
+    }
+    let sendEnvironment = ProcessInfo.processInfo.environment.merging(["PORTTI_LANG": "en", "PORTTI_URL": portal.url]) { $1 }
 
     // curl: uploads only ("Expect:" off, or curl waits a second for a 100 Continue the portal does not send).
     progress("200 curl uploads of 4 MiB")
     resetPeak(portal.pid)
-    let curl = await uploadWithCurl(clients, to: portal.url, tokens: [portal.token], file: file, keys: "curl")
+    let curl = await uploadWithCurl(clients, to: portal.url, tokens: tokens, file: file, keys: "curl")
     let curlPortalPeak = statusKiB(portal.pid, "VmHWM")
     let curlRate = megabytes / curl.seconds
 
@@ -328,9 +343,12 @@ if wanted("uploads") {
     // through the outbox, to the same portal.
     progress("200 portti send processes")
     resetPeak(portal.pid)
-    let applicationID = portal.applicationID
-    let sends = await runAtOnce(clients, environment: portal.environment) { _ in
-        [portti, "send", applicationID, "--message-file", message.path, "--attach", file.path]
+    let applicationIDs = applicants.map { $0.applicationID ?? "" }
+    let sends = await runAtOnce(clients, environment: sendEnvironment) { index in
+        let home = homes[index]
+        return ["env", "HOME=\(home)", "XDG_STATE_HOME=\(home)/state", "XDG_DATA_HOME=\(home)/data",
+                "XDG_CONFIG_HOME=\(home)/config", portti, "send", applicationIDs[index], "--message-file", message.path,
+                "--attach", file.path]
     }
     let sendPortalPeak = statusKiB(portal.pid, "VmHWM")
     let sendRate = megabytes / sends.seconds
@@ -348,9 +366,8 @@ if wanted("uploads") {
     progress("200 PortalClients in one process")
     resetPeak(portal.pid)
     let portalURL = URL(string: portal.url)!
-    let token = portal.token
     let before = statusKiB(getpid(), "VmHWM")
-    let library = await uploadFromClients(clients, to: portalURL, tokens: [token], file: file, keys: "library")
+    let library = await uploadFromClients(clients, to: portalURL, tokens: tokens, file: file, keys: "library")
     let libraryRate = megabytes / library.seconds
     let libraryPeak = statusKiB(portal.pid, "VmHWM")
     rows.append(Row(what: "  the same from 200 PortalClients in one process",
@@ -441,6 +458,15 @@ if let database, wanted("pg-uploads") {
     let balancer = BenchBalancer.start(in: work.appending(path: "nginx-uploads"), upstreams: [a.url, b.url])
     let megabytes = 200.0 * 4
 
+    // Flat memory means a peak that does not grow with the uploads under way: first the portals at rest, then
+    // 32 uploads (the 16 places of each portal, none waiting), then 200 (most of them waiting their turn).
+    let idle = (statusKiB(a.pid, "VmRSS"), statusKiB(b.pid, "VmRSS"))
+    progress("32 curl uploads of 4 MiB through nginx to two portals on PostgreSQL")
+    resetPeak(a.pid)
+    resetPeak(b.pid)
+    let few = await uploadWithCurl(32, to: balancer.url, tokens: tokens, file: file, keys: "pg-curl-few")
+    let fewPeaks = (statusKiB(a.pid, "VmHWM"), statusKiB(b.pid, "VmHWM"))
+
     progress("200 curl uploads of 4 MiB (200 applicants) through nginx to two portals on PostgreSQL")
     resetPeak(a.pid)
     resetPeak(b.pid)
@@ -461,8 +487,20 @@ if let database, wanted("pg-uploads") {
                     target: "≥ 0.8× curl", verdict: verdict(failures == 0 && libraryRate >= 0.8 * curlRate)))
     rows.append(Row(what: "  peak memory of each portal (VmHWM)",
                     measured: "\(libraryPeaks.0 / 1024) MiB / \(libraryPeaks.1 / 1024) MiB",
-                    comparison: "under curl: \(curlPeaks.0 / 1024) MiB / \(curlPeaks.1 / 1024) MiB",
+                    comparison: "under curl: \(curlPeaks.0 / 1024) MiB / \(curlPeaks.1 / 1024) MiB; under 32 curl uploads: \(fewPeaks.0 / 1024) / \(fewPeaks.1 / 1024) MiB (\(few.failures) failed); at rest before: \(idle.0 / 1024) / \(idle.1 / 1024) MiB",
                     target: "≤ 200 MiB each", verdict: verdict(max(libraryPeaks.0, libraryPeaks.1, curlPeaks.0, curlPeaks.1) <= 200 * 1024)))
+    // Where the 432 uploads went: rows in the database, not files in a portal's folder. All are the same
+    // 4 MiB, so they are one document (content-addressed); each upload still wrote its chunks before that.
+    let attachments = Int(database.value("SELECT count(*) FROM attachment WHERE file_name = 'scan.pdf'", in: "uploads")) ?? 0
+    let kept = database.value("SELECT count(*) || ' documents in ' || (SELECT count(*) FROM document_chunk) || ' chunks, '"
+        + " || pg_size_pretty(pg_total_relation_size('document_chunk')) FROM document", in: "uploads")
+    let files = ["a", "b"].map { name in
+        FileManager.default.enumerator(atPath: work.appending(path: "portal-uploads-pg-\(name)/documents").path)?.allObjects.count ?? 0
+    }
+    rows.append(Row(what: "  where the uploads are kept",
+                    measured: "PostgreSQL: \(attachments) attachments; \(kept)",
+                    comparison: "files in the portals' documents/ folders: \(files[0]) / \(files[1])",
+                    target: "in PostgreSQL", verdict: verdict(attachments >= 432 - failures - curl.failures - few.failures && files == [0, 0])))
     balancer.stop()
     kill(a.pid, SIGTERM)
     kill(b.pid, SIGTERM)
