@@ -103,6 +103,13 @@ public final class PortalClient: Sendable {
         }
     }
 
+    /// Whether a portal answers at this address (`GET /health`), asked once, without retries.
+    public func isUp() async -> Bool {
+        guard let output = try? await attempt(retrying: false, { try await $0.health() }) else { return false }
+        if case .ok = output { return true }
+        return false
+    }
+
     /// Uses a token kept from an earlier sign-in.
     public func use(token: String?) { session.withLock { $0 = token } }
 

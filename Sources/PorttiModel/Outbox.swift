@@ -71,6 +71,9 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
     public var createdAt: Date
     /// Deliveries tried that failed.
     public var failedAttempts: Int = 0
+    /// The number a person names it by, given by the store when it is first written (from 1, never reused);
+    /// nil until then.
+    public var number: Int?
 
     public init(draft: Draft, now: Date = Date()) {
         id = UUID().uuidString.lowercased()

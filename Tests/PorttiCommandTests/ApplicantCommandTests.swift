@@ -211,7 +211,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
         let offline = try await applicant.run(["applications"])
         #expect(offline.status == 0)
         #expect(offline.err.contains("Offline"))
-        #expect(offline.out.contains(application.id))
+        #expect(offline.out.contains(application.referenceNumber))
+        #expect(!offline.out.contains(application.id), "internal ids only in --json: \(offline.out)")
         let message = try applicant.file("m.txt", Array("Written while offline.".utf8))
         let send = try await applicant.run(["send", application.id, "--message-file", message])
         #expect(send.status == 3)
@@ -278,6 +279,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let none = try await applicant.run(["applications"], environment: ["PORTTI_URL": ""])
             #expect(none.status == 64)
             #expect(none.err.contains("No portal is configured"))
+            // The config file named is the one read: under XDG_CONFIG_HOME, not ~/.config.
+            #expect(none.err.contains(config.appending(path: "config.json").path), "\(none.err)")
         }
     }
 
