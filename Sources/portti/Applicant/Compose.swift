@@ -12,6 +12,41 @@ struct MessageOptions: ParsableArguments {
     var attachments: [String] = []
 }
 
+/// A file to attach, as the command line or the outbox names it: its path to show, and its bytes to open it by
+/// (a name that is not UTF-8 stays the same name).
+struct GivenPath {
+    let shown: String
+    let bytes: [UInt8]
+
+    init(shown: String, bytes: [UInt8]) {
+        self.shown = shown
+        self.bytes = bytes
+    }
+
+    /// A file the outbox kept.
+    init(_ file: AttachedFile) { self.init(shown: file.path, bytes: file.pathBytes) }
+
+    /// An argument as given: the argument parser is handed a lossy reading of argv (U+FFFD for bytes that are
+    /// not UTF-8), so the bytes are found again in argv itself, as the entry that reads the same.
+    static func fromCommandLine(_ argument: String) -> GivenPath {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let entry = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = Array(UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry)))
+            if String(decoding: bytes, as: UTF8.self) == argument { return GivenPath(shown: argument, bytes: bytes) }
+        }
+        return GivenPath(shown: argument, bytes: Array(argument.utf8))
+    }
+
+    /// The absolute path's bytes when they are not UTF-8; nil when the path is exact as a string.
+    var absolute: [UInt8]? {
+        guard String(validating: bytes, as: UTF8.self) == nil else { return nil }
+        if bytes.first == UInt8(ascii: "/") { return bytes }
+        var folder = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&folder, folder.count) != nil else { return bytes }
+        return folder.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) } + [UInt8(ascii: "/")] + bytes
+    }
+}
+
 extension ApplicantContext {
     /// The text of a message file (`-`: standard input), exactly as written.
     /// - Throws: a `Failure` when it cannot be read or is not UTF-8.
@@ -20,7 +55,12 @@ extension ApplicantContext {
         if path == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
-            guard let contents = FileManager.default.contents(atPath: path) else { throw failure(.fileUnreadable(path: path)) }
+            // Opened by the bytes given, so a name that is not UTF-8 is the same file.
+            let bytes = GivenPath.fromCommandLine(path).bytes.map { CChar(bitPattern: $0) } + [0]
+            let descriptor = bytes.withUnsafeBufferPointer { Glibc.open($0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+            guard descriptor >= 0,
+                  let contents = try? FileHandle(fileDescriptor: descriptor, closeOnDealloc: true).readToEnd() ?? Data()
+            else { throw failure(.fileUnreadable(path: path)) }
             data = contents
         }
         // The text is sent exactly as written, or not at all: bytes that are not UTF-8 would arrive altered.
@@ -34,7 +74,7 @@ extension ApplicantContext {
     /// portal will, then sends it once through the courier and keeps the receipt. A refused outbox item it
     /// `replaces` leaves the outbox once this message is in the outbox in its place, with a key of its own.
     func compose(
-        _ target: MessageTarget, text: String, attachments: [String], replacing refused: OutboxItem? = nil
+        _ target: MessageTarget, text: String, attachments: [GivenPath], replacing refused: OutboxItem? = nil
     ) async throws -> Receipt {
         let store = try requireStore()
         // Every file is checked, and each one refused is named with its own reason: fixing one at a time
@@ -85,12 +125,13 @@ extension ApplicantContext {
     }
 
     /// A file as attached now, or why not: refused before any upload when the portal would refuse it.
-    private func attach(_ path: String) -> Result<AttachedFile, Refusal> {
+    private func attach(_ given: GivenPath) -> Result<AttachedFile, Refusal> {
+        let path = given.shown
         let shown = UntrustedText.sanitized(path)
         func refused(_ key: String, _ arguments: [String: String] = [:]) -> Result<AttachedFile, Refusal> {
             .failure(Refusal(text: strings(key, arguments.merging(["path": shown]) { $1 })))
         }
-        if let problem = LocalFile.problem(at: path) {
+        if let problem = LocalFile.problem(atBytes: given.bytes) {
             switch problem {
             case .missing: return refused("cli.file.missing")
             case .folder: return refused("cli.file.folder")
@@ -98,17 +139,23 @@ extension ApplicantContext {
             case .unreadable: return refused("cli.file.unreadable")
             }
         }
-        guard let digest = try? LocalFile.digest(path: path) else { return refused("cli.file.unreadable") }
+        guard let digest = try? LocalFile.digest(pathBytes: given.bytes) else { return refused("cli.file.unreadable") }
         let limits = AttachmentLimits()
         if digest.size > limits.maxFileBytes {
             let (size, limit) = formats.sizes(digest.size, limits.maxFileBytes, strings: strings)
             return refused("cli.file.too_large", ["size": size, "limit": limit])
         }
         if digest.size == 0 { return refused("cli.file.empty") }
-        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: AttachmentType.signatureLength)) ?? nil
-        guard let head, AttachmentType.detect(prefix: Array(head)) != nil else { return refused("cli.attachment_type") }
+        let head = LocalFile.prefix(pathBytes: given.bytes, count: AttachmentType.signatureLength)
+        guard let head, AttachmentType.detect(prefix: head) != nil else { return refused("cli.attachment_type") }
+        // The portal is given a name in UTF-8 (bytes that are not become "_"); the outbox keeps the path's own
+        // bytes, so that a send finished later opens the same file.
         let name = FileName.sanitized(URL(fileURLWithPath: path).lastPathComponent)
-        return .success(AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256))
+        guard let absolute = given.absolute else {
+            return .success(AttachedFile(path: URL(fileURLWithPath: path).standardizedFileURL.path, name: name, size: digest.size, sha256: digest.sha256))
+        }
+        return .success(AttachedFile(path: String(decoding: absolute, as: UTF8.self), name: name, size: digest.size,
+                                     sha256: digest.sha256, rawPath: Data(absolute)))
     }
 
     /// "Application: MIG-…", for a receipt that names its application.
@@ -142,7 +189,7 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.requestID(try context.requireStore(), named: request)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(.request(id), text: text, attachments: message.attachments))
+                try context.printReceipt(try await context.compose(.request(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine)))
             }
         }
     }
@@ -161,7 +208,7 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.applicationID(try context.requireStore(), named: application)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(.application(id), text: text, attachments: message.attachments))
+                try context.printReceipt(try await context.compose(.application(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine)))
             }
         }
     }
@@ -217,7 +264,7 @@ extension Portti {
                         throw Failure(context.strings("cli.outbox_not_refused", ["number": edit]), ExitStatus.refused)
                     }
                     let text = try messageFile.map(context.messageText) ?? item.text
-                    let files = withoutAttachments ? [] : attachments.isEmpty ? item.files.map(\.path) : attachments
+                    let files = withoutAttachments ? [] : attachments.isEmpty ? item.files.map(GivenPath.init) : attachments.map(GivenPath.fromCommandLine)
                     try context.printReceipt(try await context.compose(item.target, text: text, attachments: files, replacing: item))
                     await context.deliverOutbox(store)
                     return
