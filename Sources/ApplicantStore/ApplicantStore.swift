@@ -65,7 +65,31 @@ public final class ApplicantStore: Sendable {
                 t.column("content", .blob).notNull()
             }
         }
+        migrator.registerMigration("v2: outbox numbers") { db in
+            // The number a person names an item by (`portti outbox --discard 3`): given once, never reused, so
+            // a number read from one listing never names another message in the next.
+            try db.alter(table: "outbox") { t in t.add(column: "number", .integer) }
+            try db.create(table: "outboxNumber") { t in
+                t.primaryKey("id", .integer)
+                t.column("last", .integer).notNull()
+            }
+            try db.execute(sql: "UPDATE outbox SET number = (SELECT COUNT(*) FROM outbox AS earlier WHERE earlier.rowid <= outbox.rowid)")
+            try db.execute(sql: "INSERT INTO outboxNumber (id, last) VALUES (1, (SELECT COUNT(*) FROM outbox))")
+        }
         return migrator
+    }
+
+    /// Writes an item: a new one is given the next outbox number, one written before keeps its number.
+    private static func upsert(_ db: Database, _ item: OutboxItem, content: String) throws {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM outbox WHERE id = ?", arguments: [item.id]) == true {
+            try db.execute(sql: "UPDATE outbox SET createdAt = ?, content = ? WHERE id = ?",
+                           arguments: [item.createdAt, content, item.id])
+            return
+        }
+        try db.execute(sql: "UPDATE outboxNumber SET last = last + 1 WHERE id = 1")
+        try db.execute(sql: """
+            INSERT INTO outbox (id, createdAt, content, number) VALUES (?, ?, ?, (SELECT last FROM outboxNumber WHERE id = 1))
+            """, arguments: [item.id, item.createdAt, content])
     }
 
     // MARK: Drafts
@@ -106,18 +130,20 @@ public final class ApplicantStore: Sendable {
     public func put(_ item: OutboxItem) throws(ApplicantStoreError) {
         try records {
             let content = try Self.encode(item)
-            try database.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                               arguments: [item.id, item.createdAt, content])
-            }
+            try database.write { db in try Self.upsert(db, item, content: content) }
         }
     }
 
-    /// Every item, oldest first.
+    /// Every item, oldest first, each with its number.
     public func outbox() throws(ApplicantStoreError) -> [OutboxItem] {
         try records {
-            try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id") }
-                .map { try Self.decode(OutboxItem.self, $0) }
+            try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT content, number FROM outbox ORDER BY createdAt, id")
+            }.map { row in
+                var item = try Self.decode(OutboxItem.self, row["content"])
+                item.number = row["number"]
+                return item
+            }
         }
     }
 
@@ -136,8 +162,7 @@ public final class ApplicantStore: Sendable {
             let itemContent = try Self.encode(item)
             let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
             try database.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                               arguments: [item.id, item.createdAt, itemContent])
+                try Self.upsert(db, item, content: itemContent)
                 try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
                                arguments: [receipt.number, receipt.receivedAt, kept])
                 if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",

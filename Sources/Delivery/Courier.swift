@@ -89,7 +89,7 @@ public actor Courier {
             let count = item.files.count
             for (index, file) in item.files.enumerated() where item.uploadedIDs[index] == nil {
                 let attachment = try await client.upload(
-                    fileAt: file.path, name: file.name, expectedSHA256: file.sha256,
+                    fileAt: file.path, pathBytes: file.pathBytes, name: file.name, expectedSHA256: file.sha256,
                     idempotencyKey: item.uploadKey(index)
                 ) { sent, total in
                     progress(.uploading(index: index, count: count, sent: sent, total: total))

@@ -12,7 +12,10 @@ public enum LocalFile {
     }
 
     /// Size and SHA-256 of a regular file, read in chunks. Throws for anything that is not a readable regular file.
-    public static func digest(path: String) throws -> Digest {
+    public static func digest(path: String) throws -> Digest { try digest(pathBytes: Array(path.utf8)) }
+
+    /// The same, for a path given by its bytes (a name that is not UTF-8 is opened as it is).
+    public static func digest(pathBytes path: [UInt8]) throws -> Digest {
         let handle = try openRegularFile(path)
         defer { try? handle.close() }
         var hasher = SHA256()
@@ -25,7 +28,10 @@ public enum LocalFile {
     }
 
     /// The size of a readable regular file, from the open file.
-    public static func size(path: String) throws -> Int64 {
+    public static func size(path: String) throws -> Int64 { try size(pathBytes: Array(path.utf8)) }
+
+    /// The same, for a path given by its bytes.
+    public static func size(pathBytes path: [UInt8]) throws -> Int64 {
         let handle = try openRegularFile(path)
         defer { try? handle.close() }
         var info = stat()
@@ -45,9 +51,12 @@ public enum LocalFile {
     }
 
     /// What stands in the way of reading `path` as a regular file, or nil when it can be read.
-    public static func problem(at path: String) -> Problem? {
+    public static func problem(at path: String) -> Problem? { problem(atBytes: Array(path.utf8)) }
+
+    /// The same, for a path given by its bytes.
+    public static func problem(atBytes path: [UInt8]) -> Problem? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable }
+        guard withCPath(path, { stat($0, &info) }) == 0 else { return errno == ENOENT || errno == ENOTDIR ? .missing : .unreadable }
         switch info.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: return .folder
@@ -90,11 +99,26 @@ public enum LocalFile {
         guard link(temporary, path) == 0 else { throw errno == EEXIST ? .fileExists(path: path) : .fileUnwritable(path: path) }
     }
 
+    /// The first `count` bytes of a regular file (fewer when it is shorter); nil when it cannot be read.
+    public static func prefix(pathBytes path: [UInt8], count: Int) -> [UInt8]? {
+        guard let handle = try? openRegularFile(path) else { return nil }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: count)).map { Array($0 ?? Data()) }
+    }
+
+    /// Calls `body` with `path` as a C string: the bytes as they are, so a name that is not UTF-8 is the same name.
+    static func withCPath<T>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T {
+        let terminated = path.map { CChar(bitPattern: $0) } + [0]
+        return terminated.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
     /// Opens `path` for reading only if it is a regular file; a FIFO or device is never opened (it could block).
-    static func openRegularFile(_ path: String) throws -> FileHandle {
+    static func openRegularFile(_ path: [UInt8]) throws -> FileHandle {
         var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw CocoaError(.fileReadNoPermission) }
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard withCPath(path, { stat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CocoaError(.fileReadNoPermission)
+        }
+        let descriptor = withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         guard descriptor >= 0 else { throw CocoaError(.fileReadNoPermission) }
         // Checked again on the open file: the path may have been swapped in between.
         guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -111,13 +135,16 @@ public enum LocalFile {
 struct FileChunkSequence: AsyncSequence, Sendable {
     typealias Element = ArraySlice<UInt8>
     let path: String
+    let pathBytes: [UInt8]
     let total: Int64
     let expectedSHA256: String?
     let progress: @Sendable (Int64, Int64) -> Void
 
-    /// `total` is the size measured before the upload: a file that grows or shrinks from it is refused.
-    init(path: String, total: Int64, expectedSHA256: String?, progress: @escaping @Sendable (Int64, Int64) -> Void) {
+    /// `total` is the size measured before the upload: a file that grows or shrinks from it is refused. `path`
+    /// names it in errors; `pathBytes` opens it.
+    init(path: String, pathBytes: [UInt8], total: Int64, expectedSHA256: String?, progress: @escaping @Sendable (Int64, Int64) -> Void) {
         self.path = path
+        self.pathBytes = pathBytes
         self.total = total
         self.expectedSHA256 = expectedSHA256
         self.progress = progress
@@ -157,7 +184,7 @@ struct FileChunkSequence: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: try? LocalFile.openRegularFile(path), total: total, progress: progress,
+        AsyncIterator(handle: try? LocalFile.openRegularFile(pathBytes), total: total, progress: progress,
                       expectedSHA256: expectedSHA256, path: path)
     }
 }

@@ -103,6 +103,13 @@ public final class PortalClient: Sendable {
         }
     }
 
+    /// Whether a portal answers at this address (`GET /health`), asked once, without retries.
+    public func isUp() async -> Bool {
+        guard let output = try? await attempt(retrying: false, { try await $0.health() }) else { return false }
+        if case .ok = output { return true }
+        return false
+    }
+
     /// Uses a token kept from an earlier sign-in.
     public func use(token: String?) { session.withLock { $0 = token } }
 
@@ -153,14 +160,16 @@ public final class PortalClient: Sendable {
     /// Uploads a file from disk in constant memory, reporting bytes sent of the total. When `expectedSHA256` is
     /// given (the digest when the file was attached), a file that changed or vanished since is refused with
     /// `fileChanged`: it is hashed as it streams (read once) and the upload fails before its last chunk, so the
-    /// portal keeps nothing. Repeats with the same key are recorded once.
+    /// portal keeps nothing. Repeats with the same key are recorded once. `pathBytes` opens the file when its
+    /// name is not UTF-8 (`path` then names it in errors).
     public func upload(
-        fileAt path: String, name: String, expectedSHA256: String?, idempotencyKey: String,
+        fileAt path: String, pathBytes: [UInt8]? = nil, name: String, expectedSHA256: String?, idempotencyKey: String,
         progress: @escaping @Sendable (_ sent: Int64, _ total: Int64) -> Void = { _, _ in }
     ) async throws(PorttiModel.ClientError) -> Attachment {
+        let pathBytes = pathBytes ?? Array(path.utf8)
         let size: Int64
         do {
-            size = try LocalFile.size(path: path)
+            size = try LocalFile.size(pathBytes: pathBytes)
         } catch {
             throw expectedSHA256 == nil ? .fileUnreadable(path: path) : .fileChanged(path: path)
         }
@@ -169,7 +178,7 @@ public final class PortalClient: Sendable {
         let uploader = Self.makeClient(
             portalURL, httpClient, session, timeout: timeout, maxBody: settings.maxReplyBytes, faults: faults)
         let output = try await attempt(using: uploader) { client in
-            let chunks = FileChunkSequence(path: path, total: size, expectedSHA256: expectedSHA256, progress: progress)
+            let chunks = FileChunkSequence(path: path, pathBytes: pathBytes, total: size, expectedSHA256: expectedSHA256, progress: progress)
             return try await client.uploadAttachment(
                 query: .init(filename: name), headers: .init(idempotencyKey: idempotencyKey),
                 body: .binary(HTTPBody(chunks, length: .known(size), iterationBehavior: .single)))

@@ -72,7 +72,8 @@ public enum FileName {
             default:
                 break
             }
-            if "<>:\"|?*".unicodeScalars.contains(scalar) {
+            // U+FFFD stands for bytes of the file's name that were not UTF-8: the portal is given "_" for them.
+            if "<>:\"|?*\u{FFFD}".unicodeScalars.contains(scalar) {
                 scalars.append("_")
             } else {
                 scalars.append(scalar)

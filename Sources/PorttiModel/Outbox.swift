@@ -16,18 +16,26 @@ public enum MessageTarget: Sendable, Codable, Hashable {
 
 /// A file the applicant attached from their disk, as it was when attached: a changed file is caught by its digest.
 public struct AttachedFile: Sendable, Codable, Hashable {
+    /// The file's path, to show (a name that is not UTF-8 is read with U+FFFD for its odd bytes).
     public var path: String
+    /// The path's own bytes when they are not UTF-8, to open the same file again (kept as base64 in JSON);
+    /// nil when `path` is exact.
+    public var rawPath: Data?
     /// The name the portal is given (the file's own name unless the applicant renamed it).
     public var name: String
     public var size: Int64
     public var sha256: String
 
-    public init(path: String, name: String, size: Int64, sha256: String) {
+    public init(path: String, name: String, size: Int64, sha256: String, rawPath: Data? = nil) {
         self.path = path
         self.name = name
         self.size = size
         self.sha256 = sha256
+        self.rawPath = rawPath
     }
+
+    /// The bytes that open the file: `rawPath`, else `path` in UTF-8.
+    public var pathBytes: [UInt8] { rawPath.map(Array.init) ?? Array(path.utf8) }
 }
 
 /// A message being written. Saved as it is typed, offered again until it is sent.
@@ -71,6 +79,9 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
     public var createdAt: Date
     /// Deliveries tried that failed.
     public var failedAttempts: Int = 0
+    /// The number a person names it by, given by the store when it is first written (from 1, never reused);
+    /// nil until then.
+    public var number: Int?
 
     public init(draft: Draft, now: Date = Date()) {
         id = UUID().uuidString.lowercased()

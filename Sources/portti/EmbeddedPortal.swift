@@ -17,15 +17,22 @@ struct EmbeddedPortal: Sendable {
         XDG.dataHome(environment).appending(path: "portti/demo-portal", directoryHint: .isDirectory)
     }
 
+    /// The file that keeps the port of the last start: the next start takes it again, and the applicant's
+    /// commands find the demo portal there when nothing else is configured.
+    static func portFile(_ folder: URL) -> URL { folder.appending(path: "port") }
+
+    /// The port the demo portal in `folder` had when it last started; nil when it never started.
+    static func lastPort(_ folder: URL) -> Int? {
+        (try? String(contentsOf: portFile(folder), encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
     static func start(environment: [String: String], logFile: URL) async throws -> EmbeddedPortal {
         let folder = folder(environment)
         try createDataFolder(folder)
         var configuration = PortalConfiguration(dataFolder: folder)
         // The same port as last time, when free: the applicant's records (drafts, outbox, receipts) are kept
         // per portal address, so a demo on a new port each start would forget them.
-        let portFile = folder.appending(path: "port")
-        let lastPort = (try? String(contentsOf: portFile, encoding: .utf8)).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        configuration.port = lastPort ?? 0
+        configuration.port = lastPort(folder) ?? 0
         let store = try SQLitePortalStore(path: configuration.databasePath)
         try await DemoData.seed(store: store, documents: DocumentVault(folder: configuration.documentsFolder))
         let logger = Logger(label: "portti.embedded-portal") { label in
@@ -42,7 +49,7 @@ struct EmbeddedPortal: Sendable {
                 do { try await portal.runService(gracefulShutdownSignals: []) } catch { continuation.yield(-1) }
             }
             guard let port = await iterator.next(), port > 0 else { continue }
-            try? String(port).write(to: portFile, atomically: true, encoding: .utf8)
+            try? String(port).write(to: portFile(folder), atomically: true, encoding: .utf8)
             return EmbeddedPortal(url: URL(string: "http://127.0.0.1:\(port)")!, folder: folder, running: running)
         }
         throw CancellationError()

@@ -96,7 +96,17 @@ import Testing
         }
         let reopened = try ApplicantStore(path: path)
         #expect(try reopened.draft(for: .request("r1")) == draft)
-        #expect(try reopened.outbox() == [item])
+        var numbered = item
+        numbered.number = 1
+        #expect(try reopened.outbox() == [numbered])
+        // Outbox numbers are given once: one removed is not given to the next message.
+        let second = OutboxItem(draft: Draft(target: .application("a1"), text: "Second"), now: item.createdAt + 1)
+        try reopened.put(second)
+        try reopened.removeFromOutbox(id: second.id)
+        let third = OutboxItem(draft: Draft(target: .application("a1"), text: "Third"), now: item.createdAt + 2)
+        try reopened.put(third)
+        try reopened.put(third)
+        #expect(try reopened.outbox().map(\.number) == [1, 3])
         let cached = try #require(try reopened.cached([String].self, "list"))
         #expect(cached.value == ["one", "two"])
         #expect(cached.fetchedAt == Date(timeIntervalSince1970: 1000))

@@ -211,7 +211,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
         let offline = try await applicant.run(["applications"])
         #expect(offline.status == 0)
         #expect(offline.err.contains("Offline"))
-        #expect(offline.out.contains(application.id))
+        #expect(offline.out.contains(application.referenceNumber))
+        #expect(!offline.out.contains(application.id), "internal ids only in --json: \(offline.out)")
         let message = try applicant.file("m.txt", Array("Written while offline.".utf8))
         let send = try await applicant.run(["send", application.id, "--message-file", message])
         #expect(send.status == 3)
@@ -278,6 +279,8 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let none = try await applicant.run(["applications"], environment: ["PORTTI_URL": ""])
             #expect(none.status == 64)
             #expect(none.err.contains("No portal is configured"))
+            // The config file named is the one read: under XDG_CONFIG_HOME, not ~/.config.
+            #expect(none.err.contains(config.appending(path: "config.json").path), "\(none.err)")
         }
     }
 
@@ -329,6 +332,54 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             #expect(try await portal.store.incomingMessages().isEmpty)
             let outbox = try await applicant.run(["outbox", "--json"])
             #expect(!outbox.out.contains("See attached."), "nothing waits in the outbox: \(outbox.out)")
+        }
+    }
+
+    /// A file whose name is not UTF-8 (bytes 0xFF 0xFE) is opened by its own bytes, reaches the portal under a
+    /// name in UTF-8, and is still the same file when the send is finished later from the outbox.
+    @Test func aFileNamedInBytesThatAreNotUTF8_isAttached_evenWhenSentLaterFromTheOutbox() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let name: [UInt8] = [0xFF, 0xFE] + Array(".pdf".utf8)
+            let path = Array(applicant.home.path.utf8) + [UInt8(ascii: "/")] + name
+            let descriptor = (path.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+                open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            }
+            #expect(descriptor >= 0)
+            #expect(Samples.pdf.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } == Samples.pdf.count)
+            close(descriptor)
+            // The message file's name is not UTF-8 either.
+            let messagePath = Array(applicant.home.path.utf8) + [UInt8(ascii: "/"), 0xFF] + Array("m.txt".utf8)
+            let messageFile = (messagePath.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer {
+                open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            }
+            #expect(Array("The scan.".utf8).withUnsafeBytes { write(messageFile, $0.baseAddress, $0.count) } == 9)
+            close(messageFile)
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTTI_") && !$0.key.hasPrefix("LC_") }
+            environment.merge(applicant.environment) { $1 }
+            // The shell makes the argument from its bytes: a Swift string cannot hold them.
+            let script = #"cd "$1" && exec "$0" send "$2" --message-file "$(printf '\377m.txt')" --attach "$(printf '\377\376.pdf')""#
+            func send() async throws -> (status: Int32, output: String, errors: String) {
+                try await ChildProcess.run("/bin/sh", ["-c", script, PortalProcess.binary.path, applicant.home.path,
+                                                       application.referenceNumber], environment: environment)
+            }
+            #expect(try await applicant.run(["applications"]).status == 0)
+
+            let sent = try await send()
+            #expect(sent.status == 0, "\(sent.errors)")
+            #expect(sent.output.contains("_.pdf"), "\(sent.output)")
+            await portal.stop()
+            let kept = try await send()
+            #expect(kept.status == 3, "kept in the outbox: \(kept.errors)")
+            let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
+            let delivered = try await applicant.run(["outbox"])
+            #expect(delivered.status == 0, "\(delivered.err)")
+            #expect(delivered.err.contains("Sent from the outbox"), "\(delivered.err)")
+            let received = try await again.store.incomingMessages()
+            #expect(received.map(\.text) == ["The scan.", "The scan."])
+            #expect(received.allSatisfy { $0.receipt.files.map(\.name) == ["__.pdf"] }, "\(received.map(\.receipt.files))")
+            #expect(received.allSatisfy { $0.receipt.files.first?.size == Int64(Samples.pdf.count) })
+            await again.stop()
         }
     }
 

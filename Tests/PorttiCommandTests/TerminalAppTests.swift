@@ -207,6 +207,33 @@ struct TerminalAppTests {
 
     /// F2 changes every word on screen at once (the demo portal's note and the news among them) and the
     /// language chosen is there again at the next start.
+    /// After `portti` started its demo portal, the applicant's commands find it with nothing configured; once
+    /// it has stopped, they say how to start it again and name the config file that is really read.
+    @Test func theCommands_findTheDemoPortalTheTerminalUIStarted() async throws {
+        let home = try Home()
+        let app = home.launch()
+        #expect(await app.waitFor("demo-portti"), "\(app.screen)")
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTTI_") && !$0.key.hasPrefix("LC_") }
+            .merging([
+                "HOME": home.folder.path, "XDG_DATA_HOME": home.folder.path + "/data", "XDG_STATE_HOME": home.folder.path + "/state",
+                "XDG_CONFIG_HOME": home.folder.path + "/config", "LANG": "C.UTF-8",
+            ]) { $1 }
+        let binary = PortalProcess.binary.path
+        let listed = try await ChildProcess.run(binary, ["applications"], environment: environment)
+        #expect(listed.status == 0, "\(listed.errors)")
+        #expect(listed.output.contains("MIG-2026-000001"), "signed in as the terminal UI's demo applicant: \(listed.output)")
+        #expect(listed.errors.contains("using the demo portal the terminal UI started, http://127.0.0.1:"), "\(listed.errors)")
+
+        app.keys("q")
+        #expect(await app.waitFor("EXIT=0"), "\(app.screen)")
+        let stopped = try await ChildProcess.run(binary, ["receipts"], environment: environment)
+        #expect(stopped.status == 64)
+        let folder = home.folder.appending(path: "data/portti/demo-portal").path
+        #expect(stopped.errors.contains("is not running"), "\(stopped.errors)")
+        #expect(stopped.errors.contains("portti serve --demo --data \(folder) --port "), "\(stopped.errors)")
+        #expect(stopped.errors.contains(home.folder.appending(path: "config/portti/config.json").path), "\(stopped.errors)")
+    }
+
     @Test func theLanguageChosen_showsEverywhere_andIsKeptForTheNextStart() async throws {
         let home = try Home()
         // No PORTTI_LANG: the locale (C, so English) decides until the applicant chooses.

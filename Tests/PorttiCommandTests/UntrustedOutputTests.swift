@@ -86,12 +86,13 @@ func terminalControls(in output: String) -> [String] {
                 let store = try ApplicantStore(path: applicant.recordsFolder.appending(path: "applicant.sqlite").path)
                 let now = Date()
                 let application = Application(
-                    id: hostile("A1"), type: .citizenship, referenceNumber: hostile("MIG"), status: .waitingForInformation,
+                    // The id is the one typed; only --json prints ids, and everything else is hostile.
+                    id: "A1", type: .citizenship, referenceNumber: hostile("MIG"), status: .waitingForInformation,
                     submittedAt: now, updatedAt: now)
                 try store.cache([application], as: "applications")
                 try store.cache(ApplicationOverview(
                     application: application, timeline: [TimelineEvent(at: now, kind: .submitted, status: .received)],
-                    decisionID: hostile("D1")), as: "application:A1")
+                    decisionID: "D1"), as: "application:A1")
                 try store.cache([SupplementRequest(
                     id: hostile("R1"), applicationID: "A1", text: hostile("Send"), items: [hostile("Passport")],
                     deadline: now + 10 * 86_400, sentAt: now, answeredAt: nil)], as: "requests:A1")
@@ -113,7 +114,7 @@ func terminalControls(in output: String) -> [String] {
                 try store.save(Draft(target: .request("R2"), text: hostile("Draft")))
             }
             let commands = [
-                ["applications"], ["application", "A1"], ["requests", "A1", "--full"], ["notifications"], ["decision", "D1"],
+                ["applications"], ["application", "A1"], ["requests", "A1", "--full"], ["notifications"], ["decision", "A1"],
                 ["receipts"], ["outbox"], ["drafts"], ["drafts", "--show", "R2"],
             ]
             // At once: each tries the portal a few times, with backoff, before it shows what is kept.

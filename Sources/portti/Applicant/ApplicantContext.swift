@@ -46,7 +46,7 @@ struct ApplicantContext {
     let session: SessionFile.Content?
 
     static func open(_ options: ApplicantOptions) async throws -> ApplicantContext {
-        let settings: ApplicantSettings
+        var settings: ApplicantSettings
         do {
             settings = try await ApplicantSettings.resolve(portal: options.portal, lang: options.lang, caFile: options.caFile)
         } catch {
@@ -54,8 +54,12 @@ struct ApplicantContext {
             throw Failure(strings("cli.config_unreadable", ["path": ApplicantSettings.configFile(ProcessInfo.processInfo.environment)]), ExitStatus.usage)
         }
         let strings = StringTable(settings.language)
-        guard let url = settings.portalURL, let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
-        else { throw Failure(strings("cli.no_portal"), ExitStatus.usage) }
+        let environment = ProcessInfo.processInfo.environment
+        var configured = settings.portalURL
+        if configured == nil { configured = try await demoPortal(environment, strings) }
+        guard let url = configured, let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else { throw Failure(strings("cli.no_portal", ["path": ApplicantSettings.configFile(environment)]), ExitStatus.usage) }
+        settings.portalURL = url
         let sessionFile = SessionFile(portal: url)
         let session = sessionFile.read()
         let client: PortalClient
@@ -67,6 +71,25 @@ struct ApplicantContext {
         return ApplicantContext(
             options: options, settings: settings, strings: strings, formats: Formats(settings.language), client: client,
             sessionFile: sessionFile, session: session)
+    }
+
+    /// With no portal configured: the demo portal the terminal UI started, when it runs (said on standard
+    /// error); nil when the terminal UI never started one.
+    /// - Throws: a `Failure` saying how to start it again (or which portal to give) when it has stopped.
+    private static func demoPortal(_ environment: [String: String], _ strings: StringTable) async throws -> URL? {
+        let folder = EmbeddedPortal.folder(environment)
+        guard let port = EmbeddedPortal.lastPort(folder), let url = URL(string: "http://127.0.0.1:\(port)") else { return nil }
+        let probe = try PortalClient(portalURL: url)
+        let running = await probe.isUp()
+        await probe.shutdown()
+        guard running else {
+            throw Failure(strings("cli.demo_portal_stopped", [
+                "url": url.absoluteString, "folder": folder.path, "port": String(port),
+                "path": ApplicantSettings.configFile(environment),
+            ]), ExitStatus.usage)
+        }
+        note("\(strings("cli.demo_portal_used", ["url": url.absoluteString]))")
+        return url
     }
 
     /// Where the signed-in account's records are kept; nil when nobody is signed in to this portal.
@@ -93,12 +116,14 @@ struct ApplicantContext {
     func deliverOutbox(_ store: ApplicantStore) async -> ClientError? {
         let courier = Courier(client: client, store: store)
         var stopped: ClientError?
-        for (item, outcome) in await courier.deliverPending() {
+        let outcomes = await courier.deliverPending()
+        let references = outcomes.isEmpty ? References.none : await references(store)
+        for (item, outcome) in outcomes {
             switch outcome {
             case .success(let receipt):
-                note("\(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target)]))")
+                note("\(strings("cli.outbox_delivered", ["number": receipt.number, "target": describe(item.target, references)]))")
             case .failure(let error) where error.isDefiniteRefusal:
-                note("\(strings("cli.outbox_refused")) \(describe(item.target)): \(failure(error).message)")
+                note("\(strings("cli.outbox_refused")) \(describe(item.target, references)): \(failure(error).message)")
             case .failure(let error):
                 stopped = error
             }
@@ -136,13 +161,6 @@ struct ApplicantContext {
         case let error as ClientError: self.failure(error)
         case let error as ApplicantStoreError: self.failure(error)
         default: nil
-        }
-    }
-
-    func describe(_ target: MessageTarget) -> String {
-        switch target {
-        case .request(let id): strings("cli.target_request", ["id": id])
-        case .application(let id): strings("cli.target_application", ["id": id])
         }
     }
 }

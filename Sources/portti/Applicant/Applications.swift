@@ -19,7 +19,7 @@ extension Portti {
                 if options.json { return try sayJSON(applications) }
                 let strings = context.strings
                 for application in applications {
-                    say("\(application.id)\t\(application.referenceNumber)\t\(strings("application.type.\(application.type.rawValue)"))\t"
+                    say("\(application.referenceNumber)\t\(strings("application.type.\(application.type.rawValue)"))\t"
                         + "\(strings("application.status.\(application.status.rawValue)"))\t\(context.formats.date(application.updatedAt))")
                 }
             }
@@ -32,7 +32,7 @@ extension Portti {
             commandName: "application", abstract: "Show an application: status, processing timeline, requests.")
 
         @OptionGroup var options: ApplicantOptions
-        @Argument(help: "The application's id (see `portti applications`).") var application: String
+        @Argument(help: "The application's reference number, MIG-2026-000001 (see `portti applications`).") var application: String
 
         struct Answer: Encodable {
             var overview: ApplicationOverview
@@ -42,12 +42,11 @@ extension Portti {
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
-                let overview = try await context.fresh(store, key: "application:\(application)") {
-                    try await $0.application(id: application)
-                }
-                let requests = try await context.fresh(store, key: "requests:\(application)") {
-                    try await $0.requests(applicationID: application)
-                }
+                let id = try await context.applicationID(store, named: application)
+                let overview = try await context.fresh(store, key: "application:\(id)") { try await $0.application(id: id) }
+                let requests = References.inOrder(try await context.fresh(store, key: "requests:\(id)") {
+                    try await $0.requests(applicationID: id)
+                })
                 if options.json { return try sayJSON(Answer(overview: overview, requests: requests)) }
                 let strings = context.strings
                 let app = overview.application
@@ -62,9 +61,14 @@ extension Portti {
                 if !requests.isEmpty {
                     say("")
                     say("\(strings("cli.requests"))")
-                    for request in requests { say("  \(context.requestLine(request))") }
+                    for (index, request) in requests.enumerated() {
+                        say("  \(context.requestLine(request, References.handle(app.referenceNumber, index)))")
+                    }
                 }
-                if let decisionID = overview.decisionID { say(""); say("\(strings("cli.decision_line", ["id": decisionID]))") }
+                if overview.decisionID != nil {
+                    say("")
+                    say("\(strings("cli.decision_line", ["reference": app.referenceNumber]))")
+                }
             }
         }
     }
@@ -76,18 +80,20 @@ extension Portti {
             abstract: "List the requests for additional information of an application, with their deadlines.")
 
         @OptionGroup var options: ApplicantOptions
-        @Argument(help: "The application's id.") var application: String
+        @Argument(help: "The application's reference number, MIG-2026-000001.") var application: String
         @Flag(help: "Print each request's full text and the items asked for.") var full = false
 
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
-                let requests = try await context.fresh(store, key: "requests:\(application)") {
-                    try await $0.requests(applicationID: application)
-                }
+                let id = try await context.applicationID(store, named: application)
+                let requests = References.inOrder(try await context.fresh(store, key: "requests:\(id)") {
+                    try await $0.requests(applicationID: id)
+                })
                 if options.json { return try sayJSON(requests) }
-                for request in requests {
-                    say(context.requestLine(request))
+                let reference = try await context.knownApplications(store).first { $0.id == id }?.referenceNumber ?? application
+                for (index, request) in requests.enumerated() {
+                    say(context.requestLine(request, References.handle(reference, index)))
                     guard full else { continue }
                     say("\(lines: request.text, indent: "    ")")
                     for item in request.items { say("    • \(item)") }
@@ -108,10 +114,11 @@ extension ApplicantContext {
         return answer.value
     }
 
-    func requestLine(_ request: SupplementRequest) -> TerminalText {
+    /// A request on one line, under the name a person types (`MIG-2026-000001/2`).
+    func requestLine(_ request: SupplementRequest, _ name: String) -> TerminalText {
         let now = Date()
         let state = request.state(at: now)
-        let line: TerminalText = "\(request.id)\t\(strings("request.state.\(state.rawValue)"))\t"
+        let line: TerminalText = "\(name)\t\(strings("request.state.\(state.rawValue)"))\t"
             + "\(strings("cli.deadline", ["date": formats.date(request.deadline)]))"
         guard state == .open, let left = strings.daysLeft(formats.daysLeft(until: request.deadline, now: now)) else { return line }
         return "\(line)\t\(left)"

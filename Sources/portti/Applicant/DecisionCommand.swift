@@ -12,12 +12,14 @@ extension Portti {
             abstract: "Read a decision: its text, the date it was served and the last day to appeal; --save keeps its document.")
 
         @OptionGroup var options: ApplicantOptions
-        @Argument(help: "The decision's id (from the application or the notification).") var decision: String
+        @Argument(help: "The application's reference number, MIG-2026-000001 (an application has one decision).")
+        var decision: String
         @Option(help: "Save the decision document (PDF) to this path.") var save: String?
 
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
+                let decision = try await context.decisionID(store, named: self.decision)
                 let served = try await context.fresh(store, key: "decision:\(decision)") { try await $0.decision(id: decision) }
                 var saved: Int64?
                 if let save {
@@ -71,11 +73,12 @@ extension Portti {
                 let store = try context.requireStore()
                 let kept = try store.receipts()
                 if options.json && export == nil { return try sayJSON(kept) }
+                let references = kept.isEmpty ? References.none : await context.references(store)
                 var lines: [TerminalText] = []
                 for entry in kept {
                     let receipt = entry.receipt
                     lines.append("\(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))")
-                    lines.append("  \(context.describe(entry.target))")
+                    lines.append("  \(context.describe(entry.target, references))")
                     if let line = context.referenceLine(receipt) { lines.append("  \(line)") }
                     for file in receipt.files {
                         lines.append("  \(file.name)  \(file.size)  SHA-256 \(file.sha256)")
@@ -90,5 +93,20 @@ extension Portti {
                 lines.forEach(say)
             }
         }
+    }
+}
+
+extension ApplicantContext {
+    /// The id of the decision `name` names: its application's reference number (or the application's id), or
+    /// the decision's own id, taken as given.
+    /// - Throws: a `Failure` when the application has no decision yet or is none of the account's.
+    func decisionID(_ store: ApplicantStore, named name: String) async throws -> String {
+        if name.hasPrefix("decision_") { return name }
+        let applicationID = try await applicationID(store, named: name)
+        let overview = try await fresh(store, key: "application:\(applicationID)") { try await $0.application(id: applicationID) }
+        guard let decisionID = overview.decisionID else {
+            throw Failure(strings("cli.no_decision", ["reference": overview.application.referenceNumber]), ExitStatus.refused)
+        }
+        return decisionID
     }
 }
