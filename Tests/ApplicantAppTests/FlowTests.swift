@@ -335,6 +335,35 @@ struct Words {
         }
     }
 
+    /// A file whose name is not UTF-8 is listed, attached by its real bytes and sent; the portal gets a
+    /// UTF-8 name and the file's own content.
+    @Test func aFileNamedInBytesThatAreNotUTF8_isAttachedAndSent() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            let name: [UInt8] = [0x6B, 0xE4, 0x79, 0x74, 0xF6] + Array(".pdf".utf8)  // "käytö.pdf" in Latin-1
+            let path = Array(app.home.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+            let descriptor = path.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o600) }
+            #expect(descriptor >= 0)
+            _ = Samples.pdf.withUnsafeBufferPointer { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            await compose(&app)
+            await app.type("Latin-1 name")
+            await app.press(.control("o"))
+            await app.focus("k\u{FFFD}yt\u{FFFD}.pdf")
+            await app.press(.enter)
+            #expect(app.writing?.files.count == 1, "\(app.screen)")
+            #expect(!app.screen.contains("cannot be read"), "\(app.screen)")
+            await app.press(.control("r"))
+            await app.press(.enter)
+            #expect(app.screen.contains("Confirmation of receipt number"), "\(app.screen)")
+            let sent = try #require(try await portal.store.incomingMessages().last)
+            #expect(sent.receipt.files.count == 1)
+            #expect(sent.receipt.files.first?.name.hasSuffix(".pdf") == true)
+            #expect(sent.receipt.files.first?.name.unicodeScalars.allSatisfy { $0 != "\u{FFFD}" } == true)
+            await app.finish()
+        }
+    }
+
     /// The editor's file ends with a newline, so the line the editor appends is a line of its own, and
     /// the text comes back without the newline the file was given. Ctrl-Z takes the editor's work back.
     @Test func theExternalEditor_editsTheDraft() async throws {

@@ -427,16 +427,19 @@ struct ComposeScreen: AppScreen {
         self.picker = nil
         stage = .writing
         guard case .picked(let picked) = outcome else { return mine }
-        let paths = picked.map { String(decoding: $0.path.bytes, as: UTF8.self) }
+        // Files are opened by the bytes of their names: a name that is not UTF-8 is still the file's name.
+        let paths = picked.map(\.path.bytes)
         let names = picked.map { FileName.sanitized($0.displayName) }
         mine.append(Message.ask(.pickedIn(picker.folder)))
         mine.append(.run("measure files") {
             await BlockingWork.run {
                 var attached: [AttachedFile] = []
                 var unreadable: [String] = []
-                for (path, name) in zip(paths, names) {
-                    if let digest = try? LocalFile.digest(path: path) {
-                        attached.append(AttachedFile(path: path, name: name, size: digest.size, sha256: digest.sha256))
+                for (bytes, name) in zip(paths, names) {
+                    let path = String(decoding: bytes, as: UTF8.self)
+                    if let digest = try? LocalFile.digest(pathBytes: bytes) {
+                        attached.append(AttachedFile(path: path, name: name, size: digest.size, sha256: digest.sha256,
+                                                     rawPath: Data(bytes)))
                     } else {
                         unreadable.append(path)
                     }
@@ -451,7 +454,7 @@ struct ComposeScreen: AppScreen {
     /// the limit (which the note names).
     mutating func attach(_ attached: [AttachedFile], unreadable: [String], context: ViewContext) {
         var overLimit = false
-        for file in attached where !files.contains(where: { $0.path == file.path }) {
+        for file in attached where !files.contains(where: { $0.pathBytes == file.pathBytes }) {
             guard files.count < Self.maxFiles else { overLimit = true; continue }
             files.append(file)
         }
