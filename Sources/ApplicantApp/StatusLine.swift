@@ -52,6 +52,8 @@ struct StatusLine: Sendable {
     private var lastSequence: Int64?
     /// The stream ended with the session; it starts again after the next sign-in.
     private var streamEnded = false
+    /// The stream broke and reconnects by itself.
+    private var streamBroken = false
     /// Messages left in the outbox because the portal could not be reached, and when the next try is.
     private(set) var outbox: (waiting: Int, nextTry: Date)?
     /// Tries in a row that left something waiting: the wait doubles with each (5 s to 5 min).
@@ -115,8 +117,14 @@ struct StatusLine: Sendable {
         case .event(.disconnected(.sessionExpired)), .event(.disconnected(.notSignedIn)):
             streamEnded = true
             return [Message.ask(.sessionEnded(resume: nil))]
-        case .event(.connected), .event(.disconnected):
+        case .event(.disconnected):
+            streamBroken = true
             return []
+        case .event(.connected(_)):
+            // Back after the stream broke (the portal was away): the count may have moved meanwhile.
+            guard streamBroken else { return [] }
+            streamBroken = false
+            return refresh(environment)
         case .outboxDelivered(let outcomes):
             return delivered(outcomes, environment)
         case .clearNews(let generation):

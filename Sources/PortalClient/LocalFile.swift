@@ -78,14 +78,17 @@ public enum LocalFile {
     }
 
     /// A new private file beside `path` to write into first, so a half-written file never has the name asked for.
-    /// - Throws: `ClientError.fileExists` when `path` is taken already, `.folderMissing` when its folder is not there.
+    /// - Throws: `ClientError.fileExists` when `path` is taken already, `.folderGiven` when it names a folder
+    ///   (or nothing), `.folderMissing` when its folder is not there.
     public static func temporaryBeside(_ path: String) throws(PorttiModel.ClientError) -> String {
+        guard !path.isEmpty, !path.hasSuffix("/") else { throw .folderGiven(path: path.isEmpty ? "." : path) }
         let destination = URL(fileURLWithPath: path)
         var isFolder: ObjCBool = false
         let folder = destination.deletingLastPathComponent().path
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
             throw .folderMissing(path: folder)
         }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { throw .folderGiven(path: path) }
         if FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
             throw .fileExists(path: path)
         }

@@ -30,6 +30,8 @@ public enum ClientError: Error, Sendable, Equatable {
     case fileUnreadable(path: String)
     /// A file to be written exists already: Portti never overwrites one.
     case fileExists(path: String)
+    /// A file was to be written where a folder is.
+    case folderGiven(path: String)
     /// The folder a file was to be written into does not exist.
     case folderMissing(path: String)
     /// A file could not be written (permissions, a full disk).
@@ -58,6 +60,7 @@ public enum ClientError: Error, Sendable, Equatable {
         case .fileUnreadable: "client.error.file_unreadable"
         case .fileExists: "client.error.file_exists"
         case .folderMissing: "client.error.folder_missing"
+        case .folderGiven: "client.error.folder_given"
         case .fileUnwritable: "client.error.file_unwritable"
         case .untrustedPortal: "client.error.untrusted"
         case .localStorageFailed: "client.error.local_storage"
@@ -69,7 +72,7 @@ public enum ClientError: Error, Sendable, Equatable {
         switch self {
         case .tooManyAttempts(let seconds): ["count": String(seconds)]
         case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
-        case .fileChanged(let path), .fileUnreadable(let path), .fileExists(let path), .folderMissing(let path),
+        case .fileChanged(let path), .fileUnreadable(let path), .fileExists(let path), .folderMissing(let path), .folderGiven(let path),
             .fileUnwritable(let path):
             ["path": path]
         default: [:]
@@ -81,7 +84,7 @@ public enum ClientError: Error, Sendable, Equatable {
     public var isDefiniteRefusal: Bool {
         switch self {
         case .attachmentRefused, .requestAlreadyAnswered, .requestOverdue, .notFound, .refused, .fileChanged,
-            .fileUnreadable, .fileExists, .folderMissing, .fileUnwritable, .invalidCredentials:
+            .fileUnreadable, .fileExists, .folderMissing, .folderGiven, .fileUnwritable, .invalidCredentials:
             true
         default: false
         }

@@ -84,20 +84,37 @@ extension Portti {
         /// `$VISUAL`, else `$EDITOR`, else `vi`, on `path`, in the foreground of this terminal.
         static func runEditor(_ path: String, environment: [String: String]) -> EditorRun {
             let editor = [environment["VISUAL"], environment["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
+            // Looked for first, quietly: a shell that cannot find it would print its complaint on the screen
+            // the applicant goes back to.
+            let command = String(editor.split(whereSeparator: \.isWhitespace).first ?? "")
+            guard shell(["-c", "command -v -- \"$1\"", "sh", command], quiet: true) == 0 else { return .notFound(editor: editor) }
             // Through the shell, as other programs do, so "code --wait" or "vim -u NONE" work.
-            let words: [String] = ["/bin/sh", "-c", editor + " \"$1\"", "sh", path]
-            let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var child: pid_t = 0
-            guard posix_spawn(&child, "/bin/sh", nil, nil, argv, environ) == 0 else { return .failed(editor: editor, status: -1) }
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            guard let status = shell(["-c", editor + " \"$1\"", "sh", path], quiet: false) else { return .failed(editor: editor, status: -1) }
             // WIFEXITED/WEXITSTATUS by hand: the C macros do not reach Swift.
             let exited = status & 0x7F == 0
             let code = (status >> 8) & 0xFF
             if exited, code == 0 { return .finished }
             if exited, code == 126 || code == 127 { return .notFound(editor: editor) }
             return .failed(editor: editor, status: exited ? code : 128 + (status & 0x7F))
+        }
+
+        /// Runs /bin/sh with `arguments` and waits; `quiet` sends its output and errors to /dev/null. Answers
+        /// the wait status, or nil when it could not be started.
+        static func shell(_ arguments: [String], quiet: Bool) -> Int32? {
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            if quiet {
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            }
+            let argv: [UnsafeMutablePointer<CChar>?] = (["/bin/sh"] + arguments).map { strdup($0) } + [nil]
+            defer { argv.forEach { free($0) } }
+            var child: pid_t = 0
+            guard posix_spawn(&child, "/bin/sh", &actions, nil, argv, environ) == 0 else { return nil }
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+            return status
         }
     }
 }

@@ -138,6 +138,33 @@ struct Words {
         }
     }
 
+    /// A path that is empty or blank asks for one; a folder is named as a folder; a relative path is in the
+    /// home folder, where the offered one is.
+    @Test func savingADecision_toNoPath_aFolder_orARelativeName() async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: .english)
+            await app.focus("Notifications")
+            await app.press(.enter)
+            await app.focus("A decision has been made")
+            await app.press(.enter)
+            await app.press(.character("s"))
+            for _ in 0..<80 { await app.press(.backspace) }
+            await app.type("   ")
+            await app.press(.enter)
+            #expect(app.screen.contains("Type a path to save to:"), "\(app.screen)")
+            for _ in 0..<3 { await app.press(.backspace) }
+            await app.type(app.home.path)
+            await app.press(.enter)
+            #expect(app.screen.contains("\(app.home.path) is a folder: give the"), "\(app.screen)")
+            await app.press(.character("s"))
+            for _ in 0..<200 { await app.press(.backspace) }
+            await app.type("mine.pdf")
+            await app.press(.enter)
+            #expect(FileManager.default.contents(atPath: app.home.appending(path: "mine.pdf").path) == Data(Samples.pdf), "\(app.screen)")
+            await app.finish()
+        }
+    }
+
     @Test func escapeOnTheStartPage_staysThere_andQQuits() async throws {
         try await withPortal { portal in
             var app = try await AppHarness.start(portal, language: .english)

@@ -161,6 +161,9 @@ import Testing
         let ended = status.update(.event(.disconnected(.sessionExpired)), environment)
         #expect(ended.requests().map(\.word) == ["sign in again, then reload"])
         #expect(status.update(.event(.disconnected(.timeout)), environment).isEmpty, "it reconnects by itself")
+        #expect(status.update(.event(.connected(after: 0)), environment).names() == ["list notifications"],
+                "back after a break, the unread count is asked again")
+        #expect(status.update(.event(.connected(after: 0)), environment).isEmpty)
         #expect(status.resume(environment).names() == ["follow notifications", "deliver outbox"])
         #expect(status.resume(environment).isEmpty)
     }

@@ -189,6 +189,9 @@ func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async t
             let nowhere = applicant.home.appending(path: "no/such/folder/d.pdf").path
             let missing = try await applicant.run(["decision", decision.id, "--save", nowhere])
             #expect(missing.status == 1)
+            let toFolder = try await applicant.run(["decision", decision.id, "--save", applicant.home.path])
+            #expect(toFolder.status == 1)
+            #expect(toFolder.err.contains("\(applicant.home.path) is a folder"), "\(toFolder.err)")
             let folder = applicant.home.appending(path: "no/such/folder").path
             #expect(missing.err.contains("The folder \(folder) does not exist."), "\(missing.err)")
             #expect(try FileManager.default.contentsOfDirectory(atPath: applicant.home.path).allSatisfy { !$0.hasSuffix(".part") })

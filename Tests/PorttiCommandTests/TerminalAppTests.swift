@@ -278,6 +278,29 @@ struct TerminalAppTests {
         #expect(unicode.isEmpty, "bytes past ASCII at \(unicode.prefix(5).map(\.offset)): \(String(decoding: bytes.prefix(300), as: UTF8.self))")
     }
 
+    /// An editor that is not there is said so in the app, and the shell's own complaint never reaches the
+    /// screen the applicant returns to.
+    @Test func aMissingEditor_isSaidSo_andNothingElseIsPrinted() async throws {
+        let home = try Home()
+        let app = home.launch(extra: "EDITOR=/no/such/editor VISUAL=")
+        #expect(await app.waitFor("Send additional information"))
+        app.keys("Down")
+        app.keys("Enter")
+        #expect(await app.waitFor("MIG-2026-000004"))
+        app.keys("Enter")
+        app.literal("Kept")
+        #expect(await app.waitFor("Kept"))
+        app.keys("C-e")
+        #expect(await app.waitForWhole("Your editor \"/no/such/editor\" was not found."), "\(app.screen)")
+        #expect(await app.waitFor("Kept"))
+        // Back to the start page, one screen at a time, then quit.
+        for _ in 0..<3 where !app.screen.contains("Portti · Start page") { await app.keysAndWait("Escape") }
+        #expect(await app.waitFor("Portti · Start page"), "\(app.screen)")
+        app.keys("q")
+        #expect(await app.waitFor("EXIT=0"), "\(app.screen)")
+        #expect(!app.screen.contains("not found"), "the shell printed on the screen: \(app.screen)")
+    }
+
     @Test func killedDuringSend_andRestarted_endsWithOneReceiptAndOneMessage() async throws {
         let home = try Home()
         let portalData = home.folder.appending(path: "portal")

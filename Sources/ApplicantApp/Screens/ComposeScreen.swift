@@ -576,12 +576,15 @@ struct ComposeScreen: AppScreen {
         var title = strings("compose.attachments", ["count": String(files.count), "size": context.size(total)])
         if files.count > area.height {
             let first = attachmentList.firstRow(height: area.height)
-            title += " · " + strings("compose.attachments_shown", ["first": String(first + 1),
+            // While writing, the arrows move in the text: the review is where the list scrolls.
+            title += " · " + strings(stage == .writing ? "compose.attachments_shown_writing" : "compose.attachments_shown", ["first": String(first + 1),
                                                                   "last": String(min(first + area.height, files.count))])
         }
         _ = canvas.put(title, column: area.column, row: area.row - 1, maxWidth: area.width, style: .title)
         if files.isEmpty {
-            _ = canvas.put(strings("compose.no_attachments"), column: area.column + 2, row: area.row, maxWidth: area.width - 2, style: .muted)
+            // The key that attaches differs: Ctrl-O while writing, a on review.
+            let hint = stage == .writing ? strings("compose.no_attachments") : strings("compose.no_attachments_review")
+            _ = canvas.put(hint, column: area.column + 2, row: area.row, maxWidth: area.width - 2, style: .muted)
             return
         }
         attachmentList.draw(into: &canvas, area: area, focused: focused) { index in
@@ -595,13 +598,17 @@ struct ComposeScreen: AppScreen {
         switch stage {
         case .writing:
             return [KeyHint("^R", strings("compose.key.review"), essential: true), KeyHint("^O", strings("compose.key.attach")),
-                    KeyHint("^E", strings("compose.key.editor")), KeyHint("^D", strings("compose.key.remove")),
-                    context.leaveHint(strings("compose.key.back"))]
+                    KeyHint("^E", strings("compose.key.editor"))]
+                + (files.isEmpty ? [] : [KeyHint("^D", strings("compose.key.remove"))])
+                + [KeyHint("^Z", strings("compose.key.undo")), KeyHint("^Y", strings("compose.key.redo")),
+                   KeyHint("Home End", strings("compose.key.line")), context.leaveHint(strings("compose.key.back"))]
         case .picking:
             return picker?.keyHints ?? []
         case .reviewing:
-            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit"), essential: true),
-                    KeyHint("a", strings("compose.key.attach")), KeyHint("d", strings("compose.key.remove"))]
+            return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
+                    KeyHint("a", strings("compose.key.attach"))]
+                + (files.isEmpty ? [] : [KeyHint("↑↓", strings("compose.key.choose")), KeyHint("d", strings("compose.key.remove"))])
+                + [context.leaveHint(strings("compose.key.edit"))]
         case .sending:
             return []
         case .failed where waitingInOutbox:

@@ -28,6 +28,8 @@ struct DecisionScreen: AppScreen {
     var saved: (path: String, size: Int64)?
     var saving = false
     var failure: ClientError?
+    /// Enter was pressed with no path typed.
+    var pathMissing = false
     /// The path typed names a file that exists already.
     var exists: String?
     /// The application's reference number; empty until known.
@@ -111,12 +113,15 @@ struct DecisionScreen: AppScreen {
             switch field.handle(key) {
             case .submitted:
                 pathField = nil
-                let path = Self.expandingTilde(field.text, home: environment.services.home)
+                let path = Self.resolved(field.text, home: environment.services.home)
                 guard !path.isEmpty else {
+                    // Nothing typed: say so, rather than nothing happening or a file named by blanks.
                     failure = nil
+                    pathMissing = true
                     pathField = field
                     return []
                 }
+                pathMissing = false
                 typedPath = field
                 exists = nil
                 saving = true
@@ -146,6 +151,15 @@ struct DecisionScreen: AppScreen {
         if path == "~" { return home }
         if path.hasPrefix("~/") { return (home as NSString).appendingPathComponent(String(path.dropFirst(2))) }
         return path
+    }
+
+    /// The path typed, as the file it names: blanks around it dropped (empty when nothing else was typed),
+    /// `~` as the home folder, and a relative path from the home folder, where the offered path is, rather
+    /// than from wherever Portti was started.
+    static func resolved(_ typed: String, home: String) -> String {
+        let path = expandingTilde(typed.trimmingCharacters(in: .whitespaces), home: home)
+        if path.isEmpty || path.hasPrefix("/") { return path }
+        return (home as NSString).appendingPathComponent(path)
     }
 
     /// The decision's text: the body under its dates (two or three rows, as the decision has them).
@@ -179,7 +193,7 @@ struct DecisionScreen: AppScreen {
         }
         viewer.draw(into: &canvas, area: area)
         if let pathField {
-            let label = exists != nil ? strings("decision.exists") : strings("decision.save_to")
+            let label = exists != nil ? strings("decision.exists") : pathMissing ? strings("decision.path_missing") : strings("decision.save_to")
             _ = canvas.put(label, column: notice.column, row: notice.row, style: .title)
             pathField.draw(into: &canvas, area: Rect(column: notice.column + 1 + DisplayWidth.of(label), row: notice.row,
                                                      width: notice.width - 1 - DisplayWidth.of(label), height: 1))

@@ -157,6 +157,7 @@ struct ReceiptsScreen: AppScreen {
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
-        [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open")), context.leaveHint(context.strings("key.back"))]
+        (receipts.isEmpty ? [] : [KeyHint(context.strings("tui.keycap.enter"), context.strings("key.open"))])
+            + [context.leaveHint(context.strings("key.back"))]
     }
 }

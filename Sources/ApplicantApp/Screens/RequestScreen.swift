@@ -100,7 +100,9 @@ struct RequestScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        return [KeyHint(context.strings("tui.keycap.enter"), strings("request.respond")), KeyHint("↑↓", strings("key.scroll")),
-                context.leaveHint(strings("key.back"))]
+        // Enter is offered only where it answers: not on a request answered already or past its deadline.
+        let open = content.value?.state(at: context.now) == .open
+        return (open ? [KeyHint(context.strings("tui.keycap.enter"), strings("request.respond"))] : [])
+            + [KeyHint("↑↓", strings("key.scroll")), context.leaveHint(strings("key.back"))]
     }
 }

@@ -65,9 +65,13 @@ struct SignInScreen: AppScreen {
             return []
         case .key(let key):
             let outcome = focusOnPassword ? password.handle(key) : username.handle(key)
-            guard outcome == .submitted else { return [] }
-            if !focusOnPassword {
+            guard outcome == .submitted else {
+                if outcome == .edited { missing = nil }
+                return []
+            }
+            if !focusOnPassword, !username.text.isEmpty {
                 focusOnPassword = true
+                missing = nil
                 return []
             }
             guard !username.text.isEmpty else {

@@ -419,11 +419,11 @@ public struct FilePicker: Program {
         refusalText(for: verdicts[index]).map { strings("picker.refused", ["name": entries[index].displayName, "reason": $0]) }
     }
 
-    /// A notice wrapped onto the rows ending at `row` (two at most, the second over the list's last row),
-    /// so a reason is never cut in the middle of a word.
+    /// A notice wrapped onto the rows ending at `row` (four at most, over the list's last rows), so a reason
+    /// is never cut in the middle of a word.
     private func detail(_ text: String, into canvas: inout Canvas, row: Int, style: Style) {
         var lines = TextLayout.wrap(text, width: max(canvas.width, 1))
-        if lines.count > 2 { lines = [lines[0], TextLayout.truncate(lines[1...].joined(separator: " "), toWidth: canvas.width, ellipsis: true)] }
+        if lines.count > 4 { lines = Array(lines[..<3]) + [TextLayout.truncate(lines[3...].joined(separator: " "), toWidth: canvas.width, ellipsis: true)] }
         for (offset, line) in lines.enumerated() {
             let y = row - lines.count + 1 + offset
             canvas.fill(Rect(column: 0, row: y, width: canvas.width, height: 1))

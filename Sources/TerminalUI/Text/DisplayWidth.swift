@@ -109,6 +109,8 @@ public enum TextLayout {
     public static func wrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var lines: [String] = []
+        // A tab shows as four blanks, as the editor draws it, wherever text is shown wrapped.
+        let text = text.contains("\t") ? text.replacingOccurrences(of: "\t", with: "    ") : text
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lines.append(contentsOf: wrapParagraph(Substring(paragraph), width: width))
         }
