@@ -50,6 +50,15 @@ import Testing
         #expect(open.requests().map(\.word) == ["open request(id: \"request_1\", applicationID: \"application_1\")"])
     }
 
+    /// Offline with nothing kept: the screen is named as one application, and offers only what works.
+    @Test func anApplicationThatCouldNotLoad_offersOnlyRefreshAndBack() {
+        var screen = ApplicationScreen(applicationID: "application_1")
+        _ = screen.update(.loaded(.failure(.portalUnreachable)), environment)
+        #expect(render(screen, environment)[0].hasPrefix(" Portti · Application"))
+        #expect(!render(screen, environment)[0].hasPrefix(" Portti · Applications"))
+        #expect(screen.keyHints(environment.context).map(\.keys) == ["r", "Esc"])
+    }
+
     /// Dates of different widths (1.9. and 12.9. in Finnish) still leave the events in one column.
     @Test func theTimeline_alignsItsEvents_inFinnish() {
         var screen = ApplicationScreen(applicationID: "application_1")

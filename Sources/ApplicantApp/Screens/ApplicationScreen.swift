@@ -81,7 +81,8 @@ struct ApplicationScreen: AppScreen {
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
         guard case .loaded(let value, let offline) = content else {
-            canvas.heading(strings("start.applications"), context: context)
+            // One application, not the list: its reference is known only once it has loaded.
+            canvas.heading(strings("application.heading"), context: context)
             canvas.loadingOrFailure(content, context: context)
             return
         }
@@ -128,6 +129,8 @@ struct ApplicationScreen: AppScreen {
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
+        // Until it has loaded there is nothing to open or write to: only trying again and going back work.
+        guard case .loaded = content else { return [KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))] }
         return [KeyHint(context.strings("tui.keycap.enter"), strings("key.open")), KeyHint("s", strings("start.send_additional_information")),
                 KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))]
     }
