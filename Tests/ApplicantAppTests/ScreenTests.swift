@@ -108,7 +108,7 @@ import Testing
             " Portti · Request for additional information: MIG-2026-000001",
             "",
             "  Sent on 20/09/2026",
-            "  Read request · Open · deadline 01/10/2026 · 10 days left",
+            "  Open · deadline 01/10/2026 · 10 days left",  // its state, not the action that opened it
             "",
             "  We need your employment contract.",
             "",

@@ -143,3 +143,14 @@ import PorttiLocalization
         }
     }
 }
+
+@Suite struct HangingIndentTests {
+    /// A list item's continuation lines start under its text.
+    @Test func aBulletedItem_wrapsUnderItsText() {
+        #expect(TextLayout.wrap("  • Passport copy, every page, at a readable resolution", width: 30) == [
+            "  • Passport copy, every page,",
+            "    at a readable resolution",
+        ])
+        #expect(TextLayout.wrap("Plain text that wraps as it did", width: 16) == ["Plain text that", "wraps as it did"])
+    }
+}

@@ -137,10 +137,11 @@ struct ApplicationScreen: AppScreen {
 }
 
 /// A request in one line: what it is, its state, its deadline and the days left (or that it is overdue).
-func requestLine(_ request: SupplementRequest, context: ViewContext) -> String {
+/// `asAction`: as an item to choose ("Read request · …"); on the request itself, only its state.
+func requestLine(_ request: SupplementRequest, context: ViewContext, asAction: Bool = true) -> String {
     let strings = context.strings
     let state = request.state(at: context.now)
-    var line = strings("request.read") + " · " + strings("request.state.\(state.rawValue)") + " · "
+    var line = (asAction ? strings("request.read") + " · " : "") + strings("request.state.\(state.rawValue)") + " · "
         + strings("request.deadline", ["date": context.formats.date(request.deadline)])
     switch state {
     case .open:

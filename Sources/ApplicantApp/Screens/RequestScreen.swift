@@ -86,7 +86,7 @@ struct RequestScreen: AppScreen {
         let area = Self.viewerArea(in: canvas.bounds)
         _ = canvas.put(strings("request.sent_on", ["date": context.formats.date(request.sentAt)]), column: area.column,
                        row: area.row - 3, maxWidth: area.width)
-        _ = canvas.put(requestLine(request, context: context), column: area.column, row: area.row - 2, maxWidth: area.width,
+        _ = canvas.put(requestLine(request, context: context, asAction: false), column: area.column, row: area.row - 2, maxWidth: area.width,
                        style: state == .overdue ? .error : .title)
         viewer.draw(into: &canvas, area: area)
         let footer: String

@@ -112,9 +112,24 @@ public enum TextLayout {
         // A tab shows as four blanks, as the editor draws it, wherever text is shown wrapped.
         let text = text.contains("\t") ? text.replacingOccurrences(of: "\t", with: "    ") : text
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            lines.append(contentsOf: wrapParagraph(Substring(paragraph), width: width))
+            lines.append(contentsOf: wrapItem(paragraph, width: width))
         }
         return lines
+    }
+
+    /// A list item ("  • text", "- text") wraps under its text, not under its bullet: a hanging indent.
+    private static func wrapItem(_ paragraph: Substring, width: Int) -> [String] {
+        let indent = paragraph.prefix { $0 == " " }
+        let rest = paragraph.dropFirst(indent.count)
+        guard let bullet = ["• ", "- ", "* "].first(where: { rest.hasPrefix($0) }) else {
+            return wrapParagraph(paragraph, width: width)
+        }
+        let hanging = indent.count + bullet.count
+        guard width > hanging + 8 else { return wrapParagraph(paragraph, width: width) }
+        let lines = wrapParagraph(rest.dropFirst(bullet.count), width: width - hanging)
+        return lines.enumerated().map { index, line in
+            (index == 0 ? String(indent) + bullet : String(repeating: " ", count: hanging)) + line
+        }
     }
 
     private static func wrapParagraph(_ paragraph: Substring, width: Int) -> [String] {
