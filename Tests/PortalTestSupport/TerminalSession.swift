@@ -23,53 +23,23 @@ public final class TerminalSession: @unchecked Sendable {
     }
 
     /// What the server and its panes start with; a test names anything else on the command line.
-    private static let environment: [String] = {
+    private static let environment: [String: String] = {
         let inherited = ProcessInfo.processInfo.environment
-        return ["PATH=" + (inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"), "HOME=" + (inherited["HOME"] ?? "/tmp"),
-                "LANG=C.UTF-8", "TERM=xterm-256color"]
+        return ["PATH": inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": inherited["HOME"] ?? "/tmp",
+                "LANG": "C.UTF-8", "TERM": "xterm-256color"]
     }()
 
-    /// Runs tmux with posix_spawn and waitpid: Foundation's Process did not notice the client's exit here.
+    /// Runs tmux to its end and answers its output. `ChildProcess` passes it no other descriptor: the server
+    /// new-session starts would keep any it inherits open for its whole life, and a test reading a pipe that
+    /// happened to be open then would wait as long.
     @discardableResult
     public func tmux(capturing: Bool = true, _ arguments: [String]) -> String {
-        var output: [Int32] = [0, 0]
-        guard pipe(&output) == 0 else { return "" }
-        for descriptor in output { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if capturing {
-            posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else goes with it: the server new-session starts would keep any descriptor it inherits open
-        // for its whole life, and a test reading a pipe that happened to be open then would wait as long.
-        SpawnActions.closeFrom(&actions, 3)
-        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", name, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = Self.environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var child: pid_t = 0
-        let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, envp)
-        close(output[1])
-        defer { close(output[0]) }
-        guard spawned == 0 else { return "" }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(output[0], &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-        return String(decoding: bytes, as: UTF8.self)
+        guard let child = try? ChildProcess("/usr/bin/tmux", ["-L", name, "-f", "/dev/null"] + arguments,
+                                            environment: Self.environment, captureOutput: capturing, captureErrors: false)
+        else { return "" }
+        let output = child.readAll().output
+        child.wait()
+        return output
     }
 
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
