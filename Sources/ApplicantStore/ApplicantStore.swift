@@ -106,19 +106,35 @@ public final class ApplicantStore: Sendable {
     public func put(_ item: OutboxItem) throws(ApplicantStoreError) {
         try records {
             let content = try Self.encode(item)
-            try database.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                               arguments: [item.id, item.createdAt, content])
-            }
+            try database.write { db in try Self.put(item, content: content, in: db) }
         }
+    }
+
+    /// `put`, for async callers (the courier): the write waits on GRDB's queue, not on the cooperative pool.
+    public func put(_ item: OutboxItem) async throws(ApplicantStoreError) {
+        try await records {
+            let content = try Self.encode(item)
+            try await database.write { db in try Self.put(item, content: content, in: db) }
+        }
+    }
+
+    private static func put(_ item: OutboxItem, content: String, in db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
+                       arguments: [item.id, item.createdAt, content])
     }
 
     /// Every item, oldest first.
     public func outbox() throws(ApplicantStoreError) -> [OutboxItem] {
-        try records {
-            try database.read { db in try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id") }
-                .map { try Self.decode(OutboxItem.self, $0) }
-        }
+        try records { try database.read { db in try Self.outbox(in: db) } }
+    }
+
+    /// `outbox`, for async callers, likewise.
+    public func outbox() async throws(ApplicantStoreError) -> [OutboxItem] {
+        try await records { try await database.read { db in try Self.outbox(in: db) } }
+    }
+
+    private static func outbox(in db: Database) throws -> [OutboxItem] {
+        try String.fetchAll(db, sql: "SELECT content FROM outbox ORDER BY createdAt, id").map { try decode(OutboxItem.self, $0) }
     }
 
     public func removeFromOutbox(id: String) throws(ApplicantStoreError) {
@@ -131,21 +147,34 @@ public final class ApplicantStore: Sendable {
     /// from removed, so no crash can leave the message both sent and still looking unsent.
     public func delivered(_ item: OutboxItem, receipt: Receipt) throws(ApplicantStoreError) {
         try records {
-            var item = item
-            item.state = .delivered(receiptNumber: receipt.number)
-            let itemContent = try Self.encode(item)
-            let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
-            try database.write { db in
-                try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
-                               arguments: [item.id, item.createdAt, itemContent])
-                try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
-                               arguments: [receipt.number, receipt.receivedAt, kept])
-                if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
-                                                          arguments: [item.target.key]),
-                    let draft = try? Self.decode(Draft.self, draftContent), item.carries(draft)
-                {
-                    try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
-                }
+            let record = try Self.delivery(item, receipt: receipt)
+            try database.write(record)
+        }
+    }
+
+    /// `delivered`, for async callers, likewise.
+    public func delivered(_ item: OutboxItem, receipt: Receipt) async throws(ApplicantStoreError) {
+        try await records {
+            let record = try Self.delivery(item, receipt: receipt)
+            try await database.write(record)
+        }
+    }
+
+    /// The one write that records a delivery.
+    private static func delivery(_ item: OutboxItem, receipt: Receipt) throws -> @Sendable (Database) throws -> Void {
+        var item = item
+        item.state = .delivered(receiptNumber: receipt.number)
+        let itemContent = try encode(item)
+        let kept = try encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
+        return { [item] db in
+            try ApplicantStore.put(item, content: itemContent, in: db)
+            try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
+                           arguments: [receipt.number, receipt.receivedAt, kept])
+            if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
+                                                      arguments: [item.target.key]),
+                let draft = try? ApplicantStore.decode(Draft.self, draftContent), item.carries(draft)
+            {
+                try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
             }
         }
     }
@@ -213,6 +242,10 @@ public final class ApplicantStore: Sendable {
     /// Runs a read or a write, its failure (SQLite's, the coder's) as the error the applicant can act on.
     private func records<T>(_ work: () throws -> T) throws(ApplicantStoreError) -> T {
         do { return try work() } catch { throw .cannotReadOrWrite(folder: folder) }
+    }
+
+    private func records<T>(_ work: () async throws -> T) async throws(ApplicantStoreError) -> T {
+        do { return try await work() } catch { throw .cannotReadOrWrite(folder: folder) }
     }
 
     // MARK: Coding

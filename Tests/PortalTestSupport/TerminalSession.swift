@@ -44,28 +44,33 @@ public final class TerminalSession: @unchecked Sendable {
 
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
 
-    /// Polls the screen until `condition` holds for it, for at most `seconds`.
-    public func waitUntil(seconds: Double = 20, _ condition: (String) -> Bool) async -> Bool {
+    /// Polls the screen until `condition` holds for it, for at most `seconds` (a bound for a machine loaded far
+    /// beyond its cores: a program in tmux took over 15 s to draw its first screen in a loaded parallel run).
+    /// When it never holds, the last screen goes to the test's output, to show what was there instead.
+    public func waitUntil(seconds: Double = 45, _ condition: (String) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
+        var shown = ""
         while ContinuousClock.now < deadline {
-            if condition(screen) { return true }
+            shown = screen
+            if condition(shown) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
+        print("tmux session \(name) still showed, after \(seconds) s:\n\(shown)")
         return false
     }
 
     /// Polls the screen until `text` shows, for at most `seconds`.
-    public func waitFor(_ text: String, seconds: Double = 20) async -> Bool {
+    public func waitFor(_ text: String, seconds: Double = 45) async -> Bool {
         await waitUntil(seconds: seconds) { $0.contains(text) }
     }
 
-    public func waitUntilGone(_ text: String, seconds: Double = 20) async -> Bool {
+    public func waitUntilGone(_ text: String, seconds: Double = 45) async -> Bool {
         await waitUntil(seconds: seconds) { !$0.contains(text) }
     }
 
     /// Sends `keys` and waits until the screen is no longer what it was: the program took them.
     @discardableResult
-    public func keysAndWait(_ keys: String..., seconds: Double = 20) async -> Bool {
+    public func keysAndWait(_ keys: String..., seconds: Double = 45) async -> Bool {
         let before = screen
         tmux(["send-keys", "-t", name] + keys)
         return await waitUntil(seconds: seconds) { $0 != before }

@@ -149,14 +149,14 @@ extension Portti {
             try await withApplicant(options, deliversOutbox: false) { context in
                 let store = try context.requireStore()
                 if let discard {
-                    guard try store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
+                    guard try await store.outbox().contains(where: { $0.id == discard }) else { throw context.failure(.notFound) }
                     try store.removeFromOutbox(id: discard)
                     say("\(context.strings("cli.discarded"))")
                     await context.deliverOutbox(store)
                     return
                 }
                 let stopped = await context.deliverOutbox(store)
-                let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
+                let items = try await store.outbox().filter { if case .delivered = $0.state { false } else { true } }
                 if options.json { try sayJSON(items) } else { list(items, context) }
                 if let stopped, items.contains(where: { $0.state == .pending }) { throw context.failure(stopped) }
                 if items.contains(where: { if case .refused = $0.state { true } else { false } }) {
