@@ -118,6 +118,22 @@ public final class ApplicantStore: Sendable {
         }
     }
 
+    /// The pending item that carries `draft`, else a new one for it, found or written in one transaction: two
+    /// sends of one draft at once (a double press) get the same item, so the message goes out once.
+    public func enqueue(_ draft: Draft) async throws(ApplicantStoreError) -> OutboxItem {
+        try await records {
+            let fresh = OutboxItem(draft: draft)
+            let content = try Self.encode(fresh)
+            return try await database.write { db in
+                if let waiting = try Self.outbox(in: db).first(where: { $0.state == .pending && $0.carries(draft) }) {
+                    return waiting
+                }
+                try Self.put(fresh, content: content, in: db)
+                return fresh
+            }
+        }
+    }
+
     private static func put(_ item: OutboxItem, content: String, in db: Database) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO outbox (id, createdAt, content) VALUES (?, ?, ?)",
                        arguments: [item.id, item.createdAt, content])

@@ -31,12 +31,8 @@ public actor Courier {
     ) async throws(ClientError) -> Receipt {
         let item: OutboxItem
         do {
-            if let waiting = try await store.outbox().first(where: { $0.state == .pending && $0.carries(draft) }) {
-                item = waiting
-            } else {
-                item = OutboxItem(draft: draft)
-                try await store.put(item)
-            }
+            // One transaction: this actor may take another send of the same draft while this one waits.
+            item = try await store.enqueue(draft)
         } catch {
             throw .localStorageFailed
         }
