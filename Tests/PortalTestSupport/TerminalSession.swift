@@ -29,12 +29,15 @@ public final class TerminalSession: @unchecked Sendable {
                 "LANG": "C.UTF-8", "TERM": "xterm-256color"]
     }()
 
+    /// tmux's own options: this session's server, no configuration file.
+    private var client: [String] { ["-L", name, "-f", "/dev/null"] }
+
     /// Runs tmux to its end and answers its output. `ChildProcess` passes it no other descriptor: the server
     /// new-session starts would keep any it inherits open for its whole life, and a test reading a pipe that
     /// happened to be open then would wait as long.
     @discardableResult
     public func tmux(capturing: Bool = true, _ arguments: [String]) -> String {
-        guard let child = try? ChildProcess("/usr/bin/tmux", ["-L", name, "-f", "/dev/null"] + arguments,
+        guard let child = try? ChildProcess("/usr/bin/tmux", client + arguments,
                                             environment: Self.environment, captureOutput: capturing, captureErrors: false)
         else { return "" }
         let output = child.readAll().output
@@ -44,6 +47,13 @@ public final class TerminalSession: @unchecked Sendable {
 
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
 
+    /// The screen, read by a tmux client waited for off the cooperative pool: the walks poll it often, and a
+    /// loaded machine makes each client slow enough that polls on the pool stalled the run's in-process portals.
+    private func capturedScreen() async -> String {
+        (try? await ChildProcess.run("/usr/bin/tmux", client + ["capture-pane", "-p", "-t", name],
+                                     environment: Self.environment))?.output ?? ""
+    }
+
     /// Polls the screen until `condition` holds for it, for at most `seconds` (a bound for a machine loaded far
     /// beyond its cores: a program in tmux took over 15 s to draw its first screen in a loaded parallel run).
     /// When it never holds, the last screen goes to the test's output, to show what was there instead.
@@ -51,7 +61,7 @@ public final class TerminalSession: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var shown = ""
         while ContinuousClock.now < deadline {
-            shown = screen
+            shown = await capturedScreen()
             if condition(shown) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
