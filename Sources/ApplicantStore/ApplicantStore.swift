@@ -130,20 +130,53 @@ public final class ApplicantStore: Sendable {
     public func put(_ item: OutboxItem) throws(ApplicantStoreError) {
         try records {
             let content = try Self.encode(item)
-            try database.write { db in try Self.upsert(db, item, content: content) }
+            try database.write { db in try Self.put(item, content: content, in: db) }
         }
+    }
+
+    /// `put`, for async callers (the courier): the write waits on GRDB's queue, not on the cooperative pool.
+    public func put(_ item: OutboxItem) async throws(ApplicantStoreError) {
+        try await records {
+            let content = try Self.encode(item)
+            try await database.write { db in try Self.put(item, content: content, in: db) }
+        }
+    }
+
+    /// The pending item that carries `draft`, else a new one for it, found or written in one transaction: two
+    /// sends of one draft at once (a double press) get the same item, so the message goes out once.
+    public func enqueue(_ draft: Draft) async throws(ApplicantStoreError) -> OutboxItem {
+        try await records {
+            let fresh = OutboxItem(draft: draft)
+            let content = try Self.encode(fresh)
+            return try await database.write { db in
+                if let waiting = try Self.outbox(in: db).first(where: { $0.state == .pending && $0.carries(draft) }) {
+                    return waiting
+                }
+                try Self.put(fresh, content: content, in: db)
+                return fresh
+            }
+        }
+    }
+
+    private static func put(_ item: OutboxItem, content: String, in db: Database) throws {
+        try upsert(db, item, content: content)
     }
 
     /// Every item, oldest first, each with its number.
     public func outbox() throws(ApplicantStoreError) -> [OutboxItem] {
-        try records {
-            try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT content, number FROM outbox ORDER BY createdAt, id")
-            }.map { row in
-                var item = try Self.decode(OutboxItem.self, row["content"])
-                item.number = row["number"]
-                return item
-            }
+        try records { try database.read { db in try Self.outbox(in: db) } }
+    }
+
+    /// `outbox`, for async callers, likewise.
+    public func outbox() async throws(ApplicantStoreError) -> [OutboxItem] {
+        try await records { try await database.read { db in try Self.outbox(in: db) } }
+    }
+
+    private static func outbox(in db: Database) throws -> [OutboxItem] {
+        try Row.fetchAll(db, sql: "SELECT content, number FROM outbox ORDER BY createdAt, id").map { row in
+            var item = try decode(OutboxItem.self, row["content"])
+            item.number = row["number"]
+            return item
         }
     }
 
@@ -157,20 +190,34 @@ public final class ApplicantStore: Sendable {
     /// from removed, so no crash can leave the message both sent and still looking unsent.
     public func delivered(_ item: OutboxItem, receipt: Receipt) throws(ApplicantStoreError) {
         try records {
-            var item = item
-            item.state = .delivered(receiptNumber: receipt.number)
-            let itemContent = try Self.encode(item)
-            let kept = try Self.encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
-            try database.write { db in
-                try Self.upsert(db, item, content: itemContent)
-                try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
-                               arguments: [receipt.number, receipt.receivedAt, kept])
-                if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
-                                                          arguments: [item.target.key]),
-                    let draft = try? Self.decode(Draft.self, draftContent), item.carries(draft)
-                {
-                    try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
-                }
+            let record = try Self.delivery(item, receipt: receipt)
+            try database.write(record)
+        }
+    }
+
+    /// `delivered`, for async callers, likewise.
+    public func delivered(_ item: OutboxItem, receipt: Receipt) async throws(ApplicantStoreError) {
+        try await records {
+            let record = try Self.delivery(item, receipt: receipt)
+            try await database.write(record)
+        }
+    }
+
+    /// The one write that records a delivery.
+    private static func delivery(_ item: OutboxItem, receipt: Receipt) throws -> @Sendable (Database) throws -> Void {
+        var item = item
+        item.state = .delivered(receiptNumber: receipt.number)
+        let itemContent = try encode(item)
+        let kept = try encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
+        return { [item] db in
+            try ApplicantStore.put(item, content: itemContent, in: db)
+            try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
+                           arguments: [receipt.number, receipt.receivedAt, kept])
+            if let draftContent = try String.fetchOne(db, sql: "SELECT content FROM draft WHERE target = ?",
+                                                      arguments: [item.target.key]),
+                let draft = try? ApplicantStore.decode(Draft.self, draftContent), item.carries(draft)
+            {
+                try db.execute(sql: "DELETE FROM draft WHERE target = ?", arguments: [item.target.key])
             }
         }
     }
@@ -238,6 +285,10 @@ public final class ApplicantStore: Sendable {
     /// Runs a read or a write, its failure (SQLite's, the coder's) as the error the applicant can act on.
     private func records<T>(_ work: () throws -> T) throws(ApplicantStoreError) -> T {
         do { return try work() } catch { throw .cannotReadOrWrite(folder: folder) }
+    }
+
+    private func records<T>(_ work: () async throws -> T) async throws(ApplicantStoreError) -> T {
+        do { return try await work() } catch { throw .cannotReadOrWrite(folder: folder) }
     }
 
     // MARK: Coding

@@ -31,12 +31,8 @@ public actor Courier {
     ) async throws(ClientError) -> Receipt {
         let item: OutboxItem
         do {
-            if let waiting = try store.outbox().first(where: { $0.state == .pending && $0.carries(draft) }) {
-                item = waiting
-            } else {
-                item = OutboxItem(draft: draft)
-                try store.put(item)
-            }
+            // One transaction: this actor may take another send of the same draft while this one waits.
+            item = try await store.enqueue(draft)
         } catch {
             throw .localStorageFailed
         }
@@ -48,7 +44,7 @@ public actor Courier {
     public func deliverPending(
         progress: @escaping @Sendable (OutboxItem, Progress) -> Void = { _, _ in }
     ) async -> [(item: OutboxItem, outcome: Result<Receipt, ClientError>)] {
-        let pending = ((try? store.outbox()) ?? []).filter { $0.state == .pending }
+        let pending = ((try? await store.outbox()) ?? []).filter { $0.state == .pending }
         var outcomes: [(OutboxItem, Result<Receipt, ClientError>)] = []
         for item in pending {
             do {
@@ -95,7 +91,7 @@ public actor Courier {
                     progress(.uploading(index: index, count: count, sent: sent, total: total))
                 }
                 item.uploadedIDs[index] = attachment.id
-                try store.put(item)
+                try await store.put(item)
             }
             progress(.sending)
             let ids = item.uploadedIDs.compactMap { $0 }
@@ -108,7 +104,7 @@ public actor Courier {
                 receipt = try await client.sendAdditionalInformation(
                     applicationID: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
             }
-            try store.delivered(item, receipt: receipt)
+            try await store.delivered(item, receipt: receipt)
             return receipt
         } catch let error as ClientError {
             // Only a definite refusal ends the item (the draft keeps the text, to fix and send anew). Any other
@@ -118,7 +114,7 @@ public actor Courier {
             if error.isDefiniteRefusal || (error == .serverError && item.failedAttempts >= OutboxItem.maxServerFailures) {
                 item.state = .refused(reasonKey: error.messageKey, arguments: error.messageArguments)
             }
-            try? store.put(item)
+            try? await store.put(item)
             throw error
         } catch {
             throw ClientError.localStorageFailed

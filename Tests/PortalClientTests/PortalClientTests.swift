@@ -161,7 +161,7 @@ extension ClientSettings {
             let draft = Draft(target: .request(world.request.id), text: "Written while signed out.")
             try store.save(draft)
             await #expect(throws: ClientError.sessionExpired) { _ = try await courier.send(draft) }
-            #expect(try store.outbox().map(\.state) == [.pending])
+            #expect(try await store.outbox().map(\.state) == [.pending])
             #expect(try store.draft(for: draft.target)?.text == draft.text)
 
             _ = try await world.client.signIn(username: "aino", password: TestPortal.password)

@@ -119,10 +119,12 @@ import Testing
             var stalled: [RawConnection] = []
             for index in 0..<500 {
                 let connection = try await RawConnection.open(port: portal.port)
+                // A loaded machine can keep this task waiting past the deadline between the open and the send:
+                // then the portal has closed the connection already, which is what this test waits for anyway.
                 switch index % 3 {
-                case 0: try await connection.send("GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  // part of the headers
+                case 0: try? await connection.send("GET /api/v1/health HTTP/1.1\r\nHost: x\r\n")  // part of the headers
                 case 1:  // part of a JSON body
-                    try await connection.send(
+                    try? await connection.send(
                         "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user")
                 default: break  // nothing at all
                 }
@@ -133,7 +135,7 @@ import Testing
             #expect(try await portal.raw(.get, "/applications", token: aino.token).status == 200)
             // Each stalled one is closed by the portal, none left open.
             let all = stalled
-            try await within(30, "the portal to close 500 stalled connections") {
+            try await within(60, "the portal to close 500 stalled connections") {
                 for connection in all { _ = try await connection.answerAfterClose() }
             }
             #expect(stalled.allSatisfy { !$0.isOpen })

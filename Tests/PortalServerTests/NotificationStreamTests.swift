@@ -31,7 +31,7 @@ import Testing
     }
 
     /// Polled every 250 ms: it comes in a second on an idle machine; the bound leaves room for one busy with the
-    /// rest of the suite (2.9 s was seen), and is still far from the stream's 45 s idle timeout.
+    /// rest of the suite and other builds (2.9 s and 6.8 s were seen), and is still far from the stream's 45 s idle timeout.
     @Test func newNotification_arrivesWithinSeconds_evenWhenWrittenByAnotherProcess() async throws {
         try await withPortal(adjust: { $0.notificationPollInterval = .milliseconds(250) }) { portal in
             let world = try await Case.make(portal)
@@ -43,7 +43,7 @@ import Testing
                 applicationID: world.application.id, text: "One more thing.", items: [], deadline: portal.clock.now + 86_400,
                 now: portal.clock.now)
             let event = try #require(try await reader.next())
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(20))
             #expect(event.event == "notification")
             let notification = try JSONDecoder.iso8601.decode(Components.Schemas.Notification.self, from: Data((event.data ?? "").utf8))
             #expect(notification.subjectId == request.id)

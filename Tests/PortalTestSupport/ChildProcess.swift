@@ -16,11 +16,13 @@ public final class ChildProcess: @unchecked Sendable {
 
     public enum Failure: Error { case cannotStart(errno: Int32) }
 
-    /// Starts `executable`; its standard input is `input` (then closed) or nothing, its output and errors go to
-    /// pipes to read when asked for, else nowhere. No other descriptor of this process goes with it.
+    /// Starts `executable`; its standard input is `input` (then closed), else `inputDescriptor` (left open here),
+    /// else nothing. Its output and errors go to pipes to read when asked for, else appended to the file `log`
+    /// (both), else nowhere. No other descriptor of this process goes with it.
     public init(
         _ executable: String, _ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-        folder: String? = nil, input: [UInt8]? = nil, captureOutput: Bool = true, captureErrors: Bool = true
+        folder: String? = nil, input: [UInt8]? = nil, inputDescriptor: Int32? = nil,
+        captureOutput: Bool = true, captureErrors: Bool = true, log: String? = nil
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -39,6 +41,8 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, ends.read, 0)
             opened.append(ends.read)
             stdinWrite = ends.write
+        } else if let inputDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, inputDescriptor, 0)
         } else {
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         }
@@ -49,6 +53,8 @@ public final class ChildProcess: @unchecked Sendable {
                 posix_spawn_file_actions_adddup2(&actions, ends.write, target)
                 opened.append(ends.write)
                 reads[target] = ends.read
+            } else if let log {
+                posix_spawn_file_actions_addopen(&actions, target, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
             } else {
                 posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
             }
@@ -61,8 +67,19 @@ public final class ChildProcess: @unchecked Sendable {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        // The test process blocks and ignores signals (SIGTERM, SIGPIPE) for its own threads; a child inherits
+        // both, and nginx, told to stop with SIGTERM, would run on after the test. It starts with none of them.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child: pid_t = 0
-        let spawned = posix_spawn(&child, executable, &actions, nil, argv, envp)
+        let spawned = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             for descriptor in Array(reads.values) + [stdinWrite].compactMap({ $0 }) { close(descriptor) }
             throw Failure.cannotStart(errno: spawned)
@@ -114,10 +131,29 @@ public final class ChildProcess: @unchecked Sendable {
         if let exitStatus { return exitStatus }
         var raw: Int32 = 0
         while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
-        let ended = raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F)
+        let ended = Self.ended(raw)
         exitStatus = ended
         return ended
     }
+
+    /// Whether the program still runs (it is reaped here when it has ended; `wait()` then answers at once).
+    public var isRunning: Bool {
+        status.lock()
+        defer { status.unlock() }
+        guard exitStatus == nil else { return false }
+        var raw: Int32 = 0
+        guard waitpid(pid, &raw, WNOHANG) == pid else { return true }
+        exitStatus = Self.ended(raw)
+        return false
+    }
+
+    /// Asks the program to stop (SIGTERM) and reaps it on a thread of its own, so nothing here waits for it.
+    public func terminate() {
+        kill(pid, SIGTERM)
+        Thread.detachNewThread { self.wait() }
+    }
+
+    private static func ended(_ raw: Int32) -> Int32 { raw & 0x7F == 0 ? (raw >> 8) & 0xFF : 128 + (raw & 0x7F) }
 
     /// Reads to the end and waits, on a thread of its own (never one of the cooperative pool's few).
     public func finish() async -> (status: Int32, output: String, errors: String) {

@@ -28,9 +28,9 @@ public actor PostgresServer {
     public nonisolated let port: Int
     private nonisolated let folder: URL
     /// The `postgres` process now serving, this process's child.
-    private var server: Process
+    private var server: ChildProcess
 
-    private init(port: Int, folder: URL, server: Process) {
+    private init(port: Int, folder: URL, server: ChildProcess) {
         self.port = port
         self.folder = folder
         self.server = server
@@ -113,7 +113,7 @@ public actor PostgresServer {
         // A free port can be taken by another program before the server binds it: then try another.
         let log = folder.appending(path: "server.log")
         for _ in 1...3 {
-            let port = try freeLoopbackPort()
+            let port = LoopbackPort.free()
             if let server = try await serve(data: data, port: port, log: log) {
                 return PostgresServer(port: port, folder: folder, server: server)
             }
@@ -125,13 +125,9 @@ public actor PostgresServer {
     /// Starts the server on `port` and answers its process once it accepts connections, or nil when it ended
     /// instead.
     ///
-    /// The server is this process's child rather than pg_ctl's daemon: Foundation learns that a child ended
-    /// when a socket the child inherited closes, and a daemon left running keeps it open, so the end of
-    /// `pg_ctl start` would never be noticed.
-    private static func serve(data: URL, port: Int, log: URL) async throws -> Process? {
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
+    /// The server is this process's child rather than pg_ctl's daemon, so that its end (a port taken) shows at
+    /// once; the watchdog stops it when this process ends.
+    private static func serve(data: URL, port: Int, log: URL) async throws -> ChildProcess? {
         let command = serverCommand([
             binaries.appending(path: "postgres").path, "-D", data.path, "-p", String(port), "-k", data.path,
             "-c", "listen_addresses=127.0.0.1",
@@ -140,8 +136,7 @@ public actor PostgresServer {
             // The data is thrown away at the end: nothing needs to reach the disk.
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         ])
-        let server = process(command, output: output)
-        try server.run()
+        let server = try ChildProcess(command[0], Array(command.dropFirst()), captureOutput: false, captureErrors: false, log: log.path)
         // Ready is a condition, asked of the server itself until it says yes (it takes a fraction of a second).
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
@@ -166,51 +161,16 @@ public actor PostgresServer {
             throw PostgresServerError.failed(command: "pipe", output: String(cString: strerror(errno)))
         }
         let stop = serverCommand([binaries.appending(path: "pg_ctl").path, "-D", data.path, "-m", "immediate", "stop"])
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // $0 is the folder, "$@" the command that stops the server.
-        watchdog.arguments = ["-c", "read line; \"$@\" >/dev/null 2>&1; rm -rf \"$0\"", folder.path] + stop
-        let reading = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
-        watchdog.standardInput = reading
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
-        try reading.close()
+        defer { close(ends[0]) }
+        // $0 is the folder, "$@" the command that stops the server. It outlives this process: nobody waits for it.
+        _ = try ChildProcess("/bin/sh", ["-c", "read line; \"$@\" >/dev/null 2>&1; rm -rf \"$0\"", folder.path] + stop,
+                             inputDescriptor: ends[0], captureOutput: false, captureErrors: false)
         // ends[1] stays open, unused, for the life of the process.
     }
 
     /// The command line that runs `command` as the server's owner.
     private static func serverCommand(_ command: [String]) -> [String] {
         getuid() == 0 ? ["/usr/sbin/runuser", "-u", "postgres", "--"] + command : command
-    }
-
-    private static func freeLoopbackPort() throws -> Int {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw PostgresServerError.failed(command: "socket", output: String(cString: strerror(errno))) }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(socketFD, address, length) == 0 && getsockname(socketFD, address, &length) == 0
-            }
-        }
-        guard bound else { throw PostgresServerError.failed(command: "bind", output: String(cString: strerror(errno))) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// A process for `command` (the program's path, then its arguments), reading nothing, writing to `output`.
-    private static func process(_ command: [String], output: FileHandle) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
-        return process
     }
 
     /// Runs a program to its end and fails unless it succeeds.
@@ -221,26 +181,14 @@ public actor PostgresServer {
         }
     }
 
-    /// Runs a program to its end without blocking a thread of the cooperative pool (its end is awaited through
-    /// the termination handler), and answers its exit status and output. The output goes through a file of its
-    /// own in `folder`: a pipe would fill up if nobody read it while the program runs.
+    /// Runs a program to its end, waited for on a thread of its own (not the cooperative pool's), and answers
+    /// its exit status and output (errors after it).
     private static func outcome(of program: URL, asServer: Bool = false, _ arguments: [String], in folder: URL) async throws
         -> (status: Int32, output: String)
     {
-        let log = folder.appending(path: "\(program.lastPathComponent)-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        let process = process(asServer ? serverCommand([program.path] + arguments) : [program.path] + arguments, output: output)
-        let status = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int32, any Error>) in
-            process.terminationHandler = { process in continuation.resume(returning: process.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        return (status, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        let command = asServer ? serverCommand([program.path] + arguments) : [program.path] + arguments
+        let ended = try await ChildProcess.run(command[0], Array(command.dropFirst()), folder: folder.path)
+        return (ended.status, ended.output + ended.errors)
     }
 }
 

@@ -23,75 +23,60 @@ public final class TerminalSession: @unchecked Sendable {
     }
 
     /// What the server and its panes start with; a test names anything else on the command line.
-    private static let environment: [String] = {
+    private static let environment: [String: String] = {
         let inherited = ProcessInfo.processInfo.environment
-        return ["PATH=" + (inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"), "HOME=" + (inherited["HOME"] ?? "/tmp"),
-                "LANG=C.UTF-8", "TERM=xterm-256color"]
+        return ["PATH": inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", "HOME": inherited["HOME"] ?? "/tmp",
+                "LANG": "C.UTF-8", "TERM": "xterm-256color"]
     }()
 
-    /// Runs tmux with posix_spawn and waitpid: Foundation's Process did not notice the client's exit here.
+    /// tmux's own options: this session's server, no configuration file.
+    private var client: [String] { ["-L", name, "-f", "/dev/null"] }
+
+    /// Runs tmux to its end and answers its output. `ChildProcess` passes it no other descriptor: the server
+    /// new-session starts would keep any it inherits open for its whole life, and a test reading a pipe that
+    /// happened to be open then would wait as long.
     @discardableResult
     public func tmux(capturing: Bool = true, _ arguments: [String]) -> String {
-        var output: [Int32] = [0, 0]
-        guard pipe(&output) == 0 else { return "" }
-        for descriptor in output { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if capturing {
-            posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Nothing else goes with it: the server new-session starts would keep any descriptor it inherits open
-        // for its whole life, and a test reading a pipe that happened to be open then would wait as long.
-        SpawnActions.closeFrom(&actions, 3)
-        let argv: [UnsafeMutablePointer<CChar>?] = (["tmux", "-L", name, "-f", "/dev/null"] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = Self.environment.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var child: pid_t = 0
-        let spawned = posix_spawn(&child, "/usr/bin/tmux", &actions, nil, argv, envp)
-        close(output[1])
-        defer { close(output[0]) }
-        guard spawned == 0 else { return "" }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(output[0], &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += buffer[0..<count]
-        }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-        return String(decoding: bytes, as: UTF8.self)
+        guard let child = try? ChildProcess("/usr/bin/tmux", client + arguments,
+                                            environment: Self.environment, captureOutput: capturing, captureErrors: false)
+        else { return "" }
+        let output = child.readAll().output
+        child.wait()
+        return output
     }
 
     public var screen: String { tmux(["capture-pane", "-p", "-t", name]) }
 
-    /// Polls the screen until `condition` holds for it, for at most `seconds`.
-    public func waitUntil(seconds: Double = 20, _ condition: (String) -> Bool) async -> Bool {
+    /// The screen, read by a tmux client waited for off the cooperative pool: the walks poll it often, and a
+    /// loaded machine makes each client slow enough that polls on the pool stalled the run's in-process portals.
+    private func capturedScreen() async -> String {
+        (try? await ChildProcess.run("/usr/bin/tmux", client + ["capture-pane", "-p", "-t", name],
+                                     environment: Self.environment))?.output ?? ""
+    }
+
+    /// Polls the screen until `condition` holds for it, for at most `seconds` (a bound for a machine loaded far
+    /// beyond its cores: a program in tmux took over 15 s to draw its first screen in a loaded parallel run).
+    /// When it never holds, the last screen goes to the test's output, to show what was there instead.
+    public func waitUntil(seconds: Double = 45, _ condition: (String) -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)
+        var shown = ""
         while ContinuousClock.now < deadline {
-            if condition(screen) { return true }
+            shown = await capturedScreen()
+            if condition(shown) { return true }
             try? await Task.sleep(for: .milliseconds(50))
         }
+        print("tmux session \(name) still showed, after \(seconds) s:\n\(shown)")
         return false
     }
 
     /// Polls the screen until `text` shows, for at most `seconds`.
-    public func waitFor(_ text: String, seconds: Double = 20) async -> Bool {
+    public func waitFor(_ text: String, seconds: Double = 45) async -> Bool {
         await waitUntil(seconds: seconds) { $0.contains(text) }
     }
 
     /// Polls until `text` shows whole, wrapped over rows or not: an instruction cut at the screen's edge
     /// never does. Rows are joined with blanks, box sides and the blanks around them dropped.
-    public func waitForWhole(_ text: String, seconds: Double = 20) async -> Bool {
+    public func waitForWhole(_ text: String, seconds: Double = 45) async -> Bool {
         func words(_ text: String) -> String {
             text.split(whereSeparator: { $0.isWhitespace || $0 == "│" }).joined(separator: " ")
         }
@@ -99,13 +84,13 @@ public final class TerminalSession: @unchecked Sendable {
         return await waitUntil(seconds: seconds) { words($0).contains(wanted) }
     }
 
-    public func waitUntilGone(_ text: String, seconds: Double = 20) async -> Bool {
+    public func waitUntilGone(_ text: String, seconds: Double = 45) async -> Bool {
         await waitUntil(seconds: seconds) { !$0.contains(text) }
     }
 
     /// Sends `keys` and waits until the screen is no longer what it was: the program took them.
     @discardableResult
-    public func keysAndWait(_ keys: String..., seconds: Double = 20) async -> Bool {
+    public func keysAndWait(_ keys: String..., seconds: Double = 45) async -> Bool {
         let before = screen
         tmux(["send-keys", "-t", name] + keys)
         return await waitUntil(seconds: seconds) { $0 != before }

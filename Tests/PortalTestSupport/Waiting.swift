@@ -22,3 +22,11 @@ public func within<T: Sendable>(
         return first
     }
 }
+
+/// Runs blocking work (a process's start or end, a pipe read to its end) on a thread of its own: the cooperative
+/// pool has as many threads as cores, two here, and every in-process portal of the run serves on them.
+public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}

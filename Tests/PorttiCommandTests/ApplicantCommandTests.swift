@@ -94,12 +94,6 @@ func withSignedInApplicant<T>(_ body: (TestPortal, Applicant) async throws -> T)
     }
 }
 
-/// Runs blocking work on a thread outside the cooperative pool.
-func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-    }
-}
 
 @Suite struct ApplicantCommandTests {
     @Test func respondToARequest_andSendAdditionalInformation_fromTheCommandLine() async throws {

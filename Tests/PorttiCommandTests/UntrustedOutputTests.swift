@@ -106,11 +106,11 @@ func terminalControls(in output: String) -> [String] {
                                        hasDocument: false),
                     appealDeadline: now + 30 * 86_400), as: "decision:D1")
                 let sentBefore = OutboxItem(draft: Draft(target: .application(hostile("A1")), text: "Sent"))
-                try store.put(sentBefore)
-                try store.delivered(sentBefore, receipt: Receipt(
+                try await store.put(sentBefore)
+                try await store.delivered(sentBefore, receipt: Receipt(
                     number: hostile("2026"), receivedAt: now, applicationID: "A1", applicationReference: hostile("MIG"),
                     requestID: nil, files: [.init(name: hostile("contract"), size: 10, sha256: hostile("ab"))]))
-                try store.put(OutboxItem(draft: Draft(target: .request(hostile("R1")), text: "Waiting")))
+                try await store.put(OutboxItem(draft: Draft(target: .request(hostile("R1")), text: "Waiting")))
                 try store.save(Draft(target: .request("R2"), text: hostile("Draft")))
             }
             let commands = [

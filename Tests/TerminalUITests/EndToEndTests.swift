@@ -32,8 +32,8 @@ struct EndToEndTests {
 
         var name: String { terminal.name }
         var screen: String { terminal.screen }
-        func waitFor(_ text: String) async -> Bool { await terminal.waitFor(text, seconds: 15) }
-        func waitUntilGone(_ text: String) async -> Bool { await terminal.waitUntilGone(text, seconds: 15) }
+        func waitFor(_ text: String) async -> Bool { await terminal.waitFor(text) }
+        func waitUntilGone(_ text: String) async -> Bool { await terminal.waitUntilGone(text) }
         func keys(_ keys: String...) { terminal.tmux(["send-keys", "-t", name] + keys) }
         func literal(_ text: String) { terminal.literal(text) }
         @discardableResult func tmux(_ arguments: [String]) -> String { terminal.tmux(arguments) }
