@@ -270,7 +270,7 @@ extension Portti {
                     return
                 }
                 let stopped = await context.deliverOutbox(store)
-                let items = try store.outbox().filter { if case .delivered = $0.state { false } else { true } }
+                let items = try await store.outbox().filter { if case .delivered = $0.state { false } else { true } }
                 let references = items.isEmpty ? References.none : await context.references(store)
                 if options.json {
                     try sayJSON(items.map { ListedItem($0, context, references) })
@@ -396,7 +396,7 @@ extension Portti {
                 }
                 if options.json { return try sayJSON(drafts) }
                 if drafts.isEmpty { return say("\(context.strings("cli.no_drafts"))") }
-                let refused = try store.outbox().filter { if case .refused = $0.state { true } else { false } }
+                let refused = try await store.outbox().filter { if case .refused = $0.state { true } else { false } }
                 for draft in drafts.sorted(by: { $0.updatedAt > $1.updatedAt }) {
                     let firstLine = draft.text.split(separator: "\n").first ?? ""
                     var line: TerminalText = "\(context.formats.dateTime(draft.updatedAt))\t\(context.describe(draft.target, references))\t\(firstLine)"
