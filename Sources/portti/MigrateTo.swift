@@ -20,7 +20,7 @@ extension Portti.Officer {
         func run() async throws {
             let strings = context.strings
             let database = try await PortalDatabase.resolve(option: context.data.database, strings: strings)
-            guard case .postgres(_, let shown) = database else {
+            guard case .postgres(_, let shown, _) = database else {
                 throw ValidationError(strings("officer.migrate_needs_postgres"))
             }
             let configuration = PortalConfiguration(dataFolder: context.dataFolder)

@@ -73,7 +73,12 @@ extension Portti {
 
             try createDataFolder(configuration.dataFolder)
             let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
-            let opened = try await OpenedPortalStore.open(database, dataFolder: configuration.dataFolder, strings: strings)
+            let logger = Logger(label: "portti.portal") { label in
+                SanitizedLogHandler(wrapped: StreamLogHandler.standardError(label: label))
+            }
+            // The store logs too: the database going away and coming back is the operator's business.
+            let opened = try await OpenedPortalStore.open(database, dataFolder: configuration.dataFolder, strings: strings,
+                                                          logger: logger)
             defer { opened.close() }
             let store = opened.store
             if demo {
@@ -83,15 +88,12 @@ extension Portti {
             let folder = configuration.dataFolder.path
             let portal: Portal
             do {
-                let logger = Logger(label: "portti.portal") { label in
-                    SanitizedLogHandler(wrapped: StreamLogHandler.standardError(label: label))
-                }
                 portal = try await buildPortal(
                     configuration: configuration, store: store, documents: opened.documents, logger: logger,
                     onServerRunning: { port in
                         say("\(strings("serve.listening", ["url": "\(scheme)://\(host):\(port)"]))")
                         say("\(strings("serve.data_folder", ["path": folder]))")
-                        if case .postgres(_, let shown) = database { say("\(strings("serve.database", ["url": shown]))") }
+                        if case .postgres(_, let shown, _) = database { say("\(strings("serve.database", ["url": shown]))") }
                     })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))

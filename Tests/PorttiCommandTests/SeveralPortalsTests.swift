@@ -298,3 +298,35 @@ final class Heard: Sendable {
         while !text.contains(words) { try await Task.sleep(for: .milliseconds(20)) }
     }
 }
+
+/// What an operator is told when the database URL is wrong or the database cannot be used: exit 64 for a URL
+/// that is not one, exit 3 with the server's own reason for one that cannot be used, never a stack trace, and
+/// never the password.
+@Suite struct DatabaseChoiceTests {
+    @Test func aWrongURL_orAnUnusableDatabase_isSaidPlainly() async throws {
+        let database = try await PostgresServer.makeDatabase()
+        let portti = try Portti()
+        defer { portti.remove() }
+        func serve(_ url: String) async throws -> (status: Int32, err: String) {
+            let result = try await portti.run(["serve", "--port", "0", "--database", url])
+            return (result.status, result.err)
+        }
+        for url in ["mysql://x", "garbage", "postgres://pg@127.0.0.1:5432", "postgres://pg@127.0.0.1:99999/portal",
+                    "postgres://pg:s3cret@x y/z"] {
+            let answer = try await serve(url)
+            #expect(answer.status == 64, "\(url): \(answer.err)")
+            #expect(answer.err.contains("Not a PostgreSQL URL"), "\(url): \(answer.err)")
+            #expect(!answer.err.contains("s3cret"), "the password is never shown: \(answer.err)")
+        }
+        let started = ContinuousClock.now
+        let noSuchDatabase = try await serve("postgres://\(database.username):s3cret@127.0.0.1:\(database.port)/no_such_database")
+        #expect(noSuchDatabase.status == 3)
+        #expect(noSuchDatabase.err.contains("database \"no_such_database\" does not exist"), "\(noSuchDatabase.err)")
+        #expect(!noSuchDatabase.err.contains("s3cret"))
+        let noSuchRole = try await serve("postgres://nobody@127.0.0.1:\(database.port)/\(database.name)")
+        #expect(noSuchRole.status == 3)
+        #expect(noSuchRole.err.contains("role \"nobody\" does not exist"), "\(noSuchRole.err)")
+        #expect(ContinuousClock.now - started < .seconds(8), "the server's refusals are told at once, not after the patience")
+        for answer in [noSuchDatabase, noSuchRole] { #expect(!answer.err.contains("Fatal error") && !answer.err.contains("Stack")) }
+    }
+}
