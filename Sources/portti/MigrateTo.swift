@@ -27,6 +27,10 @@ extension Portti.Officer {
             guard FileManager.default.fileExists(atPath: configuration.databasePath) else {
                 throw ValidationError(strings("officer.migrate_no_source", ["path": context.dataFolder.path]))
             }
+            guard PortalFolderLock.takeForMoving(context.dataFolder) else {
+                note("\(strings("officer.migrate_portal_running", ["path": context.dataFolder.path]))")
+                throw ExitCode(64)
+            }
             let source = try SQLitePortalStore(path: configuration.databasePath)
             let vault = try DocumentVault(folder: configuration.documentsFolder)
             let opened = try await OpenedPortalStore.open(database, dataFolder: context.dataFolder, strings: strings)

@@ -73,6 +73,15 @@ extension Portti {
 
             try createDataFolder(configuration.dataFolder)
             let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
+            switch database {
+            case .sqlite:
+                PortalFolderLock.holdWhileServing(configuration.dataFolder)
+            case .postgres(_, let shown, _):
+                // A SQLite portal left in the folder is not served from the database: say how to move it.
+                if FileManager.default.fileExists(atPath: configuration.databasePath) {
+                    note("\(strings("serve.sqlite_left_behind", ["path": configuration.dataFolder.path, "url": shown]))")
+                }
+            }
             let logger = Logger(label: "portti.portal") { label in
                 SanitizedLogHandler(wrapped: StreamLogHandler.standardError(label: label))
             }

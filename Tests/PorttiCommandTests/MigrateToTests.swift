@@ -19,6 +19,12 @@ import Testing
         let database = try await PostgresServer.makeDatabase()
         let target = ["--database", database.url]
 
+        // Not while a portal serves the folder: what it took in during the move would be left behind.
+        let serving = try await offThePool { try PortalProcess(dataFolder: URL(filePath: portti.dataFolder)) }
+        let refused = try await portti.run(["officer", "migrate-to"] + target)
+        #expect(refused.status == 64)
+        #expect(refused.err.contains("A portal is serving"), "\(refused.err)")
+        _ = try await offThePool { serving.terminate() }
         let moved = try await portti.run(["officer", "migrate-to"] + target)
         #expect(moved.status == 0, "\(moved.err)")
         #expect(moved.out.contains("4 applications") && moved.out.contains("2 documents"), "\(moved.out)")
