@@ -28,6 +28,8 @@ struct Housekeeping: Service {
             let removed = try await store.removeSessions(expiredBefore: clock() - grace)
             if removed > 0 { logger.info("removed \(removed) ended sessions") }
             try await store.removeSignInFailures(before: clock() - signInMemory)
+        } catch is CancellationError {
+            // The portal is stopping: nothing failed.
         } catch {
             logger.error("removing ended sessions failed: \(error)")
         }

@@ -137,6 +137,8 @@ func sweep(
         let removable = Set(forgotten + orphans)
         for digest in removable { await documents.remove(sha256: digest, unlessWrittenSince: began) }
         if !removable.isEmpty { logger.info("removed \(removable.count) kept files that nothing refers to") }
+    } catch is CancellationError {
+        // The portal is stopping: nothing failed.
     } catch {
         logger.error("sweeping unsent attachments failed: \(error)")
     }
