@@ -164,12 +164,13 @@ struct AppEnvironment: Sendable {
 
     /// The notifications and the unread count, through the cache.
     static func notifications(_ client: PortalClient, _ store: ApplicantStore) async -> Result<Fresh<NotificationList>, ClientError> {
-        await result {
-            try await readThroughCache(store, key: "notifications") {
-                let answer = try await client.notifications()
-                return NotificationList(notifications: answer.notifications, unread: answer.unread)
-            }
-        }
+        await result { try await readThroughCache(store, key: "notifications") { try await notificationList(client) } }
+    }
+
+    /// The notifications and the unread count, from the portal: what is kept under "notifications".
+    static func notificationList(_ client: PortalClient) async throws -> NotificationList {
+        let answer = try await client.notifications()
+        return NotificationList(notifications: answer.notifications, unread: answer.unread)
     }
 
     /// An application's reference number: the kept one (it never changes), else through the cache; empty when

@@ -100,9 +100,10 @@ struct ApplicationScreen: AppScreen {
         // The newest steps matter most; older ones give way on a short terminal (to the requests, the decision,
         // sending, and the heading and blank row above them).
         let room = max(body.bottom - row - value.requests.count - 5, 2)
+        let dateColumn = context.formats.dateTimeWidth + 1
         for event in value.overview.timeline.suffix(room) {
             // Dates in a column: their widths differ (1.9. and 28.12. in Finnish), the events' start must not.
-            var line = pad(context.formats.dateTime(event.at), context.formats.dateTimeWidth + 1) + " "
+            var line = pad(context.formats.dateTime(event.at), dateColumn) + " "
                 + strings("timeline.\(event.kind.rawValue)")
             if event.kind == .statusChanged { line += ": " + strings("application.status.\(event.status.rawValue)") }
             _ = canvas.put(line, column: body.column + 2, row: row, maxWidth: body.width - 2)

@@ -33,10 +33,8 @@ struct NotificationsScreen: AppScreen {
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
-        return AppEnvironment.keptThenFresh("load notifications", store, key: "notifications", fetch: {
-            let answer = try await client.notifications()
-            return NotificationList(notifications: answer.notifications, unread: answer.unread)
-        }) { .loaded($0) }
+        return AppEnvironment.keptThenFresh("load notifications", store, key: "notifications",
+                                            fetch: { try await AppEnvironment.notificationList(client) }) { .loaded($0) }
     }
 
     mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
