@@ -77,6 +77,10 @@ import Testing
         var parser = InputParser()
         #expect(parser.feed(raw("\u{1B}")) == [.key(.escape)])
         #expect(parser.feed(raw("\u{1B}b")) == [.key(.alt("b"))])
+        // Esc pressed quickly, twice or three times, arrives in one read; every press counts.
+        #expect(parser.feed(raw("\u{1B}\u{1B}")) == [.key(.escape), .key(.escape)])
+        #expect(parser.feed(raw("\u{1B}\u{1B}\u{1B}")) == [.key(.escape), .key(.escape), .key(.escape)])
+        #expect(parser.feed(raw("\u{1B}\u{1B}[B")) == [.key(.escape), .key(.down)])
         #expect(parser.feed(raw("\u{1B}[1;5C")) == [.key(.wordRight)])
         #expect(parser.feed([.keyCode(KEY_DOWN, name: "KEY_DOWN"), .character(0xF6)]) == [.key(.down), .key(.character("ö"))])
     }

@@ -58,8 +58,14 @@ public struct InputParser: Sendable {
                 index += 3
                 continue
             }
-            if next != 0x5B {  // not CSI: Alt + character, or Esc twice
-                events.append(.key(next == 0x1B ? .escape : .alt(Character(Unicode.Scalar(next) ?? "?"))))
+            // Esc pressed twice in one read is two presses: each goes back one screen, and none is lost.
+            if next == 0x1B {
+                events.append(.key(.escape))
+                index += 1
+                continue
+            }
+            if next != 0x5B {  // not CSI: Alt + character
+                events.append(.key(.alt(Character(Unicode.Scalar(next) ?? "?"))))
                 index += 2
                 continue
             }
