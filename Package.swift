@@ -208,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "PorttiCommandTests",
             dependencies: ["portti", "PortalTestSupport", "PortalStore", "PortalStorePostgres", "PorttiModel", "ApplicantStore",
-                           "PortalClient", "PortalDeployment",
+                           "PortalClient", "PortalDeployment", "PortalServer",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),

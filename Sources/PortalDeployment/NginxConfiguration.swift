@@ -8,7 +8,8 @@ public enum NginxConfiguration {
     ///   - listenPort: the port nginx listens on, on 127.0.0.1.
     ///   - portalPorts: the portals' ports on 127.0.0.1.
     ///   - folder: where nginx keeps its pid file, error log and temporary files (an absolute path).
-    ///   - keepalive: connections kept open to the portals for each worker; 0 opens one for each request.
+    ///   - keepalive: connections kept open to the portals for each worker; 0 opens one for each request. Idle
+    ///     ones retire after 5 s, before a portal closes them (10 s), so none is reused as it closes.
     ///   - workers: nil runs one process without a master (a test's child that stops with its parent); a
     ///     number runs a master and that many workers, as in production.
     ///   - runsAsRoot: whether nginx is started by root, whose workers would otherwise run as `nobody`.
@@ -27,7 +28,7 @@ public enum NginxConfiguration {
             events { worker_connections 4096; }
             http {
                 access_log off; \(temp)
-                upstream portals { \(servers) \(keepalive > 0 ? "keepalive \(keepalive);" : "") }
+                upstream portals { \(servers) \(keepalive > 0 ? "keepalive \(keepalive); keepalive_timeout 5s;" : "") }
                 server {
                     listen 127.0.0.1:\(listenPort) backlog=4096;
                     client_max_body_size 5m;

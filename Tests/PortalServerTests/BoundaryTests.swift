@@ -79,7 +79,7 @@ import Testing
                     } else {
                         request.body = .bytes(big)
                     }
-                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                    let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(30))
                     let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
                     #expect(response.status.code == 400, "\(method) \(path) chunked: \(chunked)")
                     #expect(body.contains("malformed_request"), "\(method) \(path) chunked: \(chunked)")
@@ -188,7 +188,7 @@ import Testing
             for token in [nil, "forged"] as [String?] {
                 var request = HTTPClientRequest(url: portal.baseURL.absoluteString + "/applications")
                 if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(30))
                 #expect(response.status.code == 401)
                 #expect(response.headers["WWW-Authenticate"].first?.hasPrefix("Bearer") == true)
             }
@@ -205,7 +205,7 @@ import Testing
                 var request = HTTPClientRequest(url: portal.baseURL.absoluteString + path)
                 request.method = method
                 request.headers.add(name: "Authorization", value: "Bearer \(aino.token)")
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(30))
                 let body = String(buffer: try await response.body.collect(upTo: 1 << 16))
                 #expect(response.status.code == 405, "\(method) \(path)")
                 #expect(Set(response.headers["Allow"].first?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? [])
@@ -240,7 +240,7 @@ import Testing
             twoKeys.headers.add(name: "Idempotency-Key", value: "a1")
             twoKeys.headers.add(name: "Idempotency-Key", value: "a2")
             twoKeys.body = .bytes(body)
-            let twice = try await HTTPClient.shared.execute(twoKeys, timeout: .seconds(30))
+            let twice = try await HTTPClient.forTests.execute(twoKeys, timeout: .seconds(30))
             #expect(twice.status.code == 400)
             #expect(String(buffer: try await twice.body.collect(upTo: 1 << 16)).contains("idempotency_key_invalid"))
             let exact = try await portal.raw(.post, path, token: world.applicant.token,

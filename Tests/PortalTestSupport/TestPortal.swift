@@ -128,7 +128,7 @@ public final class TestPortal: Sendable {
     public func client(token: String? = nil) -> Client {
         Client(
             serverURL: baseURL,
-            transport: AsyncHTTPClientTransport(configuration: .init(client: .shared, timeout: .seconds(30))),
+            transport: AsyncHTTPClientTransport(configuration: .init(client: .forTests, timeout: .seconds(30))),
             middlewares: token.map { [BearerToken(token: $0)] } ?? [])
     }
 
@@ -152,7 +152,7 @@ public final class TestPortal: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(body) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 1 << 20)
         return (Int(response.status.code), String(buffer: bytes))
     }

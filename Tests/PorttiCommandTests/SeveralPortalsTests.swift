@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import Foundation
 import PortalDeployment
+import PortalServer
 import PortalTestSupport
 import PorttiModel
 import Synchronization
@@ -28,7 +29,7 @@ import Testing
     func openStream(on instance: Instance, token: String) async throws -> (Heard, Task<Void, any Error>) {
         var request = HTTPClientRequest(url: instance.base + "/notifications/stream")
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+        let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(120))
         let heard = Heard()
         let reader = Task {
             for try await chunk in response.body { heard.append(String(buffer: chunk)) }
@@ -40,6 +41,17 @@ import Testing
             throw error
         }
         return (heard, reader)
+    }
+
+    /// A connection kept open to a portal must retire before the portal closes it for idleness, or a request
+    /// sent on it as it closes fails (`remoteConnectionClosed`, seen on a loaded CI machine): so nginx's and the
+    /// tests' idle timeouts are shorter than the portal's.
+    @Test func keptConnections_retireBeforeThePortalClosesThem() throws {
+        let portalCloses = PortalConfiguration(dataFolder: URL(filePath: "/tmp/x")).requestHeadTimeout
+        let nginx = NginxConfiguration.forPortals(listenPort: 1, portalPorts: [2, 3], folder: "/tmp/x")
+        let match = try #require(nginx.firstMatch(of: /keepalive_timeout (\d+)s;/), "nginx keeps connections: \(nginx)")
+        #expect(Duration.seconds(Int(match.1)!) < portalCloses)
+        #expect(testsIdleTimeout < TimeAmount(portalCloses))
     }
 
     @Test func twoPortalsOnOneDatabase_serveOneRecord() async throws {
@@ -212,7 +224,7 @@ import Testing
     {
         var request = HTTPClientRequest(url: instance.base + path)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let response = try await HTTPClient.forTests.execute(request, timeout: timeout)
         return (response.status.code, String(buffer: try await response.body.collect(upTo: 1 << 20)),
                 response.headers.first(name: "Retry-After"))
     }

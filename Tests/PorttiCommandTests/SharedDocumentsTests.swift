@@ -94,7 +94,7 @@ extension PortalProcess {
             request.headers.add(name: "Content-Type", value: "application/octet-stream")
             request.body = .bytes(binary)
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.forTests.execute(request, timeout: .seconds(30))
         return (response.status.code, Array(buffer: try await response.body.collect(upTo: 8 << 20)))
     }
 }
