@@ -14,7 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/apple/swift-openapi-generator.git", from: "1.14.3"),
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -59,11 +60,23 @@ let package = Package(
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
 
+        // Signed confirmations of receipt: the canonical payload, its JWS (EdDSA/Ed25519) and the JWK Set the
+        // portal publishes; the portal signs with it, the client and `portti receipts verify` check with it.
+        .target(
+            name: "ReceiptProof",
+            dependencies: [
+                "PorttiModel",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The portal's storage: one protocol, a SQLite implementation.
         .target(
             name: "PortalStore",
             dependencies: [
-                "PorttiModel",
+                "PorttiModel", "ReceiptProof",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -76,7 +89,7 @@ let package = Package(
         .target(
             name: "PortalStorePostgres",
             dependencies: [
-                "PortalStore", "PorttiModel",
+                "PortalStore", "PorttiModel", "ReceiptProof",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Only for the type of the pool's own error (it gave up connecting), which PostgresNIO rethrows.
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
@@ -90,7 +103,7 @@ let package = Package(
         .target(
             name: "PortalServer",
             dependencies: [
-                "PorttiModel", "PortalAPI", "PortalStore",
+                "PorttiModel", "PortalAPI", "PortalStore", "ReceiptProof",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -114,7 +127,7 @@ let package = Package(
         .target(
             name: "PortalClient",
             dependencies: [
-                "PorttiModel", "PortalAPI",
+                "PorttiModel", "PortalAPI", "ReceiptProof",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -128,7 +141,7 @@ let package = Package(
         .target(
             name: "ApplicantStore",
             dependencies: [
-                "PorttiModel",
+                "PorttiModel", "ReceiptProof",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
@@ -137,7 +150,7 @@ let package = Package(
         // Sending once: the outbox delivered through the client, resumable after a crash.
         .target(
             name: "Delivery",
-            dependencies: ["PorttiModel", "PortalClient", "ApplicantStore"],
+            dependencies: ["PorttiModel", "PortalClient", "ApplicantStore", "ReceiptProof"],
             swiftSettings: strict
         ),
 
@@ -163,7 +176,8 @@ let package = Package(
         // The applicant's terminal UI: screens over the client and the applicant's records.
         .target(
             name: "ApplicantApp",
-            dependencies: ["PorttiModel", "PorttiLocalization", "PortalClient", "ApplicantStore", "Delivery", "TerminalUI"],
+            dependencies: ["PorttiModel", "PorttiLocalization", "PortalClient", "ApplicantStore", "Delivery", "TerminalUI",
+                           "ReceiptProof"],
             swiftSettings: strict
         ),
 
@@ -171,7 +185,7 @@ let package = Package(
             name: "portti",
             dependencies: [
                 "PorttiModel", "PorttiLocalization", "PortalServer", "PortalStore", "PortalClient", "ApplicantStore",
-                "Delivery", "ApplicantApp", "TerminalUI", "PortalStorePostgres",
+                "Delivery", "ApplicantApp", "TerminalUI", "PortalStorePostgres", "ReceiptProof",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -208,6 +222,7 @@ let package = Package(
         .testTarget(
             name: "PorttiCommandTests",
             dependencies: ["portti", "PortalTestSupport", "PortalStore", "PortalStorePostgres", "PorttiModel", "ApplicantStore",
+                           "ReceiptProof",
                            "PortalClient", "PortalDeployment", "PortalServer",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Crypto", package: "swift-crypto"),
@@ -216,7 +231,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PortalStoreTests",
-            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport",
+            dependencies: ["PortalStore", "PortalStorePostgres", "PorttiModel", "PortalTestSupport", "ReceiptProof",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
@@ -237,7 +252,7 @@ let package = Package(
         .testTarget(
             name: "PortalServerTests",
             dependencies: [
-                "PortalTestSupport", "PortalServer", "PortalStore", "PortalAPI", "PorttiModel",
+                "PortalTestSupport", "PortalServer", "PortalStore", "PortalAPI", "PorttiModel", "ReceiptProof",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIAsyncHTTPClient", package: "swift-openapi-async-http-client"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -253,14 +268,14 @@ let package = Package(
             name: "ApplicantAppTests",
             dependencies: [
                 "ApplicantApp", "TerminalUI", "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery",
-                "PortalServer", "PortalStore", "PorttiModel", "PorttiLocalization",
+                "PortalServer", "PortalStore", "PorttiModel", "PorttiLocalization", "ReceiptProof",
             ]
         ),
         .testTarget(
             name: "PortalClientTests",
             dependencies: [
                 "PortalTestSupport", "PortalClient", "ApplicantStore", "Delivery", "PortalServer", "PortalStore",
-                "PorttiModel", "PorttiLocalization", "portti",
+                "PorttiModel", "PorttiLocalization", "portti", "ReceiptProof",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PorttiModel
+import ReceiptProof
 
 /// The applicant's records could not be used. `folder` is where they are kept: the place to check.
 public enum ApplicantStoreError: Error, Sendable, Equatable {
@@ -75,6 +76,14 @@ public final class ApplicantStore: Sendable {
             }
             try db.execute(sql: "UPDATE outbox SET number = (SELECT COUNT(*) FROM outbox AS earlier WHERE earlier.rowid <= outbox.rowid)")
             try db.execute(sql: "INSERT INTO outboxNumber (id, last) VALUES (1, (SELECT COUNT(*) FROM outbox))")
+        }
+        migrator.registerMigration("v3: the portal's receipt keys seen") { db in
+            // Each key as first seen (a JWK); a key the portal later publishes under a known kid is not taken.
+            try db.create(table: "receiptKey") { t in
+                t.primaryKey("kid", .text)
+                t.column("jwk", .jsonText).notNull()
+                t.column("firstSeen", .datetime).notNull()
+            }
         }
         return migrator
     }
@@ -188,27 +197,29 @@ public final class ApplicantStore: Sendable {
 
     /// Records a delivery in one step: the receipt is kept, the item marked delivered and the draft it came
     /// from removed, so no crash can leave the message both sent and still looking unsent.
-    public func delivered(_ item: OutboxItem, receipt: Receipt) throws(ApplicantStoreError) {
+    public func delivered(_ item: OutboxItem, receipt: Receipt, verifiedKey: String? = nil) throws(ApplicantStoreError) {
         try records {
-            let record = try Self.delivery(item, receipt: receipt)
+            let record = try Self.delivery(item, receipt: receipt, verifiedKey: verifiedKey)
             try database.write(record)
         }
     }
 
     /// `delivered`, for async callers, likewise.
-    public func delivered(_ item: OutboxItem, receipt: Receipt) async throws(ApplicantStoreError) {
+    public func delivered(_ item: OutboxItem, receipt: Receipt, verifiedKey: String? = nil) async throws(ApplicantStoreError) {
         try await records {
-            let record = try Self.delivery(item, receipt: receipt)
+            let record = try Self.delivery(item, receipt: receipt, verifiedKey: verifiedKey)
             try await database.write(record)
         }
     }
 
     /// The one write that records a delivery.
-    private static func delivery(_ item: OutboxItem, receipt: Receipt) throws -> @Sendable (Database) throws -> Void {
+    private static func delivery(_ item: OutboxItem, receipt: Receipt, verifiedKey: String?) throws
+        -> @Sendable (Database) throws -> Void
+    {
         var item = item
         item.state = .delivered(receiptNumber: receipt.number)
         let itemContent = try encode(item)
-        let kept = try encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text))
+        let kept = try encode(KeptReceipt(receipt: receipt, target: item.target, message: item.text, verifiedKey: verifiedKey))
         return { [item] db in
             try ApplicantStore.put(item, content: itemContent, in: db)
             try db.execute(sql: "INSERT OR REPLACE INTO keptReceipt (number, receivedAt, content) VALUES (?, ?, ?)",
@@ -230,6 +241,39 @@ public final class ApplicantStore: Sendable {
             try database.read { db in
                 try String.fetchAll(db, sql: "SELECT content FROM keptReceipt ORDER BY receivedAt DESC, number DESC")
             }.map { try Self.decode(KeptReceipt.self, $0) }
+        }
+    }
+
+    /// The receipt of an earlier delivery of the same message as `draft` (`KeptReceipt.covers`), unless an
+    /// outbox item still pending carries it: sending that item is the same message once more under its own
+    /// key, not a second message, and needs no warning.
+    public func earlierDelivery(of draft: Draft) throws(ApplicantStoreError) -> KeptReceipt? {
+        if try outbox().contains(where: { $0.state == .pending && $0.carries(draft) }) { return nil }
+        return try receipts().earlierDelivery(to: draft.target, text: draft.text, files: draft.files)
+    }
+
+    // MARK: The portal's receipt keys
+
+    /// The portal's receipt signing keys seen so far, as a JWK Set, in the order first seen.
+    public func receiptKeys() async throws(ApplicantStoreError) -> ReceiptKeySet {
+        try await records {
+            try await database.read { db in
+                ReceiptKeySet(keys: try String.fetchAll(db, sql: "SELECT jwk FROM receiptKey ORDER BY firstSeen, kid")
+                    .map { try Self.decode(PublicReceiptKey.self, $0) })
+            }
+        }
+    }
+
+    /// Remembers the well-formed keys of `keys` whose kid is new; a known kid keeps the key first seen.
+    public func remember(receiptKeys keys: ReceiptKeySet, now: Date = Date()) async throws(ApplicantStoreError) {
+        try await records {
+            let rows = try keys.keys.filter(\.isWellFormed).map { ($0.kid, try Self.encode($0)) }
+            try await database.write { db in
+                for (kid, jwk) in rows {
+                    try db.execute(sql: "INSERT OR IGNORE INTO receiptKey (kid, jwk, firstSeen) VALUES (?, ?, ?)",
+                                   arguments: [kid, jwk, now])
+                }
+            }
         }
     }
 

@@ -104,7 +104,9 @@ public actor Courier {
                 receipt = try await client.sendAdditionalInformation(
                     applicationID: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
             }
-            try await store.delivered(item, receipt: receipt)
+            // A receipt that does not verify proves nothing: the item stays in the outbox, said so.
+            let kid = try await ReceiptCheck.verify(receipt, of: item, client: client, store: store)
+            try await store.delivered(item, receipt: receipt, verifiedKey: kid)
             return receipt
         } catch let error as ClientError {
             // Only a definite refusal ends the item (the draft keeps the text, to fix and send anew). Any other

@@ -44,7 +44,8 @@ extension Receipt {
         self.init(
             number: try Checked.id(value.number), receivedAt: value.receivedAt, applicationID: try Checked.id(value.applicationId),
             applicationReference: value.applicationReference, requestID: try value.requestId.map(Checked.id),
-            files: try value.files.map { File(name: $0.name, size: $0.size, sha256: try Checked.digest($0.sha256)) })
+            files: try value.files.map { File(name: $0.name, size: $0.size, sha256: try Checked.digest($0.sha256)) },
+            signed: value.signed)
     }
 }
 

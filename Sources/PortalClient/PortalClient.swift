@@ -9,6 +9,7 @@ import OpenAPIAsyncHTTPClient
 import OpenAPIRuntime
 import PortalAPI
 import PorttiModel
+import ReceiptProof
 
 /// The applicant's connection to a portal: every operation of the contract with domain values in and out,
 /// and `PorttiModel.ClientError` for everything that can go wrong. Safe to share; one instance per portal.
@@ -225,6 +226,17 @@ public final class PortalClient: Sendable {
     public func receipts() async throws(PorttiModel.ClientError) -> [Receipt] {
         switch try await attempt({ try await $0.listReceipts() }) {
         case .ok(let ok): return try Self.decode { try ok.body.json.receipts.map { try Receipt($0) } }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// The portal's receipt signing keys (a JWK Set), old ones too.
+    public func receiptKeys() async throws(PorttiModel.ClientError) -> ReceiptKeySet {
+        switch try await attempt({ try await $0.receiptKeys() }) {
+        case .ok(let ok):
+            return try Self.decode {
+                ReceiptKeySet(keys: try ok.body.json.keys.map { PublicReceiptKey(kid: $0.kid, x: $0.x) })
+            }
         case .default(let status, let problem): throw Self.error(status, problem)
         }
     }

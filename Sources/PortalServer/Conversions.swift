@@ -45,7 +45,7 @@ extension Components.Schemas.Receipt {
         self.init(
             number: receipt.number, receivedAt: receipt.receivedAt, applicationId: receipt.applicationID,
             applicationReference: receipt.applicationReference, requestId: receipt.requestID,
-            files: receipt.files.map { .init(name: $0.name, size: $0.size, sha256: $0.sha256) })
+            files: receipt.files.map { .init(name: $0.name, size: $0.size, sha256: $0.sha256) }, signed: receipt.signed)
     }
 }
 

@@ -9,6 +9,7 @@ import OpenAPIHummingbird
 import OpenAPIRuntime
 import PortalAPI
 import PortalStore
+import ReceiptProof
 import PorttiModel
 import ServiceLifecycle
 import UnixSignals
@@ -18,6 +19,8 @@ public enum PortalSetupError: Error, Equatable {
     case insecureBind(host: String)
     /// The certificate or key cannot be read, or is not PEM.
     case unreadableTLSFile(path: String)
+    /// The receipt signing key file cannot be read, or is not an Ed25519 private key in PEM.
+    case unreadableReceiptKey(path: String)
 }
 
 /// The running portal: the HTTP application and the notification streams it must end when it shuts down.
@@ -63,6 +66,8 @@ public func buildPortal(
     let abandoned = await documents.removeAbandoned()
     if abandoned > 0 { logger.info("removed \(abandoned) partial uploads left by an earlier stop") }
     await sweep(documents: documents, store: store, configuration: configuration, clock: clock, logger: logger)
+    let receiptKey = try await prepareReceiptKey(store: store, path: configuration.receiptKeyPath, now: clock())
+    logger.info("receipts are signed with key \(receiptKey.kid)")
     let feed = NotificationFeed(store: store, interval: configuration.notificationPollInterval, logger: logger)
     let handler = PortalHandler(
         configuration: configuration, store: store, documents: documents, feed: feed,
@@ -119,6 +124,17 @@ public func buildPortal(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     return Portal(application: application, feed: feed)
+}
+
+/// The key receipts are signed with from now on: the one in the PEM file at `path` (added to the store unless it
+/// is there), else the store's newest, made now if the store has none.
+/// - Throws: `PortalSetupError.unreadableReceiptKey` for a file that is not an Ed25519 private key in PEM.
+func prepareReceiptKey(store: any PortalStore, path: String?, now: Date) async throws -> ReceiptSigningKey {
+    guard let path else { return try await store.addReceiptSigningKey(.generate(now: now), onlyIfNone: true) }
+    guard let pem = try? String(contentsOfFile: path, encoding: .utf8), let key = try? ReceiptSigningKey(pem: pem, createdAt: now)
+    else { throw PortalSetupError.unreadableReceiptKey(path: path) }
+    if let known = try await store.receiptSigningKeys().last, known.kid == key.kid { return known }
+    return try await store.addReceiptSigningKey(key, onlyIfNone: false)
 }
 
 /// Removes files uploaded and never sent once their time is past, and files no record refers to (an upload

@@ -10,6 +10,9 @@ public struct PortalConfiguration: Sendable {
     public var dataFolder: URL
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// An Ed25519 private key (PKCS#8 PEM) to sign receipts with; at start it is added to the store, where it
+    /// signs from then on. Nil: the store's newest key signs (one is made if it has none).
+    public var receiptKeyPath: String?
     /// Serve plain HTTP on a non-loopback address. Personal data must travel encrypted, so this is off.
     public var allowInsecure: Bool = false
 

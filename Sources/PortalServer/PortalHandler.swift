@@ -5,6 +5,7 @@ import OpenAPIRuntime
 import PortalAPI
 import PortalStore
 import PorttiModel
+import ReceiptProof
 
 /// The portal's operations, as the contract's generated `APIProtocol` names them. Every refusal is thrown as
 /// a `PortalError`; `ProblemMiddleware` turns it into the answer.
@@ -201,7 +202,32 @@ struct PortalHandler: APIProtocol {
             applicantID: applicant.id, idempotencyKey: key, target: target, text: draft.message,
             attachmentIDs: draft.attachmentIds, now: clock()))
         await feed.poke()
-        return receipt
+        return try await signed(receipt, text: draft.message, applicant: applicant)
+    }
+
+    /// `receipt` with its signed form: the one kept (a repeat of the send), else signed now with the newest
+    /// key and kept. The text is the one received; a repeat's text is the first's (the idempotency check).
+    private func signed(_ receipt: Receipt, text: String, applicant: Applicant) async throws -> Receipt {
+        if receipt.signed != nil { return receipt }
+        let key = try await receiptSigningKey()
+        let statement = ReceiptStatement(receipt, text: text, applicant: .init(id: applicant.id, username: applicant.username))
+        let jws = try await key.sign(statement)
+        guard let kept = try await store.keepSignedReceipt(number: receipt.number, applicantID: applicant.id, signed: jws)
+        else { throw PortalError.notFound }
+        return kept
+    }
+
+    /// The key that signs: the store's newest, made now when the store has none.
+    private func receiptSigningKey() async throws -> ReceiptSigningKey {
+        if let newest = try await store.receiptSigningKeys().last { return newest }
+        return try await store.addReceiptSigningKey(.generate(now: clock()), onlyIfNone: true)
+    }
+
+    func receiptKeys(_ input: Operations.ReceiptKeys.Input) async throws -> Operations.ReceiptKeys.Output {
+        let keys = try await store.receiptSigningKeys().map(\.publicJWK)
+        return .ok(.init(body: .json(.init(keys: keys.map {
+            .init(kty: .okp, crv: .ed25519, x: $0.x, kid: $0.kid, alg: .edDSA, use: .sig)
+        }))))
     }
 
     func listReceipts(_ input: Operations.ListReceipts.Input) async throws -> Operations.ListReceipts.Output {

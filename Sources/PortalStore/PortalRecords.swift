@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PorttiModel
+import ReceiptProof
 
 /// Every record of a portal, read whole from one store to be written into another: moving a SQLite portal into
 /// the PostgreSQL database several portals share. Sign-in failures are left behind (their wait is short);
@@ -17,6 +18,10 @@ public struct PortalRecords: Sendable {
     package var notifications: [NotificationRow] = []
     package var decisions: [DecisionRow] = []
     package var idempotencyKeys: [IdempotencyRow] = []
+    /// The receipt signing keys, oldest first, and each signed receipt's JWS by receipt number: moved as they
+    /// are, so receipts signed before the move still verify and repeats answer the same signed form.
+    package var receiptKeys: [ReceiptSigningKey] = []
+    package var signedReceipts: [String: String] = [:]
 
     /// How many of each kind of record, by the names the officer's CLI prints them under.
     public var counts: [String: Int] {
@@ -50,6 +55,10 @@ extension SQLitePortalStore {
             records.notifications = try NotificationRow.order(Column("sequence")).fetchAll(db)
             records.decisions = try DecisionRow.fetchAll(db)
             records.idempotencyKeys = try IdempotencyRow.fetchAll(db)
+            records.receiptKeys = try Row.fetchAll(db, sql: "SELECT privateKey, createdAt FROM receiptKey ORDER BY sequence")
+                .map { try ReceiptSigningKey(privateKey: $0["privateKey"], createdAt: $0["createdAt"]) }
+            records.signedReceipts = try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT receiptNumber, jws FROM signedReceipt")
+                .map { ($0["receiptNumber"] as String, $0["jws"] as String) })
             return records
         }
     }

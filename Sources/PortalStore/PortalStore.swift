@@ -1,5 +1,6 @@
 import Foundation
 import PorttiModel
+import ReceiptProof
 
 /// Everything the portal keeps, behind one protocol: the server and the officer's CLI use only this, and
 /// no SQL lives outside an implementation. Methods taking an `applicantID` see only that applicant's
@@ -69,6 +70,17 @@ public protocol PortalStore: Sendable {
     func receipts(applicantID: String) async throws -> [Receipt]
     /// Every message received, oldest first: the order the authority handles them in.
     func incomingMessages() async throws -> [IncomingMessage]
+
+    // MARK: Signed receipts
+    /// Keeps `signed` (a JWS of the receipt's statement) as the signed form of the applicant's receipt `number`
+    /// unless one is kept already; answers the receipt with the signed form it keeps (the first), nil when the
+    /// receipt is not the applicant's.
+    func keepSignedReceipt(number: String, applicantID: String, signed: String) async throws -> Receipt?
+    /// Every receipt signing key, oldest first; the newest signs, all are published.
+    func receiptSigningKeys() async throws -> [ReceiptSigningKey]
+    /// Adds `key` (the one that signs from now on), or, with `onlyIfNone`, only when the store has no key;
+    /// answers the key that signs after it.
+    func addReceiptSigningKey(_ key: ReceiptSigningKey, onlyIfNone: Bool) async throws -> ReceiptSigningKey
 
     // MARK: Notifications
     /// What the store tells every portal on it as it happens, when it can (PostgreSQL's `LISTEN`/`NOTIFY`);

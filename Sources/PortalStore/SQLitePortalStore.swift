@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import PorttiModel
+import ReceiptProof
 
 /// The portal's storage in one SQLite file (WAL), shared safely by the server and the officer's CLI.
 public final class SQLitePortalStore: PortalStore {
@@ -544,7 +545,42 @@ public final class SQLitePortalStore: PortalStore {
         let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
             .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
         let reference = try known ?? referenceNumber(db, applicationID: row.applicationID)
+        let signed = try String.fetchOne(db, sql: "SELECT jws FROM signedReceipt WHERE receiptNumber = ?",
+                                         arguments: [row.receiptNumber])
         return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
-                       applicationReference: reference, requestID: row.requestID, files: files)
+                       applicationReference: reference, requestID: row.requestID, files: files, signed: signed)
+    }
+
+    // MARK: Receipt signing
+
+    public func keepSignedReceipt(number: String, applicantID: String, signed: String) async throws -> Receipt? {
+        try await database.write { db in
+            guard try MessageRow.filter(Column("receiptNumber") == number).filter(Column("applicantID") == applicantID)
+                .fetchCount(db) > 0 else { return nil }
+            // The first signature kept stays: a repeat of the send answers the same signed receipt.
+            try db.execute(sql: "INSERT OR IGNORE INTO signedReceipt (receiptNumber, jws) VALUES (?, ?)",
+                           arguments: [number, signed])
+            return try Self.receipt(db, number: number, applicantID: applicantID)
+        }
+    }
+
+    public func receiptSigningKeys() async throws -> [ReceiptSigningKey] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT privateKey, createdAt FROM receiptKey ORDER BY sequence").map {
+                try ReceiptSigningKey(privateKey: $0["privateKey"], createdAt: $0["createdAt"])
+            }
+        }
+    }
+
+    public func addReceiptSigningKey(_ key: ReceiptSigningKey, onlyIfNone: Bool) async throws -> ReceiptSigningKey {
+        try await database.write { db in
+            let none = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receiptKey") == 0
+            if !onlyIfNone || none {
+                try db.execute(sql: "INSERT INTO receiptKey (kid, privateKey, createdAt) VALUES (?, ?, ?)",
+                               arguments: [key.kid, key.privateKey, key.createdAt])
+            }
+            let row = try Row.fetchOne(db, sql: "SELECT privateKey, createdAt FROM receiptKey ORDER BY sequence DESC LIMIT 1")
+            return try ReceiptSigningKey(privateKey: row?["privateKey"] ?? key.privateKey, createdAt: row?["createdAt"] ?? key.createdAt)
+        }
     }
 }

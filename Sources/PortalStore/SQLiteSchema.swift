@@ -116,6 +116,19 @@ enum SQLiteSchema {
                 t.column("lastFailure", .datetime).notNull().indexed()
             }
         }
+        migrator.registerMigration("v5: signed receipts and the keys that sign them") { db in
+            // The key that signs is the newest (highest sequence); older ones stay, to be published.
+            try db.create(table: "receiptKey") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("kid", .text).notNull().unique()
+                t.column("privateKey", .blob).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "signedReceipt") { t in
+                t.primaryKey("receiptNumber", .text)
+                t.column("jws", .text).notNull()
+            }
+        }
         return migrator
     }
 }

@@ -28,6 +28,8 @@ struct Lease {
         /// until it commits: numbers then become visible in the order they were taken, so a reader that has
         /// seen number n never finds n - 1 appearing later (the notification stream reads "after n").
         case arrival = 0x706F_7274_7469_0002
+        /// Held while the first receipt signing key is made, so portals starting together make one.
+        case receiptKey = 0x706F_7274_7469_0003
     }
 
     @discardableResult

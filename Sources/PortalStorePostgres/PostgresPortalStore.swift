@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PortalStore
 import PorttiModel
+import ReceiptProof
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -515,6 +516,49 @@ public final class PostgresPortalStore: PortalStore, Service {
         }
     }
 
+    // MARK: Signed receipts
+
+    public func keepSignedReceipt(number: String, applicantID: String, signed: String) async throws -> Receipt? {
+        try await write { lease in
+            guard try await lease.row("""
+                SELECT 1 FROM message WHERE receipt_number = \(number) AND applicant_id = \(applicantID)
+                """) != nil else { return nil }
+            // The first signature kept stays: a repeat of the send answers the same signed receipt.
+            try await lease.run("""
+                INSERT INTO signed_receipt (receipt_number, jws) VALUES (\(number), \(signed))
+                ON CONFLICT (receipt_number) DO NOTHING
+                """)
+            return try await Self.receivedMessages(lease, applicantID: applicantID, receiptNumber: number).first?.receipt
+        }
+    }
+
+    public func receiptSigningKeys() async throws -> [ReceiptSigningKey] {
+        try await read { lease in
+            try await lease.rows("SELECT private_key, created_at FROM receipt_key ORDER BY sequence").map { row in
+                let (key, createdAt) = try row.decode((ByteBuffer, Date).self)
+                return try ReceiptSigningKey(privateKey: Data(key.readableBytesView), createdAt: createdAt)
+            }
+        }
+    }
+
+    public func addReceiptSigningKey(_ key: ReceiptSigningKey, onlyIfNone: Bool) async throws -> ReceiptSigningKey {
+        try await write { lease in
+            // Portals starting together on an empty database: the lock makes one key, not one each.
+            try await lease.lock(.receiptKey)
+            let none = try await lease.row("SELECT NOT EXISTS (SELECT 1 FROM receipt_key)")?.decode(Bool.self) ?? true
+            if !onlyIfNone || none {
+                try await lease.run("""
+                    INSERT INTO receipt_key (kid, private_key, created_at)
+                    VALUES (\(key.kid), \(ByteBuffer(bytes: key.privateKey)), \(Timestamp(key.createdAt)))
+                    """)
+            }
+            guard let row = try await lease.row("SELECT private_key, created_at FROM receipt_key ORDER BY sequence DESC LIMIT 1")
+            else { return key }
+            let (bytes, createdAt) = try row.decode((ByteBuffer, Date).self)
+            return try ReceiptSigningKey(privateKey: Data(bytes.readableBytesView), createdAt: createdAt)
+        }
+    }
+
     // MARK: Notifications
 
     public func notifications(applicantID: String, after sequence: Int64?) async throws -> [PortalNotification] {
@@ -847,12 +891,32 @@ extension PostgresPortalStore {
             let (sequence, name, size, sha256) = try row.decode((Int64, String, Int64, String).self)
             files[sequence, default: []].append(Receipt.File(name: name, size: size, sha256: sha256))
         }
-        return try await lease.rows("""
+        let messages = try await lease.rows("""
             SELECT \(unescaped: MessageRecord.columns)
             FROM message m JOIN applicant p ON p.id = m.applicant_id LEFT JOIN application a ON a.id = m.application_id
             WHERE (\(applicantID)::text IS NULL OR m.applicant_id = \(applicantID))
               AND (\(receiptNumber)::text IS NULL OR m.receipt_number = \(receiptNumber))
             ORDER BY m.sequence
             """).map { try MessageRecord.decode($0, files: files) }
+        return try await withSignatures(lease, messages, applicantID: applicantID, receiptNumber: receiptNumber)
+    }
+
+    /// `messages` with the signed form of each receipt that has one.
+    private static func withSignatures(
+        _ lease: Lease, _ messages: [MessageRecord], applicantID: String?, receiptNumber: String?
+    ) async throws -> [MessageRecord] {
+        let signed = try await lease.rows("""
+            SELECT s.receipt_number, s.jws FROM signed_receipt s JOIN message m ON m.receipt_number = s.receipt_number
+            WHERE (\(applicantID)::text IS NULL OR m.applicant_id = \(applicantID))
+              AND (\(receiptNumber)::text IS NULL OR m.receipt_number = \(receiptNumber))
+            """).reduce(into: [String: String]()) { signed, row in
+            let (number, jws) = try row.decode((String, String).self)
+            signed[number] = jws
+        }
+        return messages.map { message in
+            var message = message
+            message.receipt.signed = signed[message.receipt.number]
+            return message
+        }
     }
 }

@@ -101,6 +101,15 @@ extension PostgresPortalStore {
                     VALUES (\(row.applicantID), \(row.key), \(row.fingerprint), \(row.resultID), \(Timestamp(row.createdAt)))
                     """)
             }
+            for key in records.receiptKeys {
+                try await lease.run("""
+                    INSERT INTO receipt_key (kid, private_key, created_at)
+                    VALUES (\(key.kid), \(ByteBuffer(bytes: key.privateKey)), \(Timestamp(key.createdAt)))
+                    """)
+            }
+            for (number, jws) in records.signedReceipts {
+                try await lease.run("INSERT INTO signed_receipt (receipt_number, jws) VALUES (\(number), \(jws))")
+            }
             // The numbers go on after the highest moved (a sequence set to n hands out n + 1 next).
             let references = records.applications.compactMap { Int64($0.referenceNumber.split(separator: "-").last ?? "") }
             let sequences: [(String, Int64?)] = [

@@ -172,6 +172,21 @@ enum PostgresSchema {
             """,
             "CREATE INDEX document_written_at ON document (written_at)",
         ]),
+        Migration(name: "v4: signed receipts and the keys that sign them", statements: [
+            // The key that signs is the newest (highest sequence); older ones stay, to be published.
+            """
+            CREATE TABLE receipt_key (
+                sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                kid text NOT NULL UNIQUE,
+                private_key bytea NOT NULL,
+                created_at timestamptz NOT NULL)
+            """,
+            """
+            CREATE TABLE signed_receipt (
+                receipt_number text PRIMARY KEY REFERENCES message (receipt_number),
+                jws text NOT NULL)
+            """,
+        ]),
     ]
 
     /// Applies the migrations this database has not recorded, in order, in one transaction under an advisory

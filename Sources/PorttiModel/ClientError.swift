@@ -40,6 +40,10 @@ public enum ClientError: Error, Sendable, Equatable {
     case untrustedPortal
     /// The applicant's own records on this machine could not be read or written (disk full, permissions).
     case localStorageFailed
+    /// The portal's confirmation of receipt is not signed by a key of the portal's, or does not cover what was
+    /// sent: it proves nothing, so the message is not taken as delivered. `reasonKey` is the string table key
+    /// of what failed (`receipt.verdict.*`).
+    case receiptUnverified(number: String, reasonKey: String)
 
     /// The string table key that explains this error.
     public var messageKey: String {
@@ -64,6 +68,7 @@ public enum ClientError: Error, Sendable, Equatable {
         case .fileUnwritable: "client.error.file_unwritable"
         case .untrustedPortal: "client.error.untrusted"
         case .localStorageFailed: "client.error.local_storage"
+        case .receiptUnverified: "client.error.receipt_unverified"
         }
     }
 
@@ -71,6 +76,7 @@ public enum ClientError: Error, Sendable, Equatable {
     public var messageArguments: [String: String] {
         switch self {
         case .tooManyAttempts(let seconds): ["count": String(seconds)]
+        case .receiptUnverified(let number, _): ["number": number]
         case .attachmentRefused(_, let limit?), .refused(_, let limit?): ["limit": String(limit)]
         case .fileChanged(let path), .fileUnreadable(let path), .fileExists(let path), .folderMissing(let path), .folderGiven(let path),
             .fileUnwritable(let path):

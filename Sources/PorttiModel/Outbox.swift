@@ -108,10 +108,29 @@ public struct KeptReceipt: Sendable, Codable, Hashable {
     public var receipt: Receipt
     public var target: MessageTarget
     public var message: String
+    /// The `kid` (RFC 7638 thumbprint) of the portal's key whose signature on `receipt.signed` was checked when
+    /// it arrived; nil for a receipt kept before receipts were signed.
+    public var verifiedKey: String?
 
-    public init(receipt: Receipt, target: MessageTarget, message: String) {
+    public init(receipt: Receipt, target: MessageTarget, message: String, verifiedKey: String? = nil) {
         self.receipt = receipt
         self.target = target
         self.message = message
+        self.verifiedKey = verifiedKey
+    }
+
+    /// Whether this receipt is for the same message as one with `text` and `files` to `target`: the same text
+    /// and the same files' contents (by SHA-256, in any order and under any name).
+    public func covers(target: MessageTarget, text: String, files: [AttachedFile]) -> Bool {
+        self.target == target && message == text
+            && receipt.files.map(\.sha256).sorted() == files.map(\.sha256).sorted()
+    }
+}
+
+extension [KeptReceipt] {
+    /// The earliest kept receipt for the same message as `text` and `files` to `target` (see `covers`), if any:
+    /// the authority asks that a message be sent only once.
+    public func earlierDelivery(to target: MessageTarget, text: String, files: [AttachedFile]) -> KeptReceipt? {
+        filter { $0.covers(target: target, text: text, files: files) }.min { $0.receipt.receivedAt < $1.receipt.receivedAt }
     }
 }

@@ -25,11 +25,15 @@ public struct Receipt: Sendable, Codable, Hashable {
     /// The request this message answers; nil for additional information sent without a request.
     public var requestID: String?
     public var files: [File]
+    /// The portal's signed statement of this receipt: a compact JWS (EdDSA) whose payload is a
+    /// `ReceiptStatement`. Nil from a portal that did not sign it.
+    public var signed: String?
 
     public init(
         number: String, receivedAt: Date, applicationID: String, applicationReference: String?, requestID: String?,
-        files: [File]
+        files: [File], signed: String? = nil
     ) {
+        self.signed = signed
         self.number = number
         self.receivedAt = receivedAt
         self.applicationID = applicationID

@@ -13,7 +13,7 @@ extension Portti {
             abstract: "The case officer's tools: accounts, applications, requests, incoming messages, decisions.",
             subcommands: [
                 CreateApplicant.self, CreateApplication.self, Applications.self, SetStatus.self, Request.self,
-                ExtendDeadline.self, Messages.self, Decide.self, MigrateTo.self,
+                ExtendDeadline.self, Messages.self, Decide.self, MigrateTo.self, RotateReceiptKey.self,
             ]
         )
     }
@@ -191,6 +191,21 @@ extension Portti.Officer {
                 throw fail(strings("officer.unknown_application", ["id": application]))
             }
             say("\(strings("officer.status_changed", ["id": application, "status": strings("application.status.\(status.rawValue)")]))")
+        }
+    }
+
+    struct RotateReceiptKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-receipt-key",
+            abstract: "Make a new key to sign receipts with; the old ones stay published, so old receipts still verify.")
+
+        @OptionGroup var context: OfficerContext
+
+        func run() async throws {
+            let store = try await context.openStore()
+            let key = try await store.addReceiptSigningKey(.generate(now: Date()), onlyIfNone: false)
+            let count = try await store.receiptSigningKeys().count
+            say("\(context.strings("officer.receipt_key_rotated", count: count, ["kid": key.kid]))")
         }
     }
 

@@ -22,6 +22,8 @@ extension Portti {
         var tlsCertificate: String?
         @Option(help: "TLS private key (PEM).")
         var tlsKey: String?
+        @Option(help: "Ed25519 private key (PEM) to sign receipts with; by default the portal's store keeps one.")
+        var receiptKey: String?
         @Flag(help: "Serve plain HTTP on a non-loopback address. Personal data then travels unencrypted.")
         var allowInsecure = false
         @Option(help: "Largest attachment in bytes.")
@@ -64,6 +66,7 @@ extension Portti {
             configuration.port = port
             configuration.tlsCertificatePath = tlsCertificate
             configuration.tlsKeyPath = tlsKey
+            configuration.receiptKeyPath = receiptKey
             configuration.allowInsecure = allowInsecure
             configuration.attachmentLimits = AttachmentLimits(maxFileBytes: maxFileBytes, maxFilesPerMessage: maxFiles)
             configuration.maxUnsentAttachmentsPerDay = maxUnsentFiles
@@ -106,6 +109,8 @@ extension Portti {
                     })
             } catch PortalSetupError.insecureBind(let host) {
                 throw fail(strings("serve.insecure_bind", ["host": host]))
+            } catch PortalSetupError.unreadableReceiptKey(let path) {
+                throw fail(strings("serve.receipt_key_unreadable", ["path": path]))
             } catch PortalSetupError.unreadableTLSFile(let path) {
                 throw fail(strings("serve.tls_unreadable", ["path": path]))
             } catch let error where tlsCertificate != nil {

@@ -105,7 +105,8 @@ import Testing
 
     @Test func theSendPath_showsEachFile_thenTheReceiptTakesItsPlace() {
         var compose = opened("Here is my contract.", files: [Fixed.contract])
-        #expect(compose.update(.input(.key(.control("r"))), environment).isEmpty)
+        #expect(compose.update(.input(.key(.control("r"))), environment).names() == ["look up earlier delivery"])
+        _ = compose.update(.sentBefore(nil, held: false), environment)
         #expect(render(compose, environment)[2] == "  Review before sending")
         let send = compose.update(.input(.key(.enter)), environment)
         #expect(send.names() == ["send"])
@@ -128,6 +129,45 @@ import Testing
         #expect(kept.receipt == Fixed.receipt)
         #expect(kept.message == "Here is my contract.")
         #expect(kept.target == .request("request_1"))
+    }
+
+    /// The authority asks for each message once: review says when the same text and files went, with the
+    /// receipt's number, and Send asks before sending them again.
+    @Test func aMessageSentBefore_saysWhenAndItsNumber_andSendsOnlyOnceConfirmed() {
+        var compose = opened("Here is my contract.", files: [Fixed.contract])
+        _ = compose.update(.input(.key(.control("r"))), environment)
+        let earlier = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "Here is my contract.")
+        _ = compose.update(.sentBefore(earlier, held: false), environment)
+        let warned = render(compose, environment).suffix(3).joined(separator: " ")
+        #expect(warned.contains("You already sent this message on 21/09/2026, 17:13"), "\(warned)")
+        #expect(warned.contains("2026-00000042"), "\(warned)")
+        #expect(compose.update(.input(.key(.enter)), environment).isEmpty, "Enter asks first")
+        #expect(render(compose, environment).suffix(3).joined(separator: " ").contains("Send it again anyway?"))
+        #expect(compose.update(.input(.key(.character("n"))), environment).isEmpty, "anything but y sends nothing")
+        #expect(!compose.confirmingAgain && !compose.isBusy)
+        _ = compose.update(.input(.key(.enter)), environment)
+        #expect(compose.update(.input(.key(.character("y"))), environment).names() == ["send"])
+        #expect(compose.isBusy)
+
+        // Send pressed before review's look-up answered: the send's own look-up holds it, and review asks.
+        var quick = opened("Here is my contract.", files: [Fixed.contract])
+        _ = quick.update(.input(.key(.control("r"))), environment)
+        #expect(quick.update(.input(.key(.enter)), environment).names() == ["send"])
+        _ = quick.update(.sentBefore(earlier, held: true), environment)
+        #expect(quick.stage == .reviewing && quick.confirmingAgain && !quick.isBusy)
+    }
+
+    /// The same outbox item sent once more is the same message under its key, not a second one: no warning.
+    @Test func anItemStillInTheOutbox_isNoSecondMessage() async throws {
+        let store = try #require(environment.account?.store)
+        let draft = Draft(target: .request("request_1"), text: "Here is my contract.", files: [Fixed.contract])
+        let first = try await store.enqueue(draft)
+        try await store.delivered(first, receipt: Fixed.receipt)
+        #expect(try store.earlierDelivery(of: draft)?.receipt.number == Fixed.receipt.number)
+        #expect(try store.earlierDelivery(of: Draft(target: .request("request_1"), text: "Another text.", files: [Fixed.contract])) == nil)
+        #expect(try store.earlierDelivery(of: Draft(target: .application("application_1"), text: draft.text, files: draft.files)) == nil)
+        _ = try await store.enqueue(draft)
+        #expect(try store.earlierDelivery(of: draft) == nil, "a pending item carrying it is sent as itself")
     }
 
     @Test func aSendThatMeetsAnEndedSession_waits_andGoesOnOnceSignedIn() {

@@ -194,7 +194,10 @@ import Testing
     }
 
     @Test func aReceiptJustSent_inSwedish() {
-        let kept = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "Här är avtalet.")
+        var signed = Fixed.receipt
+        signed.signed = "header.payload.signature"
+        let kept = KeptReceipt(receipt: signed, target: .request("request_1"), message: "Här är avtalet.",
+                               verifiedKey: "UJ9xucz5UDo5PXtP3Ha8Fk5gqbpFsY1Ux3ea0vQTtcY")
         #expect(render(ReceiptScreen(kept: kept, justSent: true), Fixed.environment(.swedish)) == [
             " Portti · Mottagningsbekräftelse",
             "",
@@ -204,6 +207,8 @@ import Testing
             "  Mottaget: 2026-09-21 17:13",
             "  Svar på begäran om komplettering",
             "  Ansökan: MIG-2026-000001",
+            "  Undertecknad av portalen och verifierad. Nyckelns fingeravtryck:",
+            "  UJ9xucz5UDo5PXtP3Ha8Fk5gqbpFsY1Ux3ea0vQTtcY",
             "",
             "  Mottagna filer: 1",
             "    contract.pdf  594 B",
@@ -211,7 +216,15 @@ import Testing
             "",
             "  Meddelandet som det skickades:",
             "    Här är avtalet.",
-        ] + blank(6) + [" Mottagningsbekräftelsen sparas på den här datorn (Kvitton på ingångssidan)."])
+        ] + blank(4) + [" Mottagningsbekräftelsen sparas på den här datorn (Kvitton på ingångssidan)."])
+    }
+
+    /// A receipt kept before receipts were signed says so, in each language.
+    @Test func aReceiptKeptUnsigned_saysSo_inEachLanguage() {
+        let kept = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "")
+        for (language, words) in [(Language.english, "  Not signed"), (.finnish, "  Ei allekirjoitettu"), (.swedish, "  Inte undertecknad")] {
+            #expect(render(ReceiptScreen(kept: kept, justSent: false), Fixed.environment(language)).contains { $0.hasPrefix(words) })
+        }
     }
 
     /// A receipt longer than the screen scrolls, and the whole message sent is there to read.

@@ -20,7 +20,7 @@ public final class TestClock: Sendable {
     public func advance(by interval: TimeInterval) { current.withLockedValue { $0 += interval } }
 }
 
-/// What the portal logged at warning or above, for tests that check what is logged and what is not.
+/// What the portal logged at warning or above (or the level `TestPortal.start` is given), for tests that check what is logged and what is not.
 public final class LogRecord: Sendable {
     private let lines = NIOLockedValueBox<[String]>([])
     public init() {}
@@ -58,7 +58,8 @@ public final class TestPortal: Sendable {
 
     /// Starts a portal; `folder` reuses an earlier portal's data (a restart).
     public static func start(
-        folder: URL? = nil, clock: TestClock = TestClock(), port: Int = 0, adjust: (inout PortalConfiguration) -> Void = { _ in }
+        folder: URL? = nil, clock: TestClock = TestClock(), port: Int = 0, logLevel: Logger.Level = .warning,
+        adjust: (inout PortalConfiguration) -> Void = { _ in }
     ) async throws -> TestPortal {
         let folder = folder ?? FileManager.default.temporaryDirectory.appending(path: "portti-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -69,7 +70,7 @@ public final class TestPortal: Sendable {
         let store = try SQLitePortalStore(path: configuration.databasePath)
         let logs = LogRecord()
         var logger = Logger(label: "test.portal", factory: { _ in RecordingLogHandler(record: logs) })
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         // Not port 0: a port the kernel picks may be given to another test's portal while this one restarts. A
         // port chosen here may be taken before the portal binds it (another test chose it too): then another.
         for attempt in 1...5 {

@@ -58,7 +58,8 @@ import Testing
                 applicationID: application.id, text: "Your passport.", items: ["Passport"],
                 deadline: portal.clock.now + 86_400, now: portal.clock.now)
             #expect(try await applicant.run(["reply", request.id, "--message-file", late]).status == 0)
-            let refused = try await applicant.run(["reply", request.id, "--message-file", late])
+            // Sent again on purpose (--again): the portal refuses a second answer.
+            let refused = try await applicant.run(["reply", request.id, "--message-file", late, "--again"])
             #expect(refused.status == 1)
             let listed = try await applicant.run(["outbox", "--json"])
             #expect(listed.status == 1)

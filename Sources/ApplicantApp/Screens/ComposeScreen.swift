@@ -4,6 +4,7 @@ import Foundation
 import PortalClient
 import PorttiLocalization
 import PorttiModel
+import ReceiptProof
 import TerminalUI
 
 /// Writing a message (a response to a request, or additional information): the inline editor, the files
@@ -23,6 +24,9 @@ struct ComposeScreen: AppScreen {
         case sendFinished(Result<Receipt, ClientError>)
         /// Send again (the same item) once the applicant signed in again.
         case resend
+        /// The receipt of the same message sent before (nil: none), looked up on review; `held` when a send
+        /// was stopped for it, to be confirmed first.
+        case sentBefore(KeptReceipt?, held: Bool)
         /// What the external editor left (nil: it failed or was quit without saving).
         case edited(Result<String, EditorProblem>)
         /// The picker's words follow the language.
@@ -62,6 +66,11 @@ struct ComposeScreen: AppScreen {
     /// A send failed without knowing whether the portal took it: the message waits in the outbox as it is,
     /// to be sent once with the same key, so it can no longer be changed (a changed copy would be a second message).
     var waitingInOutbox = false
+    /// The receipt of the same text and files sent before to the same place: the authority asks for each
+    /// message once, so review says so and Send asks to confirm (`confirmingAgain`) before sending it again.
+    var sentBefore: KeptReceipt?
+    /// Send was pressed on a message sent before: y sends it again, any other key does not.
+    var confirmingAgain = false
     /// The area the picker was last told, to tell it again after a resize.
     private var pickerArea: Rect?
     /// What Ctrl-Z takes back, newest last: a step of the text (the editor keeps its content) or an
@@ -168,7 +177,14 @@ struct ComposeScreen: AppScreen {
             return finishSend(result, environment)
         case .resend:
             stage = .sending(nil)
-            return send(environment)
+            return send(environment, confirmed: true)
+        case .sentBefore(let kept, let held):
+            sentBefore = kept
+            if held, kept != nil {
+                stage = .reviewing
+                confirmingAgain = true
+            }
+            return []
         case .edited(.failure(let problem)):
             note = problem.explanation(environment.context)
             return []
@@ -192,7 +208,7 @@ struct ComposeScreen: AppScreen {
         switch stage {
         case .writing where waitingInOutbox, .reviewing where waitingInOutbox:
             // Only sending it again (the same item) or leaving is possible now.
-            if case .key(.enter) = event { stage = .sending(nil); return send(environment) }
+            if case .key(.enter) = event { stage = .sending(nil); return send(environment, confirmed: true) }
             if case .key(.escape) = event { return leave(environment) }
             return []
         case .writing: return handleWriting(event, environment)
@@ -214,7 +230,7 @@ struct ComposeScreen: AppScreen {
         case .key(.control("r")), .key(.function(4)):
             stage = .reviewing
             attachmentList.setVisible(Array(files.indices))
-            return unsaved ? scheduleSave(environment) : []
+            return (unsaved ? scheduleSave(environment) : []) + lookUpSentBefore(environment)
         case .key(.control("z")), .key(.control("_")):
             return undo(environment)
         case .key(.control("y")):
@@ -287,9 +303,16 @@ struct ComposeScreen: AppScreen {
 
     private mutating func handleReviewing(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
         guard case .key(let key) = event else { return [] }
+        if confirmingAgain {
+            confirmingAgain = false
+            guard key == .character("y") || key == .character("Y") else { return [] }
+            stage = .sending(nil)
+            return send(environment, confirmed: true)
+        }
         switch key {
         case .escape, .character("e"):
             stage = .writing
+            sentBefore = nil
             return []
         case .character("a"):
             stage = .writing
@@ -298,8 +321,12 @@ struct ComposeScreen: AppScreen {
             return removeFocusedAttachment(environment)
         case .enter, .control("s"), .function(10):
             guard isSendable else { return [] }
+            if sentBefore != nil {
+                confirmingAgain = true
+                return []
+            }
             stage = .sending(nil)
-            return send(environment)
+            return send(environment, confirmed: false)
         default:
             _ = attachmentList.handle(key, in: reviewAreas(in: environment.screen).attachments)
             return []
@@ -312,7 +339,7 @@ struct ComposeScreen: AppScreen {
             switch key {
             case .enter:
                 stage = .sending(nil)
-                return send(environment)  // the same item, the same key
+                return send(environment, confirmed: true)  // the same item, the same key
             case .escape:
                 return leave(environment)  // it stays in the outbox and goes, once, when the portal answers
             default:
@@ -360,12 +387,18 @@ struct ComposeScreen: AppScreen {
 
     // MARK: Sending
 
-    private func send(_ environment: AppEnvironment) -> [Effect<Message>] {
+    /// Sends the message; unless `confirmed` (sending it again was confirmed, or it is the same outbox item
+    /// once more), a message sent before is held back and reported instead, to be confirmed first.
+    private func send(_ environment: AppEnvironment, confirmed: Bool) -> [Effect<Message>] {
         guard let account = environment.account else { return [] }
         let draft = self.draft(at: environment.now)
         let courier = account.courier
         let store = account.store
         return [.stream("send") { post in
+            // Looked up again here: review's look-up may not have answered before Send was pressed.
+            if !confirmed, let earlier = await BlockingWork.run({ try? store.earlierDelivery(of: draft) }) {
+                return post(.sentBefore(earlier, held: true))
+            }
             // Saved first: whatever happens next, the text is kept.
             await BlockingWork.run { try? store.save(draft) }
             let result = await AppEnvironment.result { try await courier.send(draft) { post(.sendProgress($0)) } }
@@ -377,7 +410,9 @@ struct ComposeScreen: AppScreen {
         switch result {
         case .success(let receipt):
             // The receipt takes the place of the message: Send cannot be pressed again.
-            let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text)
+            // The courier answers only a receipt whose signature it verified, with the key it names.
+            let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text,
+                                   verifiedKey: receipt.signed.flatMap(ReceiptKeys.kid(of:)))
             return [Message.ask(.replace(with: .receipt(kept, justSent: true)))]
         case .failure where result.sessionEnded:
             // It waits in the outbox; once the applicant has signed in again, it goes with the same key.
@@ -389,6 +424,15 @@ struct ComposeScreen: AppScreen {
             waitingInOutbox = !error.isDefiniteRefusal
             return waitingInOutbox ? [Message.ask(.outboxWaiting)] : []
         }
+    }
+
+    /// Looks up whether the message under review was sent before (`sentBefore`).
+    private func lookUpSentBefore(_ environment: AppEnvironment) -> [Effect<Message>] {
+        guard let store = environment.account?.store else { return [] }
+        let draft = self.draft(at: environment.now)
+        return [.run("look up earlier delivery") {
+            .sentBefore(await BlockingWork.run { try? store.earlierDelivery(of: draft) } ?? nil, held: false)
+        }]
     }
 
     // MARK: Files and the editor
@@ -542,6 +586,10 @@ struct ComposeScreen: AppScreen {
                 canvas.notice(context.error(error) + " " + next)
             } else if waitingInOutbox {
                 canvas.notice(strings("compose.waiting_next"))
+            } else if let sentBefore {
+                let when = ["time": context.formats.dateTime(sentBefore.receipt.receivedAt), "number": context.clean(sentBefore.receipt.number)]
+                canvas.notice(strings(confirmingAgain ? "compose.sent_before_confirm" : "compose.sent_before", when),
+                              style: confirmingAgain ? .title : .plain)
             } else if mentionsMissingAttachment(context) {
                 canvas.notice(strings("compose.warning_no_attachment"))
             } else if !isSendable {
@@ -604,6 +652,8 @@ struct ComposeScreen: AppScreen {
                    KeyHint("Home End", strings("compose.key.line")), context.leaveHint(strings("compose.key.back"))]
         case .picking:
             return picker?.keyHints ?? []
+        case .reviewing where confirmingAgain:
+            return [KeyHint("y", strings("compose.key.send_again"), essential: true), KeyHint("n", strings("compose.key.dont_send"))]
         case .reviewing:
             return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
                     KeyHint("a", strings("compose.key.attach"))]

@@ -3,7 +3,8 @@ import Foundation
 import PorttiModel
 import TerminalUI
 
-/// A confirmation of receipt: the number, the portal's time, each file with its size and whole SHA-256, and
+/// A confirmation of receipt: the number, the portal's time, whether it is signed and verified (with the key's
+/// fingerprint), each file with its size and whole SHA-256, and
 /// the message as it was sent; scrolled when it is longer than the screen.
 struct ReceiptScreen: AppScreen {
     enum Message: ScreenMessage {
@@ -59,6 +60,13 @@ struct ReceiptScreen: AppScreen {
         add(strings("receipt.time", ["time": context.formats.dateTime(receipt.receivedAt)]))
         add(kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"))
         if let reference = receipt.applicationReference { add(strings("receipt.application", ["reference": context.clean(reference)])) }
+        // What makes it proof: the portal's signature, checked on arrival, and the key's fingerprint to compare
+        // with the one the portal publishes.
+        if let kid = kept.verifiedKey, receipt.signed != nil {
+            add(strings("receipt.signed_verified", ["fingerprint": context.clean(kid)]), .title)
+        } else {
+            add(strings("receipt.unsigned"), .muted)
+        }
         rows.append(("", .plain))
         add(strings("receipt.files", ["count": String(receipt.files.count)]), .title)
         for file in receipt.files {

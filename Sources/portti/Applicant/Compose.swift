@@ -10,6 +10,8 @@ struct MessageOptions: ParsableArguments {
     @Option(help: "A file with the message text; - reads standard input.") var messageFile: String
     @Option(name: .customLong("attach"), parsing: .upToNextOption, help: "Files to attach (PDF, JPEG or PNG).")
     var attachments: [String] = []
+    @Flag(help: "Send it even though the same text and files were sent before (the authority asks for each message once).")
+    var again = false
 }
 
 /// A file to attach, as the command line or the outbox names it: its path to show, and its bytes to open it by
@@ -74,7 +76,8 @@ extension ApplicantContext {
     /// portal will, then sends it once through the courier and keeps the receipt. A refused outbox item it
     /// `replaces` leaves the outbox once this message is in the outbox in its place, with a key of its own.
     func compose(
-        _ target: MessageTarget, text: String, attachments: [GivenPath], replacing refused: OutboxItem? = nil
+        _ target: MessageTarget, text: String, attachments: [GivenPath], replacing refused: OutboxItem? = nil,
+        again: Bool = false
     ) async throws -> Receipt {
         let store = try requireStore()
         // Every file is checked, and each one refused is named with its own reason: fixing one at a time
@@ -100,6 +103,13 @@ extension ApplicantContext {
             throw failure(.refused(.messageEmpty, limit: nil))
         }
         let draft = Draft(target: target, text: text, files: files)
+        // The authority asks for each message once: the same text and files sent before are sent again only
+        // when asked (a pending outbox item is the same message, not a second one).
+        if !again, let earlier = try store.earlierDelivery(of: draft) {
+            throw Failure(strings("cli.sent_before", [
+                "number": earlier.receipt.number, "time": formats.dateTime(earlier.receipt.receivedAt),
+            ]), ExitStatus.refused)
+        }
         try store.save(draft)
         if let refused { try store.removeFromOutbox(id: refused.id) }
         let courier = Courier(client: client, store: store)
@@ -189,7 +199,8 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.requestID(try context.requireStore(), named: request)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(.request(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine)))
+                try context.printReceipt(try await context.compose(
+                    .request(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine), again: message.again))
             }
         }
     }
@@ -208,7 +219,8 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.applicationID(try context.requireStore(), named: application)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(.application(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine)))
+                try context.printReceipt(try await context.compose(
+                    .application(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine), again: message.again))
             }
         }
     }

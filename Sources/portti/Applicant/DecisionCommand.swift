@@ -3,6 +3,7 @@ import ApplicantStore
 import Foundation
 import PortalClient
 import PorttiModel
+import ReceiptProof
 
 extension Portti {
     /// Reads a decision, and saves its document.
@@ -63,35 +64,73 @@ extension Portti {
     struct Receipts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "receipts",
-            abstract: "List the confirmations of receipt kept for everything you sent; --export writes them to a file.")
+            abstract: "List the confirmations of receipt kept for everything you sent; --export writes them, signed, to a file.",
+            subcommands: [VerifyReceipts.self])
 
         @OptionGroup var options: ApplicantOptions
-        @Option(help: "Write the receipts as text to this file.") var export: String?
+        @Option(help: "Write the signed receipts and the portal's keys to this file (JSON), to show anyone.") var export: String?
 
         func run() async throws {
             try await withApplicant(options) { context in
                 let store = try context.requireStore()
                 let kept = try store.receipts()
-                if options.json && export == nil { return try sayJSON(kept) }
+                if let export {
+                    let document = try await context.receiptExport(kept, store: store)
+                    let data = try document.encoded()
+                    do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch { throw context.failure(error) }
+                    return say("\(context.strings("cli.exported", count: document.receipts.count, ["path": export]))")
+                }
+                if options.json { return try sayJSON(kept) }
                 let references = kept.isEmpty ? References.none : await context.references(store)
-                var lines: [TerminalText] = []
+                if kept.isEmpty { return say("\(context.strings("cli.no_receipts"))") }
                 for entry in kept {
                     let receipt = entry.receipt
-                    lines.append("\(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))")
-                    lines.append("  \(context.describe(entry.target, references))")
-                    if let line = context.referenceLine(receipt) { lines.append("  \(line)") }
+                    say("\(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))")
+                    say("  \(context.describe(entry.target, references))")
+                    if let line = context.referenceLine(receipt) { say("  \(line)") }
                     for file in receipt.files {
-                        lines.append("  \(file.name)  \(file.size)  SHA-256 \(file.sha256)")
+                        say("  \(file.name)  \(file.size)  SHA-256 \(file.sha256)")
+                    }
+                    if let kid = entry.verifiedKey, receipt.signed != nil {
+                        say("  \(context.strings("receipt.signed_verified", ["fingerprint": kid]))")
+                    } else {
+                        say("  \(context.strings("receipt.unsigned"))")
                     }
                 }
-                if let export {
-                    let text = lines.map { $0.text + "\n" }.joined()
-                    do throws(ClientError) { try LocalFile.writeNew(Data(text.utf8), to: export) } catch { throw context.failure(error) }
-                    return say("\(context.strings("cli.exported", count: kept.count, ["path": export]))")
-                }
-                if kept.isEmpty { return say("\(context.strings("cli.no_receipts"))") }
-                lines.forEach(say)
             }
+        }
+    }
+
+    /// Verifies an export offline: each receipt's signature against the keys in it, and the text and files it
+    /// should cover.
+    struct VerifyReceipts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Verify a file of signed receipts (from --export) offline: each valid, or what is wrong.")
+
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "The file --export wrote.") var file: String
+
+        func run() async throws {
+            let strings = common.strings
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw fail(strings("client.error.file_unreadable", ["path": UntrustedText.sanitized(file)]))
+            }
+            guard let export = try? ReceiptExport.decode(data) else {
+                throw fail(strings("cli.receipts_file_invalid", ["path": UntrustedText.sanitized(file)]))
+            }
+            let verdicts = await export.verify()
+            for (index, verdict) in verdicts.enumerated() {
+                let number: String
+                switch verdict {
+                case .valid(let statement, _), .textChanged(let statement), .fileChanged(let statement): number = statement.receipt
+                case .unknownKey, .badSignature: number = "#\(index + 1)"
+                }
+                say("\(UntrustedText.sanitized(number))  \(strings(verdict.messageKey))")
+            }
+            let failed = verdicts.filter { !$0.isValid }.count
+            say("\(strings("cli.receipts_verified", ["valid": String(verdicts.count - failed), "count": String(verdicts.count)]))")
+            if failed > 0 { throw ExitCode(ExitStatus.refused) }
         }
     }
 }
@@ -108,5 +147,19 @@ extension ApplicantContext {
             throw Failure(strings("cli.no_decision", ["reference": overview.application.referenceNumber]), ExitStatus.refused)
         }
         return decisionID
+    }
+}
+
+extension ApplicantContext {
+    /// The signed receipts of `kept` with the portal's keys seen, to write out; receipts kept unsigned are left out.
+    func receiptExport(_ kept: [KeptReceipt], store: ApplicantStore) async throws -> ReceiptExport {
+        let keys: ReceiptKeySet
+        do { keys = try await store.receiptKeys() } catch { throw failure(.localStorageFailed) }
+        let entries = kept.compactMap { entry in
+            entry.receipt.signed.map { jws in
+                ReceiptExport.Entry(jws: jws, text: entry.message, files: entry.receipt.files)
+            }
+        }
+        return ReceiptExport(portal: settings.portalURL?.absoluteString ?? "", keys: keys, receipts: entries)
     }
 }

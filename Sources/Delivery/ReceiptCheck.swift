@@ -1,0 +1,43 @@
+import ApplicantStore
+import Foundation
+import PortalClient
+import PorttiModel
+import ReceiptProof
+
+/// Checks every receipt the portal sends before a message counts as delivered: signed by a key of the portal's,
+/// and covering exactly the number, target, text and files sent.
+public enum ReceiptCheck {
+    /// Verifies `receipt` of the message `item`, with the keys kept for this portal, fetched again (and kept) when
+    /// the receipt names a key not seen yet.
+    /// - Returns: the kid of the key that signed it.
+    /// - Throws: `ClientError.receiptUnverified` when it does not verify; the client's errors when the keys
+    ///   cannot be fetched; `localStorageFailed` when the kept keys cannot be read or written.
+    public static func verify(
+        _ receipt: Receipt, of item: OutboxItem, client: PortalClient, store: ApplicantStore
+    ) async throws(ClientError) -> String {
+        guard let jws = receipt.signed else {
+            throw .receiptUnverified(number: receipt.number, reasonKey: "receipt.verdict.unsigned")
+        }
+        var keys: ReceiptKeySet
+        do { keys = try await store.receiptKeys() } catch { throw .localStorageFailed }
+        if let kid = ReceiptKeys.kid(of: jws), keys.key(kid: kid) == nil {
+            let published = try await client.receiptKeys()
+            do {
+                try await store.remember(receiptKeys: published)
+                keys = try await store.receiptKeys()
+            } catch { throw .localStorageFailed }
+        }
+        let files = item.files.map { ReceiptStatement.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
+        let verdict = await ReceiptKeys.verify(jws, keys: keys, text: item.text, files: files)
+        guard case .valid(let statement, let kid) = verdict else {
+            throw .receiptUnverified(number: receipt.number, reasonKey: verdict.messageKey)
+        }
+        // The signed statement is the proof: what the receipt shows must be what it states.
+        let target: MessageTarget? = statement.request.map { .request($0) } ?? statement.application.map { .application($0.id) }
+        guard statement.receipt == receipt.number, target == item.target,
+              // The API gives times in whole seconds; the statement has milliseconds.
+              let signedTime = statement.receivedDate, abs(signedTime.timeIntervalSince(receipt.receivedAt)) < 1
+        else { throw .receiptUnverified(number: receipt.number, reasonKey: "receipt.verdict.mismatch") }
+        return kid
+    }
+}
