@@ -95,15 +95,8 @@ public actor Courier {
             }
             progress(.sending)
             let ids = item.uploadedIDs.compactMap { $0 }
-            let receipt: Receipt
-            switch item.target {
-            case .request(let id):
-                receipt = try await client.respond(
-                    toRequest: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
-            case .application(let id):
-                receipt = try await client.sendAdditionalInformation(
-                    applicationID: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
-            }
+            let receipt = try await client.send(
+                to: item.target, text: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
             try await store.delivered(item, receipt: receipt)
             return receipt
         } catch let error as ClientError {

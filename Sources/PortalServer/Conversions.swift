@@ -44,6 +44,7 @@ extension Components.Schemas.Receipt {
     init(_ receipt: Receipt) {
         self.init(
             number: receipt.number, receivedAt: receipt.receivedAt, applicationId: receipt.applicationID,
+            messageId: receipt.messageID, topic: receipt.topic, inReplyTo: receipt.inReplyTo,
             applicationReference: receipt.applicationReference, requestId: receipt.requestID,
             files: receipt.files.map { .init(name: $0.name, size: $0.size, sha256: $0.sha256) })
     }
@@ -54,8 +55,8 @@ extension Components.Schemas.Notification {
         self.init(
             id: notification.id, sequence: notification.sequence,
             kind: .init(rawValue: notification.kind.rawValue) ?? .messageReceived,
-            applicationId: notification.applicationID, applicationReference: notification.applicationReference,
-            subjectId: notification.subjectID,
+            applicationId: notification.applicationID, topic: notification.topic,
+            applicationReference: notification.applicationReference, subjectId: notification.subjectID,
             createdAt: notification.createdAt, readAt: notification.readAt)
     }
 }

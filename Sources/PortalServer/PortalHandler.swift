@@ -216,13 +216,47 @@ struct PortalHandler: APIProtocol {
     }
 
     /// The operations that create something, and so take an `Idempotency-Key` (required by the contract).
-    static let keyedOperations: Set<String> = ["uploadAttachment", "respondToRequest", "sendAdditionalInformation"]
+    static let keyedOperations: Set<String> = [
+        "uploadAttachment", "respondToRequest", "sendAdditionalInformation", "sendMessage", "replyToMessage",
+    ]
 
     /// The key, checked as the contract says: present, not empty, at most 200 characters.
     static func idempotencyKey(_ key: String?) throws -> String {
         guard let key, !key.isEmpty else { throw PortalError(.idempotencyKeyMissing) }
         guard key.count <= 200 else { throw PortalError(.idempotencyKeyInvalid, limit: 200) }
         return key
+    }
+
+    // MARK: Conversations
+
+    func listMessages(_ input: Operations.ListMessages.Input) async throws -> Operations.ListMessages.Output {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func getMessage(_ input: Operations.GetMessage.Input) async throws -> Operations.GetMessage.Output {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func markMessageRead(_ input: Operations.MarkMessageRead.Input) async throws -> Operations.MarkMessageRead.Output {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func sendMessage(_ input: Operations.SendMessage.Input) async throws -> Operations.SendMessage.Output {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func replyToMessage(_ input: Operations.ReplyToMessage.Input) async throws -> Operations.ReplyToMessage.Output {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func downloadMessageAttachment(_ input: Operations.DownloadMessageAttachment.Input) async throws
+        -> Operations.DownloadMessageAttachment.Output
+    {
+        throw PortalError(.internalError, detail: "not yet")
+    }
+
+    func listMessageTopics(_ input: Operations.ListMessageTopics.Input) async throws -> Operations.ListMessageTopics.Output {
+        throw PortalError(.internalError, detail: "not yet")
     }
 
     // MARK: Notifications

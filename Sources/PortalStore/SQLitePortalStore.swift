@@ -396,7 +396,8 @@ public final class SQLitePortalStore: PortalStore {
                 return IncomingMessage(
                     receipt: try Self.receipt(db, message: row, reference: application?.referenceNumber),
                     applicantName: applicant?.displayName ?? "",
-                    applicationReference: application?.referenceNumber ?? "", text: row.text)
+                    applicationReference: application?.referenceNumber, text: row.text,
+                    messageID: ApplicantMessageID.of(receiptNumber: row.receiptNumber))
             }
         }
     }

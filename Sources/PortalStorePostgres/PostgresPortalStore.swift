@@ -510,7 +510,8 @@ public final class PostgresPortalStore: PortalStore, Service {
             try await Self.receivedMessages(lease).map { message in
                 IncomingMessage(
                     receipt: message.receipt, applicantName: message.applicantName,
-                    applicationReference: message.receipt.applicationReference ?? "", text: message.text)
+                    applicationReference: message.receipt.applicationReference, text: message.text,
+                    messageID: ApplicantMessageID.of(receiptNumber: message.receipt.number))
             }
         }
     }

@@ -97,8 +97,9 @@ struct NotificationsScreen: AppScreen {
     static func destination(of notification: PortalNotification) -> Destination {
         switch notification.kind {
         case .decisionReady: .decision(id: notification.subjectID, reference: notification.applicationReference)
-        case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID)
-        case .messageReceived: .application(id: notification.applicationID)
+        case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID ?? "")
+        // A message on another matter has no application: the list stays (its own screen is the TUI's to add).
+        case .messageReceived, .message: notification.applicationID.map { .application(id: $0) } ?? .notifications
         }
     }
 

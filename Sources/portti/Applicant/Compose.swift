@@ -341,6 +341,8 @@ extension Portti {
             case .request(let id): target = Target(kind: "request", id: id, name: references.handle(ofRequest: id))
             case .application(let id):
                 target = Target(kind: "application", id: id, name: references.application(named: id)?.referenceNumber)
+            case .topic(let code): target = Target(kind: "topic", id: code, name: nil)
+            case .reply(let id): target = Target(kind: "reply", id: id, name: nil)
             }
             createdAt = item.createdAt
             text = item.text
