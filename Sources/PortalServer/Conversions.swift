@@ -61,6 +61,22 @@ extension Components.Schemas.Notification {
     }
 }
 
+extension Components.Schemas.Message {
+    init(_ message: Message) {
+        self.init(
+            id: message.id, direction: .init(rawValue: message.direction.rawValue) ?? .fromAuthority,
+            applicationId: message.applicationID, applicationReference: message.applicationReference, topic: message.topic,
+            requestId: message.requestID, text: message.text,
+            attachments: message.attachments.map {
+                .init(id: $0.id, name: $0.name, size: $0.size, sha256: $0.sha256,
+                      mediaType: .init(rawValue: $0.type.rawValue) ?? .applicationPdf)
+            },
+            sentAt: message.sentAt, inReplyTo: message.inReplyTo, receipt: message.receipt.map(Components.Schemas.Receipt.init),
+            state: message.state.flatMap { .init(rawValue: $0.code) }, readByAuthorityAt: message.readByAuthorityAt,
+            answeredBy: message.answeredBy, readAt: message.readAt)
+    }
+}
+
 extension Components.Schemas.Decision {
     init(_ decision: Decision, appealDays: Int) {
         self.init(

@@ -34,3 +34,14 @@ package enum ApplicantMessageID {
         return String(id.dropFirst("message_".count))
     }
 }
+
+/// The order a conversation is shown in, the same in every store.
+package enum Conversation {
+    /// Oldest first; at the same moment the applicant's message before the authority's (an answer never comes
+    /// before its question), then by id.
+    package static func inOrder(_ messages: [Message]) -> [Message] {
+        messages.sorted {
+            ($0.sentAt, $0.direction == .fromApplicant ? 0 : 1, $0.id) < ($1.sentAt, $1.direction == .fromApplicant ? 0 : 1, $1.id)
+        }
+    }
+}

@@ -13,7 +13,8 @@ extension Portti {
             abstract: "The case officer's tools: accounts, applications, requests, incoming messages, decisions.",
             subcommands: [
                 CreateApplicant.self, CreateApplication.self, Applications.self, SetStatus.self, Request.self,
-                ExtendDeadline.self, Messages.self, Decide.self, MigrateTo.self,
+                ExtendDeadline.self, Messages.self, Queue.self, Read.self, Message.self, Reply.self, Decide.self,
+                MigrateTo.self,
             ]
         )
     }
