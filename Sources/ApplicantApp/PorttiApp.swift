@@ -324,7 +324,8 @@ public struct PorttiApp: Program, TranslatedProgram {
             stack = []
             push(StartScreen(applicantName: applicant.displayName, portalNote: services.portalNote))
         }
-        var effects = handle(status.start(environment), from: nil)
+        // The start page counts what is unread once the records are open.
+        var effects = handle(status.start(environment), from: nil) + loadTop()
         let keys = waitingKeys ?? []
         waitingKeys = nil
         for event in keys { effects += input(event) }
