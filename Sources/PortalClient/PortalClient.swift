@@ -364,7 +364,7 @@ public final class PortalClient: Sendable {
             let output = try await attempt { client in
                 try await client.sendMessage(
                     headers: .init(idempotencyKey: idempotencyKey),
-                    body: .json(.init(topic: code, text: text, attachmentIds: attachmentIDs)))
+                    body: .json(.NewMessageOnTopic(.init(topic: code, text: text, attachmentIds: attachmentIDs))))
             }
             switch output {
             case .created(let created): return try Self.decode { try Receipt(created.body.json) }

@@ -259,18 +259,21 @@ struct PortalHandler: APIProtocol {
 
     func sendMessage(_ input: Operations.SendMessage.Input) async throws -> Operations.SendMessage.Output {
         guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
-        let target: NewMessage.Target
-        switch (draft.applicationId, draft.topic) {
-        case (let applicationID?, nil): target = .application(applicationID)
-        case (nil, let topic?):
-            guard MessageTopics.standard.contains(where: { $0.code == topic }) else {
+        // The contract's oneOf: a body with both applicationId and topic, or neither, never decodes.
+        let receipt: Receipt
+        switch draft {
+        case .NewMessageAboutApplication(let message):
+            receipt = try await receive(
+                text: message.text, attachmentIDs: message.attachmentIds, target: .application(message.applicationId),
+                key: RawHeaders.idempotencyKey)
+        case .NewMessageOnTopic(let message):
+            guard MessageTopics.standard.contains(where: { $0.code == message.topic }) else {
                 throw PortalError(.malformedRequest, detail: "unknown topic")
             }
-            target = .topic(topic)
-        default: throw PortalError(.malformedRequest, detail: "exactly one of applicationId and topic")
+            receipt = try await receive(
+                text: message.text, attachmentIDs: message.attachmentIds, target: .topic(message.topic),
+                key: RawHeaders.idempotencyKey)
         }
-        let receipt = try await receive(
-            text: draft.text, attachmentIDs: draft.attachmentIds, target: target, key: RawHeaders.idempotencyKey)
         return .created(.init(body: .json(.init(receipt))))
     }
 

@@ -55,12 +55,10 @@ def before_call(context, case, kwargs):
             if isinstance(body, dict) and isinstance(body.get(field), str) and not body[field].strip():
                 if not body.get("attachmentIds"):
                     body[field] = "x" + body[field][1:]
-        # sendMessage: exactly one of applicationId and topic, a topic from the portal's list (stated in words).
-        if case.path == "/messages" and isinstance(body, dict):
-            if "applicationId" in body:
-                body.pop("topic", None)
-            elif body.get("topic") not in TOPICS:
-                body["topic"] = "other"
+        # sendMessage: a topic is a code from the portal's own list (listMessageTopics), which the contract states
+        #    in words. (Exactly one of applicationId and topic the contract says itself, with oneOf.)
+        if case.path == "/messages" and isinstance(body, dict) and "topic" in body and body["topic"] not in TOPICS:
+            body["topic"] = "other"
     # 4. streamNotifications: a drawn Last-Event-ID (e.g. 21627) is far above the portal's sequences, so the stream
     #    sends only its `open` event and no event is ever validated. A positive numeric id becomes 0: the stream
     #    then replays the demo notifications (sequences 1-4) and they are validated on every run.
