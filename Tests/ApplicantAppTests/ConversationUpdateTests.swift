@@ -108,7 +108,7 @@ import Testing
         let rows = render(screen, environment)
         #expect(rows[0] == " Portti · Message: MIG-2026-000001")
         #expect(rows[2] == "  From the authority, 20/09/2026, 17:13")
-        #expect(rows[4] == "  Attachments (2)")
+        #expect(rows[4] == "  Attachments: 2")
         #expect(rows[5] == "  › letter.pdf  594 B")
         #expect(rows[6] == "    guide.pdf  2.0 KiB" || rows[6].hasPrefix("    guide.pdf  2"), "\(rows[6])")
         #expect(rows[8] == "  Within two months.", "the escape sequence is dropped")
