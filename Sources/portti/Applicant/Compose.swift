@@ -158,9 +158,10 @@ extension ApplicantContext {
                                      sha256: digest.sha256, rawPath: Data(absolute)))
     }
 
-    /// "Application: MIG-…", for a receipt that names its application.
+    /// "Application: MIG-…", for a receipt that names its application; the topic of a message on another matter.
     func referenceLine(_ receipt: Receipt) -> String? {
-        receipt.applicationReference.map { strings("receipt.application", ["reference": $0]) }
+        if let reference = receipt.applicationReference { return strings("receipt.application", ["reference": reference]) }
+        return receipt.topic.map { strings("cli.receipt_topic", ["topic": $0]) }
     }
 
     func printReceipt(_ receipt: Receipt) throws {
@@ -302,7 +303,7 @@ extension Portti {
     /// stays when the outbox's own records change.
     struct ListedItem: Encodable {
         struct Target: Encodable {
-            /// "request" or "application".
+            /// "request", "application", "topic" (its code is the id) or "reply" (the authority's message's id).
             var kind: String
             var id: String
             /// What a person types: `MIG-2026-000001/1` or `MIG-2026-000001`; nil when not known here.
