@@ -12,12 +12,20 @@ public struct ViewContext: Sendable {
     public var now: Date
     /// Unread notifications, as the status line last learned (the start page shows it too).
     public var unread: Int?
+    /// The portal's topics of messages on other matters, as the status line last learned them.
+    public var topics: [MessageTopic]
 
-    public init(language: Language, now: Date, unread: Int? = nil) {
+    public init(language: Language, now: Date, unread: Int? = nil, topics: [MessageTopic] = []) {
         strings = StringTable(language)
         formats = Formats(language)
         self.now = now
         self.unread = unread
+        self.topics = topics
+    }
+
+    /// A topic's title in the language shown, sanitized; the code itself when the portal's list is not known.
+    func topicTitle(_ code: String) -> String {
+        clean(topics.first { $0.code == code }?.titles.title(language: strings.language.rawValue) ?? code)
     }
 
     /// Text from the portal or a file, safe to draw.
@@ -63,12 +71,59 @@ public enum Destination: Sendable, Equatable {
     /// A confirmation of receipt: one just sent, or one from the list.
     case receipt(KeptReceipt, justSent: Bool)
     case language
+    /// The conversations: one per application with messages, and the messages on other matters.
+    case conversations
+    case conversation(ConversationSubject)
+    /// One message of a conversation, either direction.
+    case message(id: String)
+    /// Choosing the topic of a message on another matter.
+    case messageTopics
+}
+
+/// Which conversation: one application's, or the messages on other matters (about no application).
+public enum ConversationSubject: Sendable, Hashable {
+    case application(id: String, reference: String)
+    case otherMatters
+
+    /// The application's id to ask the portal for (nil: every message, of which the other matters are kept).
+    var applicationID: String? { if case .application(let id, _) = self { id } else { nil } }
+
+    /// The key its messages are kept under in the cache.
+    var cacheKey: String { "conversation:" + (applicationID ?? "other-matters") }
+}
+
+/// What a message is about, as its headings say it: an application's reference number, or a topic (worded
+/// in the language shown, from the portal's titles; the code itself when the titles are not known).
+public enum MessageAbout: Sendable, Hashable {
+    case application(reference: String)
+    case topic(code: String, titles: MessageTopic.Titles?)
+
+    init(_ message: PorttiModel.Message, topics: [MessageTopic]) {
+        if let reference = message.applicationReference {
+            self = .application(reference: reference)
+        } else {
+            let code = message.topic ?? MessageTopic.otherCode
+            self = .topic(code: code, titles: topics.first { $0.code == code }?.titles)
+        }
+    }
+
+    func text(_ context: ViewContext) -> String {
+        switch self {
+        case .application(let reference): context.clean(reference)
+        case .topic(_, let titles?): context.clean(titles.title(language: context.strings.language.rawValue))
+        case .topic(let code, nil): context.topicTitle(code)
+        }
+    }
 }
 
 /// What a message being written is, for its heading.
 public enum ComposeTitle: Sendable, Equatable {
     case response(reference: String)
     case additionalInformation(reference: String)
+    /// A reply to the authority's message about this.
+    case reply(about: MessageAbout)
+    /// A new message on another matter, on this topic.
+    case otherMatter(MessageAbout)
 }
 
 /// The named areas of the app, computed here and nowhere else: the app's rectangle (the shell's key hints are

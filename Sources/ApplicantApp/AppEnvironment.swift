@@ -203,3 +203,20 @@ public struct OutboxOutcome: Sendable {
     public var receipt: Receipt?
     public var error: ClientError?
 }
+
+/// Messages (a conversation, all of them, or one) with the portal's topics, which word what a message on
+/// another matter is about: what the conversation screens show, and keep for reading offline.
+public struct ConversationPage: Codable, Sendable, Equatable {
+    public var messages: [Message]
+    public var topics: [MessageTopic]
+
+    /// The messages of `applicationID`'s conversation (nil: all), with the topics.
+    static func fetch(_ client: PortalClient, applicationID: String?) async throws -> ConversationPage {
+        async let messages = client.messages(applicationID: applicationID)
+        async let topics = client.messageTopics()
+        return ConversationPage(messages: try await messages, topics: try await topics)
+    }
+
+    /// The authority's messages not opened yet.
+    var unread: Int { messages.filter(\.isUnread).count }
+}

@@ -61,7 +61,9 @@ public struct PorttiApp: Program, TranslatedProgram {
 
     var layout: Layout { Layout(bounds: Rect(column: 0, row: 0, width: size.width, height: size.height)) }
 
-    var context: ViewContext { ViewContext(language: language, now: services.clock.now(), unread: status.unread) }
+    var context: ViewContext {
+        ViewContext(language: language, now: services.clock.now(), unread: status.unread, topics: status.topics)
+    }
 
     var environment: AppEnvironment {
         AppEnvironment(services: services, account: session.account, screen: layout.screen, context: context,
@@ -257,6 +259,10 @@ public struct PorttiApp: Program, TranslatedProgram {
         case .receipts: ReceiptsScreen()
         case .receipt(let kept, let justSent): ReceiptScreen(kept: kept, justSent: justSent)
         case .language: LanguageScreen(current: language)
+        case .conversations: ConversationsScreen()
+        case .conversation(let subject): ConversationScreen(subject: subject)
+        case .message(let id): MessageScreen(messageID: id)
+        case .messageTopics: MessageTopicsScreen()
         }
     }
 
@@ -318,7 +324,8 @@ public struct PorttiApp: Program, TranslatedProgram {
             stack = []
             push(StartScreen(applicantName: applicant.displayName, portalNote: services.portalNote))
         }
-        var effects = handle(status.start(environment), from: nil)
+        // The start page counts what is unread once the records are open.
+        var effects = handle(status.start(environment), from: nil) + loadTop()
         let keys = waitingKeys ?? []
         waitingKeys = nil
         for event in keys { effects += input(event) }

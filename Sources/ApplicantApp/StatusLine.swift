@@ -20,22 +20,27 @@ struct StatusLine: Sendable {
         case outboxWaiting
         /// The wait of this round is over: send what the outbox holds.
         case retryOutbox(Int)
+        /// The portal's topics of messages on other matters, to name them in news and lists.
+        case topicsListed([MessageTopic])
         case app(AppRequest)
     }
 
     /// What the row says for a while, kept as what happened rather than as words: it is worded when drawn,
     /// so a language chosen meanwhile (F2) shows at once.
     enum News: Sendable {
-        case arrived(PortalNotification.Kind, applicationReference: String?)
+        /// A notification arrived about an application (its reference) or, for a message on another matter, a topic.
+        case arrived(PortalNotification.Kind, applicationReference: String?, topic: String? = nil)
         case outboxSent(receiptNumber: String)
         case outboxRefused(ClientError)
 
         func text(_ context: ViewContext) -> String {
             let strings = context.strings
             switch self {
-            case .arrived(let kind, let reference?):
+            case .arrived(let kind, let reference?, _):
                 return strings("news.new_about", ["what": strings("notification.\(kind.rawValue)"), "reference": context.clean(reference)])
-            case .arrived(let kind, nil):
+            case .arrived(let kind, nil, let topic?):
+                return strings("news.new_about", ["what": strings("notification.\(kind.rawValue)"), "reference": context.topicTitle(topic)])
+            case .arrived(let kind, nil, nil):
                 return strings("news.new", ["what": strings("notification.\(kind.rawValue)")])
             case .outboxSent(let number):
                 return strings("news.outbox_sent", ["number": context.clean(number)])
@@ -48,6 +53,8 @@ struct StatusLine: Sendable {
     private(set) var news: News?
     private var newsGeneration = 0
     private(set) var unread: Int?
+    /// The portal's topics of messages on other matters (empty until listed).
+    private(set) var topics: [MessageTopic] = []
     /// The newest notification seen: the stream goes on after it.
     private var lastSequence: Int64?
     /// The stream ended with the session; it starts again after the next sign-in.
@@ -78,6 +85,9 @@ struct StatusLine: Sendable {
                 post(.listed(await AppEnvironment.notifications(client, store), fromCache: false))
             },
             Self.deliverOutbox(account),
+            .run("list message topics") {
+                .topicsListed((try? await readThroughCache(store, key: "message-topics") { try await client.messageTopics() })?.value ?? [])
+            },
         ]
     }
 
@@ -112,7 +122,7 @@ struct StatusLine: Sendable {
         case .event(.notification(let notification)):
             lastSequence = max(lastSequence ?? 0, notification.sequence)
             unread = (unread ?? 0) + (notification.readAt == nil ? 1 : 0)
-            let news = News.arrived(notification.kind, applicationReference: notification.applicationReference)
+            let news = News.arrived(notification.kind, applicationReference: notification.applicationReference, topic: notification.topic)
             return [Message.ask(.notificationArrived(notification))] + show(news, environment)
         case .event(.disconnected(.sessionExpired)), .event(.disconnected(.notSignedIn)):
             streamEnded = true
@@ -132,6 +142,9 @@ struct StatusLine: Sendable {
             return []
         case .outboxWaiting:
             return scheduleRetry(waiting: max(outbox?.waiting ?? 0, 1), environment)
+        case .topicsListed(let topics):
+            if !topics.isEmpty { self.topics = topics }
+            return []
         case .retryOutbox(let generation):
             guard generation == retryGeneration, let account = environment.account else { return [] }
             return [Self.deliverOutbox(account)]

@@ -95,15 +95,8 @@ public actor Courier {
             }
             progress(.sending)
             let ids = item.uploadedIDs.compactMap { $0 }
-            let receipt: Receipt
-            switch item.target {
-            case .request(let id):
-                receipt = try await client.respond(
-                    toRequest: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
-            case .application(let id):
-                receipt = try await client.sendAdditionalInformation(
-                    applicationID: id, message: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
-            }
+            let receipt = try await client.send(
+                to: item.target, text: item.text, attachmentIDs: ids, idempotencyKey: item.idempotencyKey)
             // A receipt that does not verify proves nothing: the item stays in the outbox, said so.
             let kid = try await ReceiptCheck.verify(receipt, of: item, client: client, store: store)
             try await store.delivered(item, receipt: receipt, verifiedKey: kid)

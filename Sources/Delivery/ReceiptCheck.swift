@@ -33,11 +33,19 @@ public enum ReceiptCheck {
             throw .receiptUnverified(number: receipt.number, reasonKey: verdict.messageKey)
         }
         // The signed statement is the proof: what the receipt shows must be what it states.
-        let target: MessageTarget? = statement.request.map { .request($0) } ?? statement.application.map { .application($0.id) }
-        guard statement.receipt == receipt.number, target == item.target,
+        guard statement.receipt == receipt.number, target(of: statement) == item.target,
               // The API gives times in whole seconds; the statement has milliseconds.
               let signedTime = statement.receivedDate, abs(signedTime.timeIntervalSince(receipt.receivedAt)) < 1
         else { throw .receiptUnverified(number: receipt.number, reasonKey: "receipt.verdict.mismatch") }
         return kid
+    }
+
+    /// Where the statement says the message went, as the outbox names it: a request, a reply to the authority's
+    /// message, an application, or a topic (a reply also names its conversation's application or topic).
+    static func target(of statement: ReceiptStatement) -> MessageTarget? {
+        if let request = statement.request { return .request(request) }
+        if let message = statement.inReplyTo { return .reply(message) }
+        if let application = statement.application { return .application(application.id) }
+        return statement.topic.map { .topic($0) }
     }
 }

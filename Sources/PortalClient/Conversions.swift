@@ -42,10 +42,11 @@ extension Attachment {
 extension Receipt {
     init(_ value: Components.Schemas.Receipt) throws {
         self.init(
-            number: try Checked.id(value.number), receivedAt: value.receivedAt, applicationID: try Checked.id(value.applicationId),
+            number: try Checked.id(value.number), receivedAt: value.receivedAt, applicationID: try value.applicationId.map(Checked.id),
             applicationReference: value.applicationReference, requestID: try value.requestId.map(Checked.id),
             files: try value.files.map { File(name: $0.name, size: $0.size, sha256: try Checked.digest($0.sha256)) },
-            signed: value.signed)
+            messageID: try value.messageId.map(Checked.id), topic: try value.topic.map(Checked.id),
+            inReplyTo: try value.inReplyTo.map(Checked.id), signed: value.signed)
     }
 }
 
@@ -53,8 +54,25 @@ extension PortalNotification {
     init(_ value: Components.Schemas.Notification) throws {
         self.init(
             id: try Checked.id(value.id), sequence: value.sequence, kind: Kind(rawValue: value.kind.rawValue) ?? .messageReceived,
-            applicationID: try Checked.id(value.applicationId), applicationReference: value.applicationReference,
-            subjectID: try Checked.id(value.subjectId), createdAt: value.createdAt, readAt: value.readAt)
+            applicationID: try value.applicationId.map(Checked.id), applicationReference: value.applicationReference,
+            subjectID: try Checked.id(value.subjectId), createdAt: value.createdAt, readAt: value.readAt,
+            topic: try value.topic.map(Checked.id))
+    }
+}
+
+extension Message {
+    init(_ value: Components.Schemas.Message) throws {
+        self.init(
+            id: try Checked.id(value.id), direction: MessageDirection(rawValue: value.direction.rawValue) ?? .fromAuthority,
+            applicationID: try value.applicationId.map(Checked.id), applicationReference: value.applicationReference,
+            topic: try value.topic.map(Checked.id), requestID: try value.requestId.map(Checked.id), text: value.text,
+            attachments: try value.attachments.map {
+                MessageAttachment(
+                    id: try Checked.id($0.id), name: FileName.sanitized($0.name), size: $0.size, sha256: try Checked.digest($0.sha256),
+                    type: AttachmentType(rawValue: $0.mediaType.rawValue) ?? .pdf)
+            },
+            sentAt: value.sentAt, inReplyTo: try value.inReplyTo.map(Checked.id), receipt: try value.receipt.map(Receipt.init),
+            readByAuthorityAt: value.readByAuthorityAt, answeredBy: try value.answeredBy.map(Checked.id), readAt: value.readAt)
     }
 }
 

@@ -280,34 +280,131 @@ public final class PortalClient: Sendable {
     /// Saves a decision's document to `path`: streamed to a temporary file beside it and renamed into place,
     /// so a failed download never leaves half a document under the chosen name.
     public func saveDecisionDocument(id: String, to path: String) async throws(PorttiModel.ClientError) -> Int64 {
+        try await save(to: path) { client throws -> HTTPBody in
+            switch try await client.downloadDecisionDocument(path: .init(decisionId: id)) {
+            case .ok(let ok): return try ok.body.pdf
+            case .default(let status, let problem): throw Self.error(status, problem)
+            }
+        }
+    }
+
+    /// Streams a downloaded file to `path`, never overwriting: through a private temporary file beside it,
+    /// renamed into place only when whole. Answers the bytes written.
+    private func save(
+        to path: String, _ download: @escaping (Client) async throws -> HTTPBody
+    ) async throws(PorttiModel.ClientError) -> Int64 {
         // Checked before anything is fetched, and again when the file takes its name: never overwritten.
         let temporary = URL(fileURLWithPath: try LocalFile.temporaryBeside(path))
         do {
             return try await attempt { client -> Int64 in
-                switch try await client.downloadDecisionDocument(path: .init(decisionId: id)) {
-                case .ok(let ok):
-                    let body = try ok.body.pdf
-                    // Private until the applicant moves it: a decision is personal data.
-                    guard FileManager.default.createFile(
-                        atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
-                    else { throw PorttiModel.ClientError.fileUnwritable(path: path) }
-                    let handle = try FileHandle(forWritingTo: temporary)
-                    defer { try? handle.close() }
-                    var written: Int64 = 0
-                    for try await chunk in body {
-                        written += Int64(chunk.count)
-                        if written > settings.maxDocumentBytes { throw ReplyTooLarge() }
-                        do { try handle.write(contentsOf: chunk) } catch { throw PorttiModel.ClientError.fileUnwritable(path: path) }
-                    }
-                    try handle.synchronize()
-                    try LocalFile.publish(temporary.path, as: path)
-                    return written
-                case .default(let status, let problem): throw Self.error(status, problem)
+                let body = try await download(client)
+                // Private until the applicant moves it: decisions and messages are personal data.
+                guard FileManager.default.createFile(
+                    atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600])
+                else { throw PorttiModel.ClientError.fileUnwritable(path: path) }
+                let handle = try FileHandle(forWritingTo: temporary)
+                defer { try? handle.close() }
+                var written: Int64 = 0
+                for try await chunk in body {
+                    written += Int64(chunk.count)
+                    if written > settings.maxDocumentBytes { throw ReplyTooLarge() }
+                    do { try handle.write(contentsOf: chunk) } catch { throw PorttiModel.ClientError.fileUnwritable(path: path) }
                 }
+                try handle.synchronize()
+                try LocalFile.publish(temporary.path, as: path)
+                return written
             }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
+        }
+    }
+
+    // MARK: Conversations
+
+    /// The applicant's conversations, oldest first, both directions; only one application's with
+    /// `applicationID`. Throws `notFound` for an application that is not the applicant's.
+    public func messages(applicationID: String? = nil) async throws(PorttiModel.ClientError) -> [Message] {
+        switch try await attempt({ try await $0.listMessages(query: .init(applicationId: applicationID)) }) {
+        case .ok(let ok): return try Self.decode { try ok.body.json.messages.map { try Message($0) } }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// One message of the applicant's conversations. Throws `notFound` for anybody else's.
+    public func message(id: String) async throws(PorttiModel.ClientError) -> Message {
+        switch try await attempt({ try await $0.getMessage(path: .init(messageId: id)) }) {
+        case .ok(let ok): return try Self.decode { try Message(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Marks the authority's message opened (and its notification read); answers the message as it is now.
+    @discardableResult
+    public func markMessageRead(id: String) async throws(PorttiModel.ClientError) -> Message {
+        switch try await attempt({ try await $0.markMessageRead(path: .init(messageId: id)) }) {
+        case .ok(let ok): return try Self.decode { try Message(ok.body.json) }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// The topics a message on another matter may have, in the portal's order ("other" last).
+    public func messageTopics() async throws(PorttiModel.ClientError) -> [MessageTopic] {
+        switch try await attempt({ try await $0.listMessageTopics() }) {
+        case .ok(let ok):
+            return try Self.decode {
+                try ok.body.json.topics.map {
+                    MessageTopic(code: try Checked.id($0.code), titles: .init(en: $0.titles.en, fi: $0.titles.fi, sv: $0.titles.sv))
+                }
+            }
+        case .default(let status, let problem): throw Self.error(status, problem)
+        }
+    }
+
+    /// Sends a message to `target` (a request, an application, a topic, or a reply to the authority's message)
+    /// with attachments already uploaded. Repeats with the same key answer the first receipt.
+    public func send(
+        to target: MessageTarget, text: String, attachmentIDs: [String], idempotencyKey: String
+    ) async throws(PorttiModel.ClientError) -> Receipt {
+        switch target {
+        case .request(let id):
+            return try await respond(toRequest: id, message: text, attachmentIDs: attachmentIDs, idempotencyKey: idempotencyKey)
+        case .application(let id):
+            return try await sendAdditionalInformation(
+                applicationID: id, message: text, attachmentIDs: attachmentIDs, idempotencyKey: idempotencyKey)
+        case .topic(let code):
+            let output = try await attempt { client in
+                try await client.sendMessage(
+                    headers: .init(idempotencyKey: idempotencyKey),
+                    body: .json(.NewMessageOnTopic(.init(topic: code, text: text, attachmentIds: attachmentIDs))))
+            }
+            switch output {
+            case .created(let created): return try Self.decode { try Receipt(created.body.json) }
+            case .default(let status, let problem): throw Self.error(status, problem)
+            }
+        case .reply(let messageID):
+            let output = try await attempt { client in
+                try await client.replyToMessage(
+                    path: .init(messageId: messageID), headers: .init(idempotencyKey: idempotencyKey),
+                    body: .json(.init(text: text, attachmentIds: attachmentIDs)))
+            }
+            switch output {
+            case .created(let created): return try Self.decode { try Receipt(created.body.json) }
+            case .default(let status, let problem): throw Self.error(status, problem)
+            }
+        }
+    }
+
+    /// Saves a message's file to `path`, never overwriting (`fileExists` when something is there), streamed
+    /// and renamed into place when whole. Answers the bytes written.
+    public func saveMessageAttachment(
+        messageID: String, attachmentID: String, to path: String
+    ) async throws(PorttiModel.ClientError) -> Int64 {
+        try await save(to: path) { client throws -> HTTPBody in
+            switch try await client.downloadMessageAttachment(path: .init(messageId: messageID, attachmentId: attachmentID)) {
+            case .ok(let ok): return try ok.body.binary
+            case .default(let status, let problem): throw Self.error(status, problem)
+            }
         }
     }
 

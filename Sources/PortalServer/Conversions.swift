@@ -44,6 +44,7 @@ extension Components.Schemas.Receipt {
     init(_ receipt: Receipt) {
         self.init(
             number: receipt.number, receivedAt: receipt.receivedAt, applicationId: receipt.applicationID,
+            messageId: receipt.messageID, topic: receipt.topic, inReplyTo: receipt.inReplyTo,
             applicationReference: receipt.applicationReference, requestId: receipt.requestID,
             files: receipt.files.map { .init(name: $0.name, size: $0.size, sha256: $0.sha256) }, signed: receipt.signed)
     }
@@ -54,9 +55,25 @@ extension Components.Schemas.Notification {
         self.init(
             id: notification.id, sequence: notification.sequence,
             kind: .init(rawValue: notification.kind.rawValue) ?? .messageReceived,
-            applicationId: notification.applicationID, applicationReference: notification.applicationReference,
-            subjectId: notification.subjectID,
+            applicationId: notification.applicationID, topic: notification.topic,
+            applicationReference: notification.applicationReference, subjectId: notification.subjectID,
             createdAt: notification.createdAt, readAt: notification.readAt)
+    }
+}
+
+extension Components.Schemas.Message {
+    init(_ message: Message) {
+        self.init(
+            id: message.id, direction: .init(rawValue: message.direction.rawValue) ?? .fromAuthority,
+            applicationId: message.applicationID, applicationReference: message.applicationReference, topic: message.topic,
+            requestId: message.requestID, text: message.text,
+            attachments: message.attachments.map {
+                .init(id: $0.id, name: $0.name, size: $0.size, sha256: $0.sha256,
+                      mediaType: .init(rawValue: $0.type.rawValue) ?? .applicationPdf)
+            },
+            sentAt: message.sentAt, inReplyTo: message.inReplyTo, receipt: message.receipt.map(Components.Schemas.Receipt.init),
+            state: message.state.flatMap { .init(rawValue: $0.code) }, readByAuthorityAt: message.readByAuthorityAt,
+            answeredBy: message.answeredBy, readAt: message.readAt)
     }
 }
 

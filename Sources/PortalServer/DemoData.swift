@@ -57,8 +57,34 @@ public enum DemoData {
             text: "You have been granted a residence permit for studies, valid for two years.",
             documentSHA256: document.sha256, now: now - 1 * day)
 
-        // Just received.
-        _ = try await store.createApplication(applicantID: applicant.id, type: .citizenship, now: now - 3 * day)
+        // A short exchange on the family application: the applicant asked, the authority read and answered,
+        // and the applicant has read the answer.
+        let question = try await store.receiveMessage(NewMessage(
+            applicantID: applicant.id, idempotencyKey: "demo-question", target: .application(family.id),
+            text: "We sent the marriage certificate a month ago. Is anything else needed from us?", attachmentIDs: [],
+            now: now - 12 * day))
+        let questionID = ApplicantMessageID.of(receiptNumber: question.number)
+        _ = try await store.markReadByAuthority(messageID: questionID, now: now - 11 * day)
+        let reply = try await store.sendAuthorityMessage(NewAuthorityMessage(
+            target: .reply(questionID),
+            text: "Thank you, nothing else is needed. Your application is being processed.", files: [], now: now - 10 * day))
+        _ = try await store.markMessageRead(id: reply.id, applicantID: applicant.id, now: now - 9 * day)
+
+        // A message on another matter, received and not yet read by the authority.
+        _ = try await store.receiveMessage(NewMessage(
+            applicantID: applicant.id, idempotencyKey: "demo-card", target: .topic("residence_card"),
+            text: "My residence permit card has not arrived. Could you check where it was sent?", attachmentIDs: [],
+            now: now - 5 * day))
+
+        // Just received, with the authority's message not yet opened (a letter to save).
+        let citizenship = try await store.createApplication(applicantID: applicant.id, type: .citizenship, now: now - 3 * day)
+        let letter = try await documents.receive(
+            AsyncStreamOfOne(Array(minimalPDF(title: "Appointment to prove your identity").utf8)[...]), maxBytes: .max)
+        _ = try await store.sendAuthorityMessage(NewAuthorityMessage(
+            target: .application(citizenship.id),
+            text: "Please visit a service point to prove your identity. The appointment letter is attached.",
+            files: [.init(name: "appointment.pdf", size: letter.size, sha256: letter.sha256, type: letter.type)],
+            now: now - 36 * 3600))
         return true
     }
 

@@ -184,25 +184,32 @@ struct PortalHandler: APIProtocol {
     private func receive(_ draft: Components.Schemas.MessageDraft, target: NewMessage.Target, key: String?)
         async throws -> Receipt
     {
+        try await receive(text: draft.message, attachmentIDs: draft.attachmentIds, target: target, key: key)
+    }
+
+    /// Checks a message against the limits (files, length, not empty) and receives it once under `key`.
+    private func receive(text: String, attachmentIDs: [String], target: NewMessage.Target, key: String?)
+        async throws -> Receipt
+    {
         let applicant = try SignedIn.current()
         let key = try Self.idempotencyKey(key)
         let limits = configuration.attachmentLimits
-        if draft.attachmentIds.count > limits.maxFilesPerMessage {
+        if attachmentIDs.count > limits.maxFilesPerMessage {
             throw PortalError(.tooManyAttachments, limit: Int64(limits.maxFilesPerMessage))
         }
-        if Set(draft.attachmentIds).count != draft.attachmentIds.count { throw PortalError(.attachmentListedTwice) }
+        if Set(attachmentIDs).count != attachmentIDs.count { throw PortalError(.attachmentListedTwice) }
         // Counted in code points, as the contract's `maxLength` (JSON Schema) counts them.
-        if draft.message.unicodeScalars.count > configuration.maxMessageCharacters {
+        if text.unicodeScalars.count > configuration.maxMessageCharacters {
             throw PortalError(.messageTooLong, limit: Int64(configuration.maxMessageCharacters))
         }
-        if draft.message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && draft.attachmentIds.isEmpty {
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && attachmentIDs.isEmpty {
             throw PortalError(.messageEmpty)
         }
         let receipt = try await store.receiveMessage(NewMessage(
-            applicantID: applicant.id, idempotencyKey: key, target: target, text: draft.message,
-            attachmentIDs: draft.attachmentIds, now: clock()))
+            applicantID: applicant.id, idempotencyKey: key, target: target, text: text,
+            attachmentIDs: attachmentIDs, now: clock()))
         await feed.poke()
-        return try await signed(receipt, text: draft.message, applicant: applicant)
+        return try await signed(receipt, text: text, applicant: applicant)
     }
 
     /// `receipt` with its signed form: the one kept (a repeat of the send), else signed now with the newest
@@ -242,13 +249,85 @@ struct PortalHandler: APIProtocol {
     }
 
     /// The operations that create something, and so take an `Idempotency-Key` (required by the contract).
-    static let keyedOperations: Set<String> = ["uploadAttachment", "respondToRequest", "sendAdditionalInformation"]
+    static let keyedOperations: Set<String> = [
+        "uploadAttachment", "respondToRequest", "sendAdditionalInformation", "sendMessage", "replyToMessage",
+    ]
 
     /// The key, checked as the contract says: present, not empty, at most 200 characters.
     static func idempotencyKey(_ key: String?) throws -> String {
         guard let key, !key.isEmpty else { throw PortalError(.idempotencyKeyMissing) }
         guard key.count <= 200 else { throw PortalError(.idempotencyKeyInvalid, limit: 200) }
         return key
+    }
+
+    // MARK: Conversations
+
+    func listMessages(_ input: Operations.ListMessages.Input) async throws -> Operations.ListMessages.Output {
+        guard let messages = try await store.messages(
+            applicantID: SignedIn.current().id, applicationID: input.query.applicationId)
+        else { throw PortalError.notFound }
+        return .ok(.init(body: .json(.init(messages: messages.map(Components.Schemas.Message.init)))))
+    }
+
+    func getMessage(_ input: Operations.GetMessage.Input) async throws -> Operations.GetMessage.Output {
+        guard let message = try await store.message(id: input.path.messageId, applicantID: SignedIn.current().id) else {
+            throw PortalError.notFound
+        }
+        return .ok(.init(body: .json(.init(message))))
+    }
+
+    func markMessageRead(_ input: Operations.MarkMessageRead.Input) async throws -> Operations.MarkMessageRead.Output {
+        guard let message = try await store.markMessageRead(
+            id: input.path.messageId, applicantID: SignedIn.current().id, now: clock())
+        else { throw PortalError.notFound }
+        return .ok(.init(body: .json(.init(message))))
+    }
+
+    func sendMessage(_ input: Operations.SendMessage.Input) async throws -> Operations.SendMessage.Output {
+        guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
+        // The contract's oneOf: a body with both applicationId and topic, or neither, never decodes.
+        let receipt: Receipt
+        switch draft {
+        case .NewMessageAboutApplication(let message):
+            receipt = try await receive(
+                text: message.text, attachmentIDs: message.attachmentIds, target: .application(message.applicationId),
+                key: RawHeaders.idempotencyKey)
+        case .NewMessageOnTopic(let message):
+            guard MessageTopics.standard.contains(where: { $0.code == message.topic }) else {
+                throw PortalError(.malformedRequest, detail: "unknown topic")
+            }
+            receipt = try await receive(
+                text: message.text, attachmentIDs: message.attachmentIds, target: .topic(message.topic),
+                key: RawHeaders.idempotencyKey)
+        }
+        return .created(.init(body: .json(.init(receipt))))
+    }
+
+    func replyToMessage(_ input: Operations.ReplyToMessage.Input) async throws -> Operations.ReplyToMessage.Output {
+        guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
+        let receipt = try await receive(
+            text: draft.text, attachmentIDs: draft.attachmentIds, target: .reply(input.path.messageId),
+            key: RawHeaders.idempotencyKey)
+        return .created(.init(body: .json(.init(receipt))))
+    }
+
+    func downloadMessageAttachment(_ input: Operations.DownloadMessageAttachment.Input) async throws
+        -> Operations.DownloadMessageAttachment.Output
+    {
+        guard let file = try await store.messageDocument(
+            messageID: input.path.messageId, attachmentID: input.path.attachmentId, applicantID: SignedIn.current().id)
+        else { throw PortalError.notFound }
+        guard let document = try await documents.open(sha256: file.sha256) else {
+            logger.error("message \(input.path.messageId): document \(file.sha256) is missing from the document storage")
+            throw PortalError(.notFound, detail: "no document")
+        }
+        return .ok(.init(body: .binary(HTTPBody(document.chunks, length: .known(document.size), iterationBehavior: .single))))
+    }
+
+    func listMessageTopics(_ input: Operations.ListMessageTopics.Input) async throws -> Operations.ListMessageTopics.Output {
+        .ok(.init(body: .json(.init(topics: MessageTopics.standard.map {
+            .init(code: $0.code, titles: .init(en: $0.titles.en, fi: $0.titles.fi, sv: $0.titles.sv))
+        }))))
     }
 
     // MARK: Notifications

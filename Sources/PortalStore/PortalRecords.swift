@@ -15,6 +15,8 @@ public struct PortalRecords: Sendable {
     package var attachments: [AttachmentRow] = []
     package var messages: [MessageRow] = []
     package var messageFiles: [MessageFileRow] = []
+    package var authorityMessages: [AuthorityMessageRow] = []
+    package var authorityMessageFiles: [AuthorityMessageFileRow] = []
     package var notifications: [NotificationRow] = []
     package var decisions: [DecisionRow] = []
     package var idempotencyKeys: [IdempotencyRow] = []
@@ -34,7 +36,7 @@ public struct PortalRecords: Sendable {
 
     /// The digests of the documents the records refer to: attachments' and decisions'.
     public var documentDigests: Set<String> {
-        Set(attachments.map(\.sha256) + decisions.compactMap(\.documentSHA256))
+        Set(attachments.map(\.sha256) + decisions.compactMap(\.documentSHA256) + authorityMessageFiles.map(\.sha256))
     }
 }
 
@@ -52,6 +54,8 @@ extension SQLitePortalStore {
             records.attachments = try AttachmentRow.fetchAll(db)
             records.messages = try MessageRow.order(Column("sequence")).fetchAll(db)
             records.messageFiles = try MessageFileRow.fetchAll(db)
+            records.authorityMessages = try AuthorityMessageRow.order(Column("sequence")).fetchAll(db)
+            records.authorityMessageFiles = try AuthorityMessageFileRow.fetchAll(db)
             records.notifications = try NotificationRow.order(Column("sequence")).fetchAll(db)
             records.decisions = try DecisionRow.fetchAll(db)
             records.idempotencyKeys = try IdempotencyRow.fetchAll(db)

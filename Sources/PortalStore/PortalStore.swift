@@ -40,6 +40,8 @@ public protocol PortalStore: Sendable {
     func applications(applicantID: String) async throws -> [Application]
     func application(id: String, applicantID: String?) async throws -> ApplicationDetail?
     func setStatus(applicationID: String, status: ApplicationStatus, now: Date) async throws -> Application
+    /// The id of the application with this reference number (`MIG-2026-000042`), for the officer's CLI; nil when none.
+    func applicationID(referenceNumber: String) async throws -> String?
 
     // MARK: Requests for additional information
     func issueRequest(applicationID: String, text: String, items: [String], deadline: Date, now: Date) async throws
@@ -81,6 +83,23 @@ public protocol PortalStore: Sendable {
     /// Adds `key` (the one that signs from now on), or, with `onlyIfNone`, only when the store has no key;
     /// answers the key that signs after it.
     func addReceiptSigningKey(_ key: ReceiptSigningKey, onlyIfNone: Bool) async throws -> ReceiptSigningKey
+
+    // MARK: Conversations
+    /// The applicant's messages, both directions, oldest first: all of them, or one application's. Nil when
+    /// `applicationID` is not the applicant's.
+    func messages(applicantID: String, applicationID: String?) async throws -> [Message]?
+    /// One message of the applicant's conversations; nil for anybody else's.
+    func message(id: String, applicantID: String) async throws -> Message?
+    /// Records that the applicant opened the authority's message at `now` (the first time only) and reads its
+    /// notification; the applicant's own message is answered as it is. Nil for anybody else's.
+    func markMessageRead(id: String, applicantID: String, now: Date) async throws -> Message?
+    /// The document behind a file of one of the applicant's messages; nil for anybody else's.
+    func messageDocument(messageID: String, attachmentID: String, applicantID: String) async throws -> MessageAttachment?
+    /// Records the authority's message to an applicant and notifies them. Replying marks the applicant's
+    /// message answered. Throws `PortalError.notFound` for an unknown application or message.
+    func sendAuthorityMessage(_ message: NewAuthorityMessage) async throws -> Message
+    /// Records that a case officer opened the applicant's message (the first time only); nil when there is none.
+    func markReadByAuthority(messageID: String, now: Date) async throws -> IncomingMessage?
 
     // MARK: Notifications
     /// What the store tells every portal on it as it happens, when it can (PostgreSQL's `LISTEN`/`NOTIFY`);
@@ -207,6 +226,10 @@ public struct NewMessage: Sendable, Hashable {
     public enum Target: Sendable, Hashable {
         case application(String)
         case request(String)
+        /// About no application, on this topic (its code; checked by the portal against its list).
+        case topic(String)
+        /// A reply to the authority's message with this id.
+        case reply(String)
     }
 
     public var applicantID: String
@@ -233,8 +256,47 @@ public struct NewMessage: Sendable, Hashable {
         switch target {
         case .application(let id): targetText = "application:\(id)"
         case .request(let id): targetText = "request:\(id)"
+        case .topic(let code): targetText = "topic:\(code)"
+        case .reply(let id): targetText = "reply:\(id)"
         }
         return Fingerprint.of([targetText, text] + attachmentIDs)
+    }
+}
+
+/// The authority's message to an applicant, as the officer's CLI records it.
+public struct NewAuthorityMessage: Sendable, Hashable {
+    public enum Target: Sendable, Hashable {
+        /// A new message about this application.
+        case application(String)
+        /// An answer to the applicant's message with this id (the same application or topic).
+        case reply(String)
+    }
+
+    /// A document already kept in the portal's `DocumentStorage`.
+    public struct File: Sendable, Hashable {
+        public var name: String
+        public var size: Int64
+        public var sha256: String
+        public var type: AttachmentType
+
+        public init(name: String, size: Int64, sha256: String, type: AttachmentType) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+            self.type = type
+        }
+    }
+
+    public var target: Target
+    public var text: String
+    public var files: [File]
+    public var now: Date
+
+    public init(target: Target, text: String, files: [File], now: Date) {
+        self.target = target
+        self.text = text
+        self.files = files
+        self.now = now
     }
 }
 

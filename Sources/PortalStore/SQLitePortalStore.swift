@@ -169,6 +169,12 @@ public final class SQLitePortalStore: PortalStore {
         }
     }
 
+    public func applicationID(referenceNumber: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT id FROM application WHERE referenceNumber = ?", arguments: [referenceNumber])
+        }
+    }
+
     // MARK: Requests
 
     public func issueRequest(applicationID: String, text: String, items: [String], deadline: Date, now: Date)
@@ -287,8 +293,9 @@ public final class SQLitePortalStore: PortalStore {
     private static func unreferenced(_ db: Database, _ digests: [String]) throws -> [String] {
         let statement = try db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM attachment WHERE sha256 = ?) OR EXISTS (SELECT 1 FROM decision WHERE documentSHA256 = ?)
+                OR EXISTS (SELECT 1 FROM authorityMessageFile WHERE sha256 = ?)
             """)
-        return try digests.sorted().filter { digest in try Bool.fetchOne(statement, arguments: [digest, digest]) == false }
+        return try digests.sorted().filter { digest in try Bool.fetchOne(statement, arguments: [digest, digest, digest]) == false }
     }
 
     public func receiveMessage(_ message: NewMessage) async throws -> Receipt {
@@ -303,7 +310,9 @@ public final class SQLitePortalStore: PortalStore {
                 }
                 return receipt
             }
-            let applicationID: String
+            var applicationID: String?
+            var topic: String?
+            var inReplyTo: String?
             var answered: RequestRow?
             switch message.target {
             case .application(let id):
@@ -311,6 +320,14 @@ public final class SQLitePortalStore: PortalStore {
                     throw PortalError.notFound
                 }
                 applicationID = id
+            case .topic(let code):
+                topic = code
+            case .reply(let id):
+                // Only the authority's own messages to this applicant take a reply; it joins their conversation.
+                guard let original = try AuthorityMessageRow.filter(Column("id") == id)
+                    .filter(Column("applicantID") == message.applicantID).fetchOne(db)
+                else { throw PortalError.notFound }
+                (applicationID, topic, inReplyTo) = (original.applicationID, original.topic, original.id)
             case .request(let id):
                 guard let request = try Self.request(db, id: id, applicantID: message.applicantID) else {
                     throw PortalError.notFound
@@ -343,7 +360,8 @@ public final class SQLitePortalStore: PortalStore {
             // The number is made from the row's sequence, so it is inserted first with a placeholder.
             var row = MessageRow(
                 sequence: nil, receiptNumber: Identifier.make("pending"), applicantID: message.applicantID,
-                applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: receivedAt)
+                applicationID: applicationID, requestID: answered?.id, text: message.text, receivedAt: receivedAt,
+                topic: topic, inReplyTo: inReplyTo, readByAuthorityAt: nil)
             try row.insert(db)
             let sequence = row.sequence ?? db.lastInsertedRowID  // set by didInsert
             row.receiptNumber = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: receivedAt))
@@ -354,7 +372,7 @@ public final class SQLitePortalStore: PortalStore {
                     .insert(db)
             }
             var nextStatus: ApplicationStatus?
-            if var answered {
+            if var answered, let applicationID {
                 answered.answeredAt = receivedAt
                 try answered.update(db)
                 // Back in processing once nothing more is asked; a decided or closed application stays so.
@@ -363,15 +381,19 @@ public final class SQLitePortalStore: PortalStore {
                     .filter(Column("answeredAt") == nil).filter(Column("deadline") >= receivedAt).fetchCount(db)
                 if current == .waitingForInformation && stillOpen == 0 { nextStatus = .inProcessing }
             }
-            let application = try Self.changeStatus(
-                db, applicationID: applicationID, to: nextStatus, kind: .informationReceived, now: receivedAt)
-            try Self.notify(db, applicantID: application.applicantID, kind: .messageReceived,
-                            applicationID: applicationID, subjectID: row.receiptNumber, now: receivedAt)
+            // A message on another matter moves no application.
+            let application = try applicationID.map {
+                try Self.changeStatus(db, applicationID: $0, to: nextStatus, kind: .informationReceived, now: receivedAt)
+            }
+            try Self.notify(db, applicantID: message.applicantID, kind: .messageReceived,
+                            applicationID: applicationID, topic: topic, subjectID: row.receiptNumber, now: receivedAt)
             try IdempotencyRow(applicantID: message.applicantID, key: message.idempotencyKey,
                                fingerprint: message.fingerprint, resultID: row.receiptNumber,
                                createdAt: receivedAt).insert(db)
             return Receipt(number: row.receiptNumber, receivedAt: receivedAt, applicationID: applicationID,
-                           applicationReference: application.referenceNumber, requestID: answered?.id, files: files)
+                           applicationReference: application?.referenceNumber, requestID: answered?.id, files: files,
+                           messageID: ApplicantMessageID.of(receiptNumber: row.receiptNumber), topic: topic,
+                           inReplyTo: inReplyTo)
         }
     }
 
@@ -384,22 +406,153 @@ public final class SQLitePortalStore: PortalStore {
             let rows = try MessageRow.filter(Column("applicantID") == applicantID).order(Column("sequence").desc)
                 .fetchAll(db)
             let references = try Self.referenceNumbers(db, applicantID: applicantID)
-            return try rows.map { try Self.receipt(db, message: $0, reference: references[$0.applicationID]) }
+            return try rows.map { try Self.receipt(db, message: $0, reference: $0.applicationID.flatMap { references[$0] }) }
         }
     }
 
     public func incomingMessages() async throws -> [IncomingMessage] {
         try await database.read { db in
-            let rows = try MessageRow.order(Column("sequence")).fetchAll(db)
-            return try rows.map { row in
-                let applicant = try ApplicantRow.fetchOne(db, key: row.applicantID)
-                let application = try ApplicationRow.fetchOne(db, key: row.applicationID)
-                return IncomingMessage(
-                    receipt: try Self.receipt(db, message: row, reference: application?.referenceNumber),
-                    applicantName: applicant?.displayName ?? "",
-                    applicationReference: application?.referenceNumber ?? "", text: row.text)
-            }
+            try MessageRow.order(Column("sequence")).fetchAll(db).map { try Self.incoming(db, $0) }
         }
+    }
+
+    // MARK: Conversations
+
+    public func messages(applicantID: String, applicationID: String?) async throws -> [Message]? {
+        try await database.read { db in
+            if let applicationID, try Self.application(db, id: applicationID, applicantID: applicantID) == nil { return nil }
+            var mine = MessageRow.filter(Column("applicantID") == applicantID)
+            var theirs = AuthorityMessageRow.filter(Column("applicantID") == applicantID)
+            if let applicationID {
+                mine = mine.filter(Column("applicationID") == applicationID)
+                theirs = theirs.filter(Column("applicationID") == applicationID)
+            }
+            let references = try Self.referenceNumbers(db, applicantID: applicantID)
+            let messages = try mine.order(Column("sequence")).fetchAll(db).map {
+                try Self.message(db, $0, reference: $0.applicationID.flatMap { references[$0] })
+            } + theirs.order(Column("sequence")).fetchAll(db).map {
+                try Self.message(db, $0, reference: $0.applicationID.flatMap { references[$0] })
+            }
+            return Conversation.inOrder(messages)
+        }
+    }
+
+    public func message(id: String, applicantID: String) async throws -> Message? {
+        try await database.read { db in try Self.message(db, id: id, applicantID: applicantID) }
+    }
+
+    public func markMessageRead(id: String, applicantID: String, now: Date) async throws -> Message? {
+        try await database.write { db in
+            guard let message = try Self.message(db, id: id, applicantID: applicantID) else { return nil }
+            guard message.direction == .fromAuthority, message.readAt == nil else { return message }
+            try db.execute(sql: "UPDATE authorityMessage SET readAt = ? WHERE id = ?", arguments: [now, id])
+            try db.execute(sql: """
+                UPDATE notification SET readAt = ? WHERE applicantID = ? AND kind = ? AND subjectID = ? AND readAt IS NULL
+                """, arguments: [now, applicantID, PortalNotification.Kind.message, id])
+            return try Self.message(db, id: id, applicantID: applicantID)
+        }
+    }
+
+    public func messageDocument(messageID: String, attachmentID: String, applicantID: String) async throws -> MessageAttachment? {
+        try await database.read { db in
+            try Self.message(db, id: messageID, applicantID: applicantID)?.attachments.first { $0.id == attachmentID }
+        }
+    }
+
+    public func sendAuthorityMessage(_ message: NewAuthorityMessage) async throws -> Message {
+        try await database.write { db in
+            var row = AuthorityMessageRow(
+                sequence: nil, id: Identifier.make("message"), applicantID: "", applicationID: nil, topic: nil,
+                inReplyTo: nil, text: message.text, sentAt: message.now, readAt: nil)
+            switch message.target {
+            case .application(let id):
+                guard let application = try ApplicationRow.fetchOne(db, key: id) else { throw PortalError.notFound }
+                (row.applicantID, row.applicationID) = (application.applicantID, id)
+            case .reply(let id):
+                guard let number = ApplicantMessageID.receiptNumber(in: id),
+                      let original = try MessageRow.filter(Column("receiptNumber") == number).fetchOne(db)
+                else { throw PortalError.notFound }
+                (row.applicantID, row.applicationID, row.topic, row.inReplyTo) =
+                    (original.applicantID, original.applicationID, original.topic, id)
+            }
+            try row.insert(db)
+            for (position, file) in message.files.enumerated() {
+                try AuthorityMessageFileRow(
+                    messageID: row.id, position: position, id: Identifier.make("attachment"), name: file.name,
+                    size: file.size, sha256: file.sha256, type: file.type
+                ).insert(db)
+            }
+            try Self.notify(db, applicantID: row.applicantID, kind: .message, applicationID: row.applicationID,
+                            topic: row.topic, subjectID: row.id, now: message.now)
+            return try Self.message(db, row, reference: row.applicationID.flatMap { try? Self.referenceNumber(db, applicationID: $0) })
+        }
+    }
+
+    public func markReadByAuthority(messageID: String, now: Date) async throws -> IncomingMessage? {
+        try await database.write { db in
+            guard let number = ApplicantMessageID.receiptNumber(in: messageID),
+                  var row = try MessageRow.filter(Column("receiptNumber") == number).fetchOne(db)
+            else { return nil }
+            if row.readByAuthorityAt == nil {
+                row.readByAuthorityAt = now
+                try row.update(db)
+            }
+            return try Self.incoming(db, row)
+        }
+    }
+
+    private static func incoming(_ db: Database, _ row: MessageRow) throws -> IncomingMessage {
+        let applicant = try ApplicantRow.fetchOne(db, key: row.applicantID)
+        let reference = try row.applicationID.flatMap { try referenceNumber(db, applicationID: $0) }
+        let message = try message(db, row, reference: reference)
+        return IncomingMessage(
+            receipt: try receipt(db, message: row, reference: reference), applicantName: applicant?.displayName ?? "",
+            applicationReference: reference, text: row.text, messageID: message.id, topic: row.topic,
+            attachments: message.attachments, readByAuthorityAt: row.readByAuthorityAt, answeredBy: message.answeredBy,
+            inReplyTo: row.inReplyTo)
+    }
+
+    private static func message(_ db: Database, id: String, applicantID: String) throws -> Message? {
+        if let number = ApplicantMessageID.receiptNumber(in: id) {
+            guard let row = try MessageRow.filter(Column("receiptNumber") == number)
+                .filter(Column("applicantID") == applicantID).fetchOne(db)
+            else { return nil }
+            return try message(db, row, reference: row.applicationID.flatMap { try referenceNumber(db, applicationID: $0) })
+        }
+        guard let row = try AuthorityMessageRow.filter(Column("id") == id).filter(Column("applicantID") == applicantID)
+            .fetchOne(db)
+        else { return nil }
+        return try message(db, row, reference: row.applicationID.flatMap { try referenceNumber(db, applicationID: $0) })
+    }
+
+    /// The applicant's message as the conversation shows it.
+    private static func message(_ db: Database, _ row: MessageRow, reference: String?) throws -> Message {
+        let id = ApplicantMessageID.of(receiptNumber: row.receiptNumber)
+        let files = try Row.fetchAll(db, sql: """
+            SELECT f.attachmentID, f.name, f.size, f.sha256, a.type FROM messageFile f JOIN attachment a ON a.id = f.attachmentID
+            WHERE f.messageSequence = ? ORDER BY f.position
+            """, arguments: [row.sequence]).map { file in
+            MessageAttachment(id: file[0], name: file[1], size: file[2], sha256: file[3],
+                              type: AttachmentType(rawValue: file[4]) ?? .pdf)
+        }
+        let answer = try String.fetchOne(db, sql: """
+            SELECT id FROM authorityMessage WHERE inReplyTo = ? ORDER BY sequence LIMIT 1
+            """, arguments: [id])
+        return Message(
+            id: id, direction: .fromApplicant, applicationID: row.applicationID, applicationReference: reference,
+            topic: row.topic, requestID: row.requestID, text: row.text, attachments: files, sentAt: row.receivedAt,
+            inReplyTo: row.inReplyTo, receipt: try receipt(db, message: row, reference: reference),
+            readByAuthorityAt: row.readByAuthorityAt, answeredBy: answer)
+    }
+
+    /// The authority's message as the conversation shows it.
+    private static func message(_ db: Database, _ row: AuthorityMessageRow, reference: String?) throws -> Message {
+        let files = try AuthorityMessageFileRow.filter(Column("messageID") == row.id).order(Column("position"))
+            .fetchAll(db).map(\.attachment)
+        return Message(
+            id: row.id, direction: .fromAuthority, applicationID: row.applicationID, applicationReference: reference,
+            topic: row.topic, text: row.text, attachments: files, sentAt: row.sentAt, inReplyTo: row.inReplyTo,
+            readAt: row.readAt)
     }
 
     // MARK: Notifications
@@ -416,7 +569,7 @@ public final class SQLitePortalStore: PortalStore {
             let rows = try query.fetchAll(db)
             guard !rows.isEmpty else { return [] }
             let references = try Self.referenceNumbers(db, applicantID: applicantID)
-            return rows.map { $0.notification(applicationReference: references[$0.applicationID]) }
+            return rows.map { $0.notification(applicationReference: $0.applicationID.flatMap { references[$0] }) }
         }
     }
 
@@ -435,7 +588,7 @@ public final class SQLitePortalStore: PortalStore {
                 row.readAt = now
                 try row.update(db)
             }
-            return row.notification(applicationReference: try Self.referenceNumber(db, applicationID: row.applicationID))
+            return row.notification(applicationReference: try row.applicationID.flatMap { try Self.referenceNumber(db, applicationID: $0) })
         }
     }
 
@@ -502,12 +655,12 @@ public final class SQLitePortalStore: PortalStore {
     }
 
     private static func notify(
-        _ db: Database, applicantID: String, kind: PortalNotification.Kind, applicationID: String, subjectID: String,
-        now: Date
+        _ db: Database, applicantID: String, kind: PortalNotification.Kind, applicationID: String?, topic: String? = nil,
+        subjectID: String, now: Date
     ) throws {
         try NotificationRow(
             sequence: nil, id: Identifier.make("notification"), applicantID: applicantID, kind: kind,
-            applicationID: applicationID, subjectID: subjectID, createdAt: now, readAt: nil
+            applicationID: applicationID, subjectID: subjectID, createdAt: now, readAt: nil, topic: topic
         ).insert(db)
     }
 
@@ -544,11 +697,13 @@ public final class SQLitePortalStore: PortalStore {
     private static func receipt(_ db: Database, message row: MessageRow, reference known: String? = nil) throws -> Receipt {
         let files = try MessageFileRow.filter(Column("messageSequence") == row.sequence).order(Column("position"))
             .fetchAll(db).map { Receipt.File(name: $0.name, size: $0.size, sha256: $0.sha256) }
-        let reference = try known ?? referenceNumber(db, applicationID: row.applicationID)
+        let reference = try known ?? row.applicationID.flatMap { try referenceNumber(db, applicationID: $0) }
         let signed = try String.fetchOne(db, sql: "SELECT jws FROM signedReceipt WHERE receiptNumber = ?",
                                          arguments: [row.receiptNumber])
         return Receipt(number: row.receiptNumber, receivedAt: row.receivedAt, applicationID: row.applicationID,
-                       applicationReference: reference, requestID: row.requestID, files: files, signed: signed)
+                       applicationReference: reference, requestID: row.requestID, files: files,
+                       messageID: ApplicantMessageID.of(receiptNumber: row.receiptNumber), topic: row.topic,
+                       inReplyTo: row.inReplyTo, signed: signed)
     }
 
     // MARK: Receipt signing

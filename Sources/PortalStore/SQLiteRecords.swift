@@ -96,10 +96,42 @@ package struct MessageRow: Codable, FetchableRecord, MutablePersistableRecord, S
     package var sequence: Int64?
     package var receiptNumber: String
     package var applicantID: String
-    package var applicationID: String
+    /// Nil for a message on another matter (then `topic` is set).
+    package var applicationID: String?
     package var requestID: String?
     package var text: String
     package var receivedAt: Date
+    package var topic: String?
+    /// The authority's message this one replies to.
+    package var inReplyTo: String?
+    package var readByAuthorityAt: Date?
+}
+
+package struct AuthorityMessageRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "authorityMessage"
+    package var sequence: Int64?
+    package var id: String
+    package var applicantID: String
+    package var applicationID: String?
+    package var topic: String?
+    /// The applicant's message this one answers.
+    package var inReplyTo: String?
+    package var text: String
+    package var sentAt: Date
+    package var readAt: Date?
+}
+
+package struct AuthorityMessageFileRow: Codable, FetchableRecord, PersistableRecord, Sendable {
+    package static let databaseTableName = "authorityMessageFile"
+    package var messageID: String
+    package var position: Int
+    package var id: String
+    package var name: String
+    package var size: Int64
+    package var sha256: String
+    package var type: AttachmentType
+
+    var attachment: MessageAttachment { MessageAttachment(id: id, name: name, size: size, sha256: sha256, type: type) }
 }
 
 package struct MessageFileRow: Codable, FetchableRecord, PersistableRecord, Sendable {
@@ -118,15 +150,17 @@ package struct NotificationRow: Codable, FetchableRecord, PersistableRecord, Sen
     package var id: String
     package var applicantID: String
     package var kind: PortalNotification.Kind
-    package var applicationID: String
+    package var applicationID: String?
     package var subjectID: String
     package var createdAt: Date
     package var readAt: Date?
+    package var topic: String?
 
     func notification(applicationReference: String?) -> PortalNotification {
         PortalNotification(
             id: id, sequence: sequence ?? 0, kind: kind, applicationID: applicationID,
-            applicationReference: applicationReference, subjectID: subjectID, createdAt: createdAt, readAt: readAt)
+            applicationReference: applicationReference, subjectID: subjectID, createdAt: createdAt, readAt: readAt,
+            topic: topic)
     }
 }
 

@@ -116,7 +116,72 @@ enum SQLiteSchema {
                 t.column("lastFailure", .datetime).notNull().indexed()
             }
         }
-        migrator.registerMigration("v5: signed receipts and the keys that sign them") { db in
+        migrator.registerMigration("v5: conversations: messages on another matter, the authority's messages, read and answered") { db in
+            // A message on another matter has no application: the column may be NULL now, which SQLite changes
+            // only by rebuilding the table (foreign keys are checked once the migration ends).
+            try db.execute(sql: """
+                CREATE TABLE message_v5 (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    receiptNumber TEXT NOT NULL UNIQUE,
+                    applicantID TEXT NOT NULL REFERENCES applicant(id),
+                    applicationID TEXT REFERENCES application(id),
+                    requestID TEXT REFERENCES supplementRequest(id),
+                    text TEXT NOT NULL,
+                    receivedAt DATETIME NOT NULL,
+                    topic TEXT,
+                    inReplyTo TEXT,
+                    readByAuthorityAt DATETIME)
+                """)
+            try db.execute(sql: """
+                INSERT INTO message_v5 (sequence, receiptNumber, applicantID, applicationID, requestID, text, receivedAt)
+                SELECT sequence, receiptNumber, applicantID, applicationID, requestID, text, receivedAt FROM message
+                """)
+            try db.execute(sql: "DROP TABLE message")
+            try db.execute(sql: "ALTER TABLE message_v5 RENAME TO message")
+            try db.create(index: "message_on_applicantID", on: "message", columns: ["applicantID"])
+            try db.create(index: "message_on_applicationID", on: "message", columns: ["applicationID"])
+            try db.execute(sql: """
+                CREATE TABLE notification_v5 (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    applicantID TEXT NOT NULL REFERENCES applicant(id),
+                    kind TEXT NOT NULL,
+                    applicationID TEXT,
+                    subjectID TEXT NOT NULL,
+                    createdAt DATETIME NOT NULL,
+                    readAt DATETIME,
+                    topic TEXT)
+                """)
+            try db.execute(sql: """
+                INSERT INTO notification_v5 (sequence, id, applicantID, kind, applicationID, subjectID, createdAt, readAt)
+                SELECT sequence, id, applicantID, kind, applicationID, subjectID, createdAt, readAt FROM notification
+                """)
+            try db.execute(sql: "DROP TABLE notification")
+            try db.execute(sql: "ALTER TABLE notification_v5 RENAME TO notification")
+            try db.create(index: "notification_applicant_sequence", on: "notification", columns: ["applicantID", "sequence"])
+            try db.create(table: "authorityMessage") { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("id", .text).notNull().unique()
+                t.column("applicantID", .text).notNull().indexed().references("applicant")
+                t.column("applicationID", .text).references("application")
+                t.column("topic", .text)
+                t.column("inReplyTo", .text).indexed()
+                t.column("text", .text).notNull()
+                t.column("sentAt", .datetime).notNull()
+                t.column("readAt", .datetime)
+            }
+            try db.create(table: "authorityMessageFile") { t in
+                t.column("messageID", .text).notNull().references("authorityMessage", column: "id")
+                t.column("position", .integer).notNull()
+                t.column("id", .text).notNull().unique()
+                t.column("name", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("sha256", .text).notNull().indexed()
+                t.column("type", .text).notNull()
+                t.primaryKey(["messageID", "position"])
+            }
+        }
+        migrator.registerMigration("v6: signed receipts and the keys that sign them") { db in
             // The key that signs is the newest (highest sequence); older ones stay, to be published.
             try db.create(table: "receiptKey") { t in
                 t.autoIncrementedPrimaryKey("sequence")

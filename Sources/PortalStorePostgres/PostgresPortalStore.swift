@@ -353,6 +353,12 @@ public final class PostgresPortalStore: PortalStore, Service {
         }
     }
 
+    public func applicationID(referenceNumber: String) async throws -> String? {
+        try await read { lease in
+            try await lease.row("SELECT id FROM application WHERE reference_number = \(referenceNumber)")?.decode(String.self)
+        }
+    }
+
     // MARK: Requests
 
     public func issueRequest(applicationID: String, text: String, items: [String], deadline: Date, now: Date)
@@ -507,12 +513,96 @@ public final class PostgresPortalStore: PortalStore, Service {
     }
 
     public func incomingMessages() async throws -> [IncomingMessage] {
+        try await read { lease in try await Self.receivedMessages(lease).map(\.incoming) }
+    }
+
+    // MARK: Conversations
+
+    public func messages(applicantID: String, applicationID: String?) async throws -> [Message]? {
         try await read { lease in
-            try await Self.receivedMessages(lease).map { message in
-                IncomingMessage(
-                    receipt: message.receipt, applicantName: message.applicantName,
-                    applicationReference: message.receipt.applicationReference ?? "", text: message.text)
+            if let applicationID, try await Self.application(lease, id: applicationID, applicantID: applicantID) == nil {
+                return nil
             }
+            let mine = try await Self.receivedMessages(lease, applicantID: applicantID).map(\.message)
+            let theirs = try await Self.authorityMessages(lease, applicantID: applicantID)
+            return Conversation.inOrder((mine + theirs).filter { applicationID == nil || $0.applicationID == applicationID })
+        }
+    }
+
+    public func message(id: String, applicantID: String) async throws -> Message? {
+        try await read { lease in try await Self.message(lease, id: id, applicantID: applicantID) }
+    }
+
+    public func markMessageRead(id: String, applicantID: String, now: Date) async throws -> Message? {
+        try await write { lease in
+            guard let message = try await Self.message(lease, id: id, applicantID: applicantID) else { return nil }
+            guard message.direction == .fromAuthority, message.readAt == nil else { return message }
+            try await lease.run("UPDATE authority_message SET read_at = COALESCE(read_at, \(Timestamp(now))) WHERE id = \(id)")
+            try await lease.run("""
+                UPDATE notification SET read_at = \(Timestamp(now))
+                WHERE applicant_id = \(applicantID) AND kind = \(PortalNotification.Kind.message.rawValue)
+                  AND subject_id = \(id) AND read_at IS NULL
+                """)
+            return try await Self.message(lease, id: id, applicantID: applicantID)
+        }
+    }
+
+    public func messageDocument(messageID: String, attachmentID: String, applicantID: String) async throws -> MessageAttachment? {
+        try await read { lease in
+            try await Self.message(lease, id: messageID, applicantID: applicantID)?.attachments.first { $0.id == attachmentID }
+        }
+    }
+
+    public func sendAuthorityMessage(_ message: NewAuthorityMessage) async throws -> Message {
+        try await write { lease in
+            // The notification's sequence is taken below.
+            try await lease.lock(.arrival)
+            let id = Identifier.make("message")
+            let applicantID: String
+            var applicationID: String?
+            var topic: String?
+            var inReplyTo: String?
+            switch message.target {
+            case .application(let application):
+                guard let found = try await Self.application(lease, id: application, applicantID: nil) else {
+                    throw PortalError.notFound
+                }
+                (applicantID, applicationID) = (found.applicantID, application)
+            case .reply(let original):
+                guard let number = ApplicantMessageID.receiptNumber(in: original),
+                      let found = try await Self.receivedMessages(lease, receiptNumber: number).first
+                else { throw PortalError.notFound }
+                (applicantID, applicationID, topic, inReplyTo) =
+                    (found.applicantID, found.receipt.applicationID, found.receipt.topic, original)
+            }
+            try await lease.run("""
+                INSERT INTO authority_message (id, applicant_id, application_id, topic, in_reply_to, text, sent_at)
+                VALUES (\(id), \(applicantID), \(applicationID), \(topic), \(inReplyTo), \(message.text), \(Timestamp(message.now)))
+                """)
+            for (position, file) in message.files.enumerated() {
+                try await lease.run("""
+                    INSERT INTO authority_message_file (message_id, position, id, name, size, sha256, type)
+                    VALUES (\(id), \(Int32(position)), \(Identifier.make("attachment")), \(file.name), \(file.size), \(file.sha256),
+                            \(file.type.rawValue))
+                    """)
+            }
+            try await Self.notify(lease, applicantID: applicantID, kind: .message, applicationID: applicationID, topic: topic,
+                                  subjectID: id, now: Timestamp(message.now))
+            guard let sent = try await Self.authorityMessages(lease, applicantID: applicantID, id: id).first else {
+                throw PortalError.notFound
+            }
+            return sent
+        }
+    }
+
+    public func markReadByAuthority(messageID: String, now: Date) async throws -> IncomingMessage? {
+        try await write { lease in
+            guard let number = ApplicantMessageID.receiptNumber(in: messageID) else { return nil }
+            try await lease.run("""
+                UPDATE message SET read_by_authority_at = COALESCE(read_by_authority_at, \(Timestamp(now)))
+                WHERE receipt_number = \(number)
+                """)
+            return try await Self.receivedMessages(lease, receiptNumber: number).first?.incoming
         }
     }
 
@@ -664,7 +754,9 @@ extension PostgresPortalStore {
             else { throw PortalError.notFound }
             return first.receipt
         }
-        let applicationID: String
+        var applicationID: String?
+        var topic: String?
+        var inReplyTo: String?
         var answered: SupplementRequest?
         switch message.target {
         case .application(let id):
@@ -672,6 +764,14 @@ extension PostgresPortalStore {
                 throw PortalError.notFound
             }
             applicationID = id
+        case .topic(let code):
+            topic = code
+        case .reply(let id):
+            // Only the authority's own messages to this applicant take a reply; it joins their conversation.
+            guard let original = try await authorityMessages(lease, applicantID: message.applicantID, id: id).first else {
+                throw PortalError.notFound
+            }
+            (applicationID, topic, inReplyTo) = (original.applicationID, original.topic, original.id)
         case .request(let id):
             guard let request = try await request(lease, id: id, applicantID: message.applicantID) else {
                 throw PortalError.notFound
@@ -705,9 +805,10 @@ extension PostgresPortalStore {
         let sequence = try await lease.row("SELECT nextval('message_arrival')")?.decode(Int64.self) ?? 0
         let number = Receipt.number(sequence: sequence, year: Calendar.portal.component(.year, from: receivedAt.date))
         try await lease.run("""
-            INSERT INTO message (sequence, receipt_number, applicant_id, application_id, request_id, text, received_at)
+            INSERT INTO message (sequence, receipt_number, applicant_id, application_id, request_id, text, received_at, topic,
+                                 in_reply_to)
             VALUES (\(sequence), \(number), \(message.applicantID), \(applicationID), \(answered?.id), \(message.text),
-                    \(receivedAt))
+                    \(receivedAt), \(topic), \(inReplyTo))
             """)
         for (position, attachment) in attachments.enumerated() {
             try await lease.run("""
@@ -717,7 +818,7 @@ extension PostgresPortalStore {
                 """)
         }
         var nextStatus: ApplicationStatus?
-        if let answered {
+        if let answered, let applicationID {
             try await lease.run("UPDATE supplement_request SET answered_at = \(receivedAt) WHERE id = \(answered.id)")
             // Back in processing once nothing more is asked; a decided or closed application stays so.
             let row = try await lease.row("""
@@ -731,18 +832,24 @@ extension PostgresPortalStore {
                 nextStatus = .inProcessing
             }
         }
-        let (application, applicantID) = try await changeStatus(
-            lease, applicationID: applicationID, to: nextStatus, kind: .informationReceived, now: receivedAt)
-        try await notify(lease, applicantID: applicantID, kind: .messageReceived, applicationID: applicationID,
-                         subjectID: number, now: receivedAt)
+        // A message on another matter moves no application.
+        var reference: String?
+        if let applicationID {
+            reference = try await changeStatus(
+                lease, applicationID: applicationID, to: nextStatus, kind: .informationReceived, now: receivedAt
+            ).application.referenceNumber
+        }
+        try await notify(lease, applicantID: message.applicantID, kind: .messageReceived, applicationID: applicationID,
+                         topic: topic, subjectID: number, now: receivedAt)
         try await lease.run("""
             UPDATE idempotency_key SET result_id = \(number), created_at = \(receivedAt)
             WHERE applicant_id = \(message.applicantID) AND key = \(message.idempotencyKey)
             """)
         return Receipt(
             number: number, receivedAt: receivedAt.date, applicationID: applicationID,
-            applicationReference: application.referenceNumber, requestID: answered?.id,
-            files: attachments.map { Receipt.File(name: $0.fileName, size: $0.size, sha256: $0.sha256) })
+            applicationReference: reference, requestID: answered?.id,
+            files: attachments.map { Receipt.File(name: $0.fileName, size: $0.size, sha256: $0.sha256) },
+            messageID: ApplicantMessageID.of(receiptNumber: number), topic: topic, inReplyTo: inReplyTo)
     }
 
     /// The application with its applicant's id; nil when there is none, or it is not `applicantID`'s (when given).
@@ -791,12 +898,13 @@ extension PostgresPortalStore {
 
     /// Records a notification; its sequence is taken here, so the caller holds the arrival lock.
     private static func notify(
-        _ lease: Lease, applicantID: String, kind: PortalNotification.Kind, applicationID: String, subjectID: String,
-        now: Timestamp
+        _ lease: Lease, applicantID: String, kind: PortalNotification.Kind, applicationID: String?, topic: String? = nil,
+        subjectID: String, now: Timestamp
     ) async throws {
         try await lease.run("""
-            INSERT INTO notification (id, applicant_id, kind, application_id, subject_id, created_at)
-            VALUES (\(Identifier.make("notification")), \(applicantID), \(kind.rawValue), \(applicationID), \(subjectID), \(now))
+            INSERT INTO notification (id, applicant_id, kind, application_id, subject_id, created_at, topic)
+            VALUES (\(Identifier.make("notification")), \(applicantID), \(kind.rawValue), \(applicationID), \(subjectID), \(now),
+                    \(topic))
             """)
         // Delivered to every listening portal when this transaction commits, not before.
         try await lease.run("SELECT pg_notify(\(Self.changeChannel), \(Self.notificationChange))")
@@ -873,6 +981,7 @@ extension PostgresPortalStore {
             SELECT digest FROM unnest(\(digests)::text[]) AS digest
             WHERE NOT EXISTS (SELECT 1 FROM attachment WHERE sha256 = digest)
               AND NOT EXISTS (SELECT 1 FROM decision WHERE document_sha256 = digest)
+              AND NOT EXISTS (SELECT 1 FROM authority_message_file WHERE sha256 = digest)
             """).map { try $0.decode(String.self) }.sorted()
     }
 
@@ -882,14 +991,15 @@ extension PostgresPortalStore {
         async throws -> [MessageRecord]
     {
         let files = try await lease.rows("""
-            SELECT f.message_sequence, f.name, f.size, f.sha256
-            FROM message_file f JOIN message m ON m.sequence = f.message_sequence
+            SELECT f.message_sequence, f.attachment_id, f.name, f.size, f.sha256, t.type
+            FROM message_file f JOIN message m ON m.sequence = f.message_sequence JOIN attachment t ON t.id = f.attachment_id
             WHERE (\(applicantID)::text IS NULL OR m.applicant_id = \(applicantID))
               AND (\(receiptNumber)::text IS NULL OR m.receipt_number = \(receiptNumber))
             ORDER BY f.message_sequence, f.position
-            """).reduce(into: [Int64: [Receipt.File]]()) { files, row in
-            let (sequence, name, size, sha256) = try row.decode((Int64, String, Int64, String).self)
-            files[sequence, default: []].append(Receipt.File(name: name, size: size, sha256: sha256))
+            """).reduce(into: [Int64: [MessageAttachment]]()) { files, row in
+            let (sequence, id, name, size, sha256, type) = try row.decode((Int64, String, String, Int64, String, String).self)
+            files[sequence, default: []].append(
+                MessageAttachment(id: id, name: name, size: size, sha256: sha256, type: AttachmentType(rawValue: type) ?? .pdf))
         }
         let messages = try await lease.rows("""
             SELECT \(unescaped: MessageRecord.columns)
@@ -918,5 +1028,33 @@ extension PostgresPortalStore {
             message.receipt.signed = signed[message.receipt.number]
             return message
         }
+    }
+
+    /// The authority's messages to `applicantID`, oldest first: all, or the one with `id`.
+    private static func authorityMessages(_ lease: Lease, applicantID: String?, id: String? = nil) async throws -> [Message] {
+        let files = try await lease.rows("""
+            SELECT f.message_id, f.id, f.name, f.size, f.sha256, f.type
+            FROM authority_message_file f JOIN authority_message r ON r.id = f.message_id
+            WHERE (\(applicantID)::text IS NULL OR r.applicant_id = \(applicantID)) AND (\(id)::text IS NULL OR r.id = \(id))
+            ORDER BY f.message_id, f.position
+            """).reduce(into: [String: [MessageAttachment]]()) { files, row in
+            let (message, id, name, size, sha256, type) = try row.decode((String, String, String, Int64, String, String).self)
+            files[message, default: []].append(
+                MessageAttachment(id: id, name: name, size: size, sha256: sha256, type: AttachmentType(rawValue: type) ?? .pdf))
+        }
+        return try await lease.rows("""
+            SELECT \(unescaped: AuthorityMessageRecord.columns)
+            FROM authority_message r LEFT JOIN application a ON a.id = r.application_id
+            WHERE (\(applicantID)::text IS NULL OR r.applicant_id = \(applicantID)) AND (\(id)::text IS NULL OR r.id = \(id))
+            ORDER BY r.sequence
+            """).map { try AuthorityMessageRecord.decode($0, files: files) }
+    }
+
+    /// One message of the applicant's conversations, either direction; nil for anybody else's.
+    private static func message(_ lease: Lease, id: String, applicantID: String) async throws -> Message? {
+        if let number = ApplicantMessageID.receiptNumber(in: id) {
+            return try await receivedMessages(lease, applicantID: applicantID, receiptNumber: number).first?.message
+        }
+        return try await authorityMessages(lease, applicantID: applicantID, id: id).first
     }
 }

@@ -69,9 +69,11 @@ extension PostgresPortalStore {
             }
             for row in records.messages {
                 try await lease.run("""
-                    INSERT INTO message (sequence, receipt_number, applicant_id, application_id, request_id, text, received_at)
+                    INSERT INTO message (sequence, receipt_number, applicant_id, application_id, request_id, text, received_at,
+                                         topic, in_reply_to, read_by_authority_at)
                     VALUES (\(row.sequence), \(row.receiptNumber), \(row.applicantID), \(row.applicationID), \(row.requestID),
-                            \(row.text), \(Timestamp(row.receivedAt)))
+                            \(row.text), \(Timestamp(row.receivedAt)), \(row.topic), \(row.inReplyTo),
+                            \(row.readByAuthorityAt.map(Timestamp.init)))
                     """)
             }
             for row in records.messageFiles {
@@ -82,10 +84,24 @@ extension PostgresPortalStore {
             }
             for row in records.notifications {
                 try await lease.run("""
-                    INSERT INTO notification (sequence, id, applicant_id, kind, application_id, subject_id, created_at, read_at)
+                    INSERT INTO notification (sequence, id, applicant_id, kind, application_id, subject_id, created_at, read_at, topic)
                     OVERRIDING SYSTEM VALUE
                     VALUES (\(row.sequence), \(row.id), \(row.applicantID), \(row.kind.rawValue), \(row.applicationID),
-                            \(row.subjectID), \(Timestamp(row.createdAt)), \(row.readAt.map(Timestamp.init)))
+                            \(row.subjectID), \(Timestamp(row.createdAt)), \(row.readAt.map(Timestamp.init)), \(row.topic))
+                    """)
+            }
+            for row in records.authorityMessages {
+                try await lease.run("""
+                    INSERT INTO authority_message (id, applicant_id, application_id, topic, in_reply_to, text, sent_at, read_at)
+                    VALUES (\(row.id), \(row.applicantID), \(row.applicationID), \(row.topic), \(row.inReplyTo), \(row.text),
+                            \(Timestamp(row.sentAt)), \(row.readAt.map(Timestamp.init)))
+                    """)
+            }
+            for row in records.authorityMessageFiles {
+                try await lease.run("""
+                    INSERT INTO authority_message_file (message_id, position, id, name, size, sha256, type)
+                    VALUES (\(row.messageID), \(Int32(row.position)), \(row.id), \(row.name), \(row.size), \(row.sha256),
+                            \(row.type.rawValue))
                     """)
             }
             for row in records.decisions {

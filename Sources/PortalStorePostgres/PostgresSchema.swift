@@ -172,7 +172,41 @@ enum PostgresSchema {
             """,
             "CREATE INDEX document_written_at ON document (written_at)",
         ]),
-        Migration(name: "v4: signed receipts and the keys that sign them", statements: [
+        Migration(name: "v4: conversations: messages on another matter, the authority's messages, read and answered", statements: [
+            "ALTER TABLE message ALTER COLUMN application_id DROP NOT NULL",
+            "ALTER TABLE message ADD COLUMN topic text",
+            "ALTER TABLE message ADD COLUMN in_reply_to text",
+            "ALTER TABLE message ADD COLUMN read_by_authority_at timestamptz",
+            "ALTER TABLE notification ALTER COLUMN application_id DROP NOT NULL",
+            "ALTER TABLE notification ADD COLUMN topic text",
+            """
+            CREATE TABLE authority_message (
+                sequence bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+                id text PRIMARY KEY,
+                applicant_id text NOT NULL REFERENCES applicant,
+                application_id text REFERENCES application,
+                topic text,
+                in_reply_to text,
+                text text NOT NULL,
+                sent_at timestamptz NOT NULL,
+                read_at timestamptz)
+            """,
+            "CREATE INDEX authority_message_applicant_id ON authority_message (applicant_id)",
+            "CREATE INDEX authority_message_in_reply_to ON authority_message (in_reply_to)",
+            """
+            CREATE TABLE authority_message_file (
+                message_id text NOT NULL REFERENCES authority_message,
+                position integer NOT NULL,
+                id text NOT NULL UNIQUE,
+                name text NOT NULL,
+                size bigint NOT NULL,
+                sha256 text NOT NULL,
+                type text NOT NULL,
+                PRIMARY KEY (message_id, position))
+            """,
+            "CREATE INDEX authority_message_file_sha256 ON authority_message_file (sha256)",
+        ]),
+        Migration(name: "v5: signed receipts and the keys that sign them", statements: [
             // The key that signs is the newest (highest sequence); older ones stay, to be published.
             """
             CREATE TABLE receipt_key (

@@ -9,25 +9,31 @@ public struct PortalNotification: Sendable, Codable, Hashable, Identifiable {
         case decisionReady = "decision_ready"
         /// What the applicant sent was received (the automatic confirmation).
         case messageReceived = "message_received"
+        /// The authority wrote the applicant a message (`subjectID` is the message's id).
+        case message = "message"
     }
 
     public var id: String
     /// Rises with every notification the portal creates; the event id of the notification stream.
     public var sequence: Int64
     public var kind: Kind
-    public var applicationID: String
+    /// The application it is about; nil for a message on another matter (then `topic` is set).
+    public var applicationID: String?
     /// The application's reference number (`MIG-2026-000042`); nil only in lists kept from before the portal
     /// sent it.
     public var applicationReference: String?
-    /// The request, decision or receipt number the notification is about.
+    /// The request, decision, receipt number or message the notification is about.
     public var subjectID: String
     public var createdAt: Date
     public var readAt: Date?
+    /// The topic code of a message on another matter; nil when it is about an application.
+    public var topic: String?
 
     public init(
-        id: String, sequence: Int64, kind: Kind, applicationID: String, applicationReference: String?,
-        subjectID: String, createdAt: Date, readAt: Date?
+        id: String, sequence: Int64, kind: Kind, applicationID: String?, applicationReference: String?,
+        subjectID: String, createdAt: Date, readAt: Date?, topic: String? = nil
     ) {
+        self.topic = topic
         self.id = id
         self.sequence = sequence
         self.kind = kind

@@ -1,15 +1,22 @@
 import Foundation
 
-/// Where a message goes: an answer to a request, or additional information about an application.
+/// Where a message goes: an answer to a request, additional information about an application, a message on
+/// another matter (a topic code from the portal's list), or a reply to a message of the authority.
 public enum MessageTarget: Sendable, Codable, Hashable {
     case request(String)
     case application(String)
+    /// A message about no application, on this topic (`MessageTopic.code`).
+    case topic(String)
+    /// A reply to the authority's message with this id.
+    case reply(String)
 
     /// A stable text form, for keys in local storage.
     public var key: String {
         switch self {
         case .request(let id): "request:\(id)"
         case .application(let id): "application:\(id)"
+        case .topic(let code): "topic:\(code)"
+        case .reply(let id): "reply:\(id)"
         }
     }
 }

@@ -64,8 +64,8 @@ public struct ReceiptStatement: JWTPayload, Hashable {
     public init(_ receipt: Receipt, text: String, applicant: Applicant) {
         self.init(
             receipt: receipt.number, receivedAt: receipt.receivedAt, applicant: applicant,
-            application: Application(id: receipt.applicationID, reference: receipt.applicationReference),
-            request: receipt.requestID, textSHA256: Self.sha256(text),
+            application: receipt.applicationID.map { Application(id: $0, reference: receipt.applicationReference) },
+            request: receipt.requestID, topic: receipt.topic, inReplyTo: receipt.inReplyTo, textSHA256: Self.sha256(text),
             files: receipt.files)
     }
 

@@ -13,7 +13,8 @@ extension Portti {
             abstract: "The case officer's tools: accounts, applications, requests, incoming messages, decisions.",
             subcommands: [
                 CreateApplicant.self, CreateApplication.self, Applications.self, SetStatus.self, Request.self,
-                ExtendDeadline.self, Messages.self, Decide.self, MigrateTo.self, RotateReceiptKey.self,
+                ExtendDeadline.self, Messages.self, Queue.self, Read.self, Message.self, Reply.self, Decide.self,
+                MigrateTo.self, RotateReceiptKey.self,
             ]
         )
     }
@@ -276,7 +277,7 @@ extension Portti.Officer {
             if messages.isEmpty { return say("\(context.strings("officer.no_messages"))") }
             for message in messages {
                 let receipt = message.receipt
-                say("\(receipt.number)\t\(receipt.receivedAt.formatted(.iso8601))\t\(message.applicationReference)\t\(message.applicantName)")
+                say("\(receipt.number)\t\(receipt.receivedAt.formatted(.iso8601))\t\(message.applicationReference ?? message.topic ?? "")\t\(message.applicantName)")
                 if let requestID = receipt.requestID { say("  → \(requestID)") }
                 say("\(lines: message.text, indent: "  ")")
                 for file in receipt.files { say("  📎 \(file.name)  \(file.size)  \(file.sha256)") }

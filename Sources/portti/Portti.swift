@@ -16,7 +16,7 @@ struct Portti: AsyncParsableCommand {
             """,
         subcommands: [
             TUI.self, SignIn.self, SignOut.self, Applications.self, Show.self, Requests.self, Reply.self, Send.self,
-            Notifications.self, DecisionCommand.self, Receipts.self, Outbox.self, Drafts.self, Serve.self, Officer.self,
+            Notifications.self, Messages.self, MessageCommand.self, DecisionCommand.self, Receipts.self, Outbox.self, Drafts.self, Serve.self, Officer.self,
             Demo.self,
         ],
         defaultSubcommand: TUI.self

@@ -24,7 +24,7 @@ import Testing
         #expect(app.update(.input(.key(.enter))).isEmpty)
         #expect(app.top?.screen is StartScreen)
         let effects = app.update(.routed(Routed(Session.Message.opened(Fixed.applicant, .success(records.account)))))
-        #expect(effects.names() == ["list notifications", "deliver outbox", "load applications"])
+        #expect(effects.names() == ["list notifications", "deliver outbox", "list message topics", "count messages", "load applications"])
         #expect(app.top?.screen is ApplicationsScreen)
     }
 

@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func afterASignIn_theCountComesFromTheCacheAndThePortal_andTheOutboxGoes() {
-        #expect(StatusLine().start(environment).names() == ["list notifications", "deliver outbox"])
+        #expect(StatusLine().start(environment).names() == ["list notifications", "deliver outbox", "list message topics"])
         #expect(StatusLine().start(Fixed.environment()).isEmpty, "no records yet")
     }
 

@@ -45,7 +45,8 @@ import Testing
             "  Requests and actions",
             "  › Read request · Open · deadline 01/10/2026 · 10 days left",
             "    Send additional information",
-        ] + Array(repeating: "", count: 10))
+            "    Messages",
+        ] + Array(repeating: "", count: 9))
         let open = screen.update(.input(.key(.enter)), environment)
         #expect(open.requests().map(\.word) == ["open request(id: \"request_1\", applicationID: \"application_1\")"])
     }
@@ -163,11 +164,13 @@ import Testing
             "  › Applications",
             "    Send additional information",
             "    Notifications (2 unread)",
+            "    Messages",
+            "    Write a message on another matter",
             "    Receipts",
             "    Language",
             "    Sign out",
             "    Quit",
-        ] + blank(11))
+        ] + blank(9))
     }
 
     @Test func signingIn_inFinnish() {

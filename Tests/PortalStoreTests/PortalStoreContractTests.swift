@@ -684,3 +684,102 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         }
     }
 }
+
+/// Conversations (issue 14): both directions, the states of the applicant's message, messages on another matter.
+@Suite struct ConversationStoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func conversation_bothDirections_statesMoveReceivedReadAnswered(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, reopen in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let (bo, _) = try await applicantWithApplication(store, "bo")
+            _ = try await store.recordAttachment(pdf(aino, "up", sha256: String(repeating: "a", count: 64), at: start))
+            let asked = try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "q", target: .application(application.id), text: "When?",
+                attachmentIDs: [], now: start + 60))
+            let mine = try #require(asked.messageID)
+            #expect(try await store.message(id: mine, applicantID: aino.id)?.state == .received)
+            #expect(try await store.message(id: mine, applicantID: bo.id) == nil)
+
+            let opened = try #require(try await store.markReadByAuthority(messageID: mine, now: start + 120))
+            #expect(opened.readByAuthorityAt != nil && opened.answeredBy == nil)
+            #expect(try await store.message(id: mine, applicantID: aino.id)?.state == .readByAuthority(start + 120))
+
+            let answer = try await store.sendAuthorityMessage(NewAuthorityMessage(
+                target: .reply(mine), text: "Soon.", files: [], now: start + 180))
+            #expect(answer.direction == .fromAuthority && answer.inReplyTo == mine && answer.applicationID == application.id)
+            let again = try await reopen()
+            #expect(try await again.message(id: mine, applicantID: aino.id)?.state == .answered(answer.id))
+            #expect(try await again.incomingMessages().first?.answeredBy == answer.id)
+
+            let conversation = try #require(try await again.messages(applicantID: aino.id, applicationID: application.id))
+            #expect(conversation.map(\.id) == [mine, answer.id])
+            #expect(try await again.messages(applicantID: bo.id, applicationID: application.id) == nil)
+            #expect(try await again.messages(applicantID: bo.id, applicationID: nil)?.isEmpty == true)
+
+            // The authority's message is notified, counted unread until opened, and opened once.
+            let notified = try await again.notifications(applicantID: aino.id, after: nil).first { $0.kind == .message }
+            #expect(notified?.subjectID == answer.id && notified?.readAt == nil)
+            #expect(try await again.markMessageRead(id: answer.id, applicantID: bo.id, now: start + 200) == nil)
+            let read = try await again.markMessageRead(id: answer.id, applicantID: aino.id, now: start + 240)
+            #expect(read?.readAt == start + 240)
+            #expect(try await again.markMessageRead(id: answer.id, applicantID: aino.id, now: start + 300)?.readAt == start + 240)
+            #expect(try await again.notifications(applicantID: aino.id, after: nil).first { $0.kind == .message }?.readAt != nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func messageOnAnotherMatter_andReply_keepTheirTopic_onceByKey(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, _) = try await applicantWithApplication(store, "aino")
+            let (bo, _) = try await applicantWithApplication(store, "bo")
+            let other = NewMessage(applicantID: aino.id, idempotencyKey: "t", target: .topic("residence_card"),
+                                   text: "My card is lost.", attachmentIDs: [], now: start)
+            let receipt = try await store.receiveMessage(other)
+            #expect(receipt.applicationID == nil && receipt.topic == "residence_card")
+            #expect(try await store.receiveMessage(other) == receipt)
+            let mine = try #require(receipt.messageID)
+            let answer = try await store.sendAuthorityMessage(NewAuthorityMessage(
+                target: .reply(mine), text: "Order a new one.", files: [], now: start + 60))
+            #expect(answer.topic == "residence_card" && answer.applicationID == nil)
+            let notification = try await store.notifications(applicantID: aino.id, after: nil).first { $0.kind == .message }
+            #expect(notification?.topic == "residence_card" && notification?.applicationID == nil)
+
+            // Replying: only to the authority's message, and only by its applicant.
+            let reply = NewMessage(applicantID: aino.id, idempotencyKey: "r", target: .reply(answer.id), text: "Thanks.",
+                                   attachmentIDs: [], now: start + 120)
+            let replied = try await store.receiveMessage(reply)
+            #expect(replied.inReplyTo == answer.id && replied.topic == "residence_card")
+            #expect(try await store.receiveMessage(reply) == replied)
+            await #expect(throws: PortalError.notFound) {
+                _ = try await store.receiveMessage(NewMessage(applicantID: bo.id, idempotencyKey: "b", target: .reply(answer.id),
+                                                              text: "Mine?", attachmentIDs: [], now: start + 180))
+            }
+            await #expect(throws: PortalError.notFound) {
+                _ = try await store.receiveMessage(NewMessage(applicantID: aino.id, idempotencyKey: "s", target: .reply(mine),
+                                                              text: "To myself", attachmentIDs: [], now: start + 180))
+            }
+            let all = try #require(try await store.messages(applicantID: aino.id, applicationID: nil))
+            #expect(all.map(\.id) == [mine, answer.id, try #require(replied.messageID)])
+            #expect(try await store.incomingMessages().map(\.topic) == ["residence_card", "residence_card"])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func authorityMessageFiles_keepTheirDocuments(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let digest = String(repeating: "c", count: 64)
+            let sent = try await store.sendAuthorityMessage(NewAuthorityMessage(
+                target: .application(application.id), text: "Here.",
+                files: [.init(name: "guide.pdf", size: 10, sha256: digest, type: .pdf)], now: start))
+            let file = try #require(sent.attachments.first)
+            #expect(try await store.messageDocument(messageID: sent.id, attachmentID: file.id, applicantID: aino.id)?.sha256 == digest)
+            #expect(try await store.unreferenced([digest]).isEmpty)
+            await #expect(throws: PortalError.notFound) {
+                _ = try await store.sendAuthorityMessage(NewAuthorityMessage(
+                    target: .application("application_none"), text: "x", files: [], now: start))
+            }
+            #expect(try await store.applicationID(referenceNumber: application.referenceNumber) == application.id)
+        }
+    }
+}

@@ -188,6 +188,17 @@ struct Portti {
         #expect(states.sorted { $0.rawValue < $1.rawValue } == [.answered, .open])
         #expect(decisions == 1)
         #expect(Set(applications.map(\.status)).count >= 3)
+        // Conversations: an exchange answered and read, one authority message unread, one on another matter.
+        let messages = try #require(try await store.messages(applicantID: applicant.id, applicationID: nil))
+        #expect(messages.filter(\.isUnread).count == 1)
+        #expect(messages.compactMap(\.state).map(\.code).sorted() == ["answered", "received", "received"])
+        #expect(messages.filter { $0.topic != nil }.map(\.direction) == [.fromApplicant])
+        let answered = try #require(messages.first { $0.answeredBy != nil })
+        let answer = try #require(messages.first { $0.id == answered.answeredBy })
+        #expect(answer.inReplyTo == answered.id && answer.readAt != nil)
+        #expect(messages.map(\.sentAt) == messages.map(\.sentAt).sorted())
+        let unread = try await store.notifications(applicantID: applicant.id, after: nil).filter { $0.readAt == nil }
+        #expect(unread.filter { $0.kind == .message }.count == 1)
     }
 
     @Test func serve_listensOnLoopback_andStopsOnSIGTERM() async throws {

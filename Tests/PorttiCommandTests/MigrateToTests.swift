@@ -27,7 +27,7 @@ import Testing
         _ = try await offThePool { serving.terminate() }
         let moved = try await portti.run(["officer", "migrate-to"] + target)
         #expect(moved.status == 0, "\(moved.err)")
-        #expect(moved.out.contains("4 applications") && moved.out.contains("2 documents"), "\(moved.out)")
+        #expect(moved.out.contains("4 applications") && moved.out.contains("3 documents"), "\(moved.out)")
 
         // Record by record, as each store reads them.
         let sqlite = try portti.store()
@@ -49,13 +49,16 @@ import Testing
         }
         try same(try await sqlite.receipts(applicantID: demo.id), try await postgres.receipts(applicantID: demo.id))
         try same(try await sqlite.incomingMessages(), try await postgres.incomingMessages())
+        // The conversations too: the authority's messages, their states and the letter's file.
+        try same(try await sqlite.messages(applicantID: demo.id, applicationID: nil),
+                 try await postgres.messages(applicantID: demo.id, applicationID: nil))
         let notifications = try await sqlite.notifications(applicantID: demo.id, after: nil)
         #expect(!notifications.isEmpty)
         try same(notifications, try await postgres.notifications(applicantID: demo.id, after: nil))
         // Every document, under the same SHA-256, with the same bytes.
         let vault = try DocumentVault(folder: portti.folder.appending(path: "data/documents"))
         let digests = await vault.digests(writtenBefore: .distantFuture)
-        #expect(digests.count == 2)
+        #expect(digests.count == 3)
         for digest in digests {
             let copied = try #require(try await content(postgres.documents, digest), "\(digest) in the database")
             #expect(sha256(copied) == digest)
@@ -93,7 +96,7 @@ import Testing
         let again = try await portti.run(["officer", "migrate-to"] + target)
         #expect(again.status == 64)
         #expect(again.err.contains("already holds"), "\(again.err)")
-        #expect(try await postgres.incomingMessages().count == 2)
+        #expect(try await postgres.incomingMessages().count == 4)
         // Without a PostgreSQL database there is nowhere to move to.
         #expect(try await portti.run(["officer", "migrate-to"]).status == 64)
     }

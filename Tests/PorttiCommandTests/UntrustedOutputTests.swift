@@ -112,10 +112,21 @@ func terminalControls(in output: String) -> [String] {
                     requestID: nil, files: [.init(name: hostile("contract"), size: 10, sha256: hostile("ab"))]))
                 try await store.put(OutboxItem(draft: Draft(target: .request(hostile("R1")), text: "Waiting")))
                 try store.save(Draft(target: .request("R2"), text: hostile("Draft")))
+                try store.cache([
+                    Message(id: hostile("M1"), direction: .fromAuthority, applicationID: "A1",
+                            applicationReference: hostile("MIG"), topic: nil, text: hostile("Answer"),
+                            attachments: [.init(id: "F1", name: hostile("letter"), size: 10, sha256: "ab", type: .pdf)],
+                            sentAt: now, inReplyTo: hostile("M0")),
+                    Message(id: "M2", direction: .fromApplicant, applicationID: nil, applicationReference: nil,
+                            topic: hostile("topic"), text: hostile("Question"), attachments: [], sentAt: now, inReplyTo: nil,
+                            receipt: Receipt(number: hostile("2026"), receivedAt: now, applicationID: nil,
+                                             applicationReference: nil, requestID: nil, files: []),
+                            answeredBy: hostile("M1")),
+                ], as: "messages")
             }
             let commands = [
                 ["applications"], ["application", "A1"], ["requests", "A1", "--full"], ["notifications"], ["decision", "A1"],
-                ["receipts"], ["outbox"], ["drafts"], ["drafts", "--show", "R2"],
+                ["receipts"], ["outbox"], ["drafts"], ["drafts", "--show", "R2"], ["messages"],
             ]
             // At once: each tries the portal a few times, with backoff, before it shows what is kept.
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -28,7 +28,12 @@ struct ApplicationScreen: AppScreen {
 
     private var choiceCount: Int {
         guard let value = content.value else { return 0 }
-        return value.requests.count + (value.overview.decisionID == nil ? 0 : 1) + 1
+        return value.requests.count + (value.overview.decisionID == nil ? 0 : 1) + 2
+    }
+
+    /// The application's conversation with the authority.
+    private func conversation(_ value: ApplicationPage) -> Destination {
+        .conversation(.application(id: applicationID, reference: value.overview.application.referenceNumber))
     }
 
     var reloadsWhenShownAgain: Bool { true }
@@ -61,6 +66,9 @@ struct ApplicationScreen: AppScreen {
         case .escape, .character("q"): return [Message.ask(.back)]
         case .character("r"), .function(5): return [load(environment)].compactMap { $0 }
         case .character("/"): return []  // nothing here to filter
+        case .character("m"):
+            guard let value = content.value else { return [] }
+            return [Message.ask(.open(conversation(value)))]
         case .character("s"):
             guard let value = content.value else { return [] }
             return [Message.ask(.open(.compose(.application(applicationID),
@@ -73,6 +81,7 @@ struct ApplicationScreen: AppScreen {
             if let decisionID = value.overview.decisionID, index == value.requests.count {
                 return [Message.ask(.open(.decision(id: decisionID, reference: value.overview.application.referenceNumber)))]
             }
+            if index == choiceCount - 1 { return [Message.ask(.open(conversation(value)))] }
             return [Message.ask(.open(.compose(.application(applicationID),
                                                title: .additionalInformation(reference: value.overview.application.referenceNumber))))]
         }
@@ -99,7 +108,7 @@ struct ApplicationScreen: AppScreen {
         row += 1
         // The newest steps matter most; older ones give way on a short terminal (to the requests, the decision,
         // sending, and the heading and blank row above them).
-        let room = max(body.bottom - row - value.requests.count - 5, 2)
+        let room = max(body.bottom - row - value.requests.count - 6, 2)
         let dateColumn = context.formats.dateTimeWidth + 1
         for event in value.overview.timeline.suffix(room) {
             // Dates in a column: their widths differ (1.9. and 28.12. in Finnish), the events' start must not.
@@ -121,6 +130,7 @@ struct ApplicationScreen: AppScreen {
             if value.overview.decisionID != nil && index == value.requests.count {
                 return (strings("application.read_decision"), .title)
             }
+            if index == choiceCount - 1 { return (strings("start.messages"), .plain) }
             return (strings("start.send_additional_information"), .plain)
         }
         if let offline {
@@ -133,7 +143,7 @@ struct ApplicationScreen: AppScreen {
         // Until it has loaded there is nothing to open or write to: only trying again and going back work.
         guard case .loaded = content else { return [KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))] }
         return [KeyHint(context.strings("tui.keycap.enter"), strings("key.open")), KeyHint("s", strings("start.send_additional_information")),
-                KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))]
+                KeyHint("m", strings("start.messages")), KeyHint("r", strings("key.reload")), context.leaveHint(strings("key.back"))]
     }
 }
 

@@ -551,6 +551,8 @@ struct ComposeScreen: AppScreen {
         case .response(let reference): context.strings("compose.title_response", ["reference": context.clean(reference)])
         case .additionalInformation(let reference):
             context.strings("compose.title_additional", ["reference": context.clean(reference)])
+        case .reply(let about): context.strings("compose.title_reply", ["about": about.text(context)])
+        case .otherMatter(let topic): context.strings("compose.title_other_matter", ["topic": topic.text(context)])
         }
     }
 

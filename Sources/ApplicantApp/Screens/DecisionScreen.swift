@@ -21,17 +21,10 @@ struct DecisionScreen: AppScreen {
     let decisionID: String
     var content: Loadable<ServedDecision> = .loading
     var viewer = TextViewer(text: "")
-    /// Typing the path to save the document to.
-    var pathField: TextField?
-    /// The path typed last, while it is saved (it comes back to the field if the file exists).
-    var typedPath: TextField?
-    var saved: (path: String, size: Int64)?
-    var saving = false
-    var failure: ClientError?
-    /// Enter was pressed with no path typed.
-    var pathMissing = false
-    /// The path typed names a file that exists already.
-    var exists: String?
+    /// Saving the document: the path typed, and what became of it.
+    var prompt = SavePrompt()
+    /// The path being typed, if any.
+    var pathField: TextField? { prompt.pathField }
     /// The application's reference number; empty until known.
     var reference = ""
 
@@ -46,7 +39,7 @@ struct DecisionScreen: AppScreen {
         viewer = TextViewer(text: content.value.map { context.cleanLines($0.decision.text) } ?? "")
     }
 
-    var capturesText: Bool { pathField != nil }
+    var capturesText: Bool { prompt.isTyping }
 
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
@@ -70,28 +63,25 @@ struct DecisionScreen: AppScreen {
             show(Loadable(result), reference: reference, context: environment.context)
             return Effect.signInAgainIfEnded(result)
         case .exists(let path):
-            // Never over another file: the applicant picks a new name instead.
-            saving = false
-            exists = path
-            pathField = typedPath
+            prompt.finished(path, .failure(.fileExists(path: path)))
             return []
-        case .saved(let path, .failure(.fileExists)):
-            return update(.exists(path), environment)
         case .saved(let path, let result):
-            saving = false
-            switch result {
-            case .success(let size): saved = (path, size)
-            case .failure(let error): failure = error
-            }
+            prompt.finished(path, result)
             return Effect.signInAgainIfEnded(result)
-        case .input(let event) where pathField != nil:
-            return typePath(event, environment)
+        case .input(let event) where prompt.isTyping:
+            guard let path = prompt.type(event, home: environment.services.home) else { return [] }
+            let client = environment.client
+            let id = decisionID
+            // The client checks the name before it fetches anything, and never writes over a file.
+            return [.run("save document") {
+                .saved(path: path, await AppEnvironment.result { try await client.saveDecisionDocument(id: id, to: path) })
+            }]
         case .input(.key(.escape)), .input(.key(.character("q"))):
             return [Message.ask(.back)]
         case .input(.key(.character("s"))):
-            guard let decision = content.value?.decision, decision.hasDocument, !saving else { return [] }
+            guard let decision = content.value?.decision, decision.hasDocument, !prompt.saving else { return [] }
             let name = "decision-\(context_free_date(decision.madeAt)).pdf"
-            pathField = TextField(text: (environment.services.home as NSString).appendingPathComponent(name))
+            prompt.offer((environment.services.home as NSString).appendingPathComponent(name))
             return []
         case .input(.key(let key)):
             viewer.layout(in: viewerArea(in: environment.screen))
@@ -106,61 +96,8 @@ struct DecisionScreen: AppScreen {
         }
     }
 
-    private mutating func typePath(_ event: InputEvent, _ environment: AppEnvironment) -> [Effect<Message>] {
-        guard var field = pathField else { return [] }
-        switch event {
-        case .key(let key):
-            switch field.handle(key) {
-            case .submitted:
-                pathField = nil
-                let path = Self.resolved(field.text, home: environment.services.home)
-                guard !path.isEmpty else {
-                    // Nothing typed: say so, rather than nothing happening or a file named by blanks.
-                    failure = nil
-                    pathMissing = true
-                    pathField = field
-                    return []
-                }
-                pathMissing = false
-                typedPath = field
-                exists = nil
-                saving = true
-                failure = nil
-                let client = environment.client
-                let id = decisionID
-                // The client checks the name before it fetches anything, and never writes over a file.
-                return [.run("save document") {
-                    .saved(path: path, await AppEnvironment.result { try await client.saveDecisionDocument(id: id, to: path) })
-                }]
-            case .cancelled:
-                pathField = nil
-            default:
-                pathField = field
-            }
-        case .paste(let text):
-            field.insert(UntrustedText.sanitized(text))
-            pathField = field
-        default:
-            break
-        }
-        return []
-    }
-
     /// `~` and `~/…` in a typed path lead to the applicant's home folder.
-    static func expandingTilde(_ path: String, home: String) -> String {
-        if path == "~" { return home }
-        if path.hasPrefix("~/") { return (home as NSString).appendingPathComponent(String(path.dropFirst(2))) }
-        return path
-    }
-
-    /// The path typed, as the file it names: blanks around it dropped (empty when nothing else was typed),
-    /// `~` as the home folder, and a relative path from the home folder, where the offered path is, rather
-    /// than from wherever Portti was started.
-    static func resolved(_ typed: String, home: String) -> String {
-        let path = expandingTilde(typed.trimmingCharacters(in: .whitespaces), home: home)
-        if path.isEmpty || path.hasPrefix("/") { return path }
-        return (home as NSString).appendingPathComponent(path)
-    }
+    static func expandingTilde(_ path: String, home: String) -> String { SavePrompt.expandingTilde(path, home: home) }
 
     /// The decision's text: the body under its dates (two or three rows, as the decision has them).
     private func viewerArea(in screen: Rect) -> Rect {
@@ -170,7 +107,6 @@ struct DecisionScreen: AppScreen {
 
     func view(into canvas: inout Canvas, context: ViewContext) {
         let strings = context.strings
-        let notice = canvas.bounds.parts.notice
         canvas.heading(reference.isEmpty ? strings("decision.title")
                        : strings("decision.title_reference", ["reference": context.clean(reference)]), context: context)
         guard let served = content.value else {
@@ -192,25 +128,14 @@ struct DecisionScreen: AppScreen {
                            maxWidth: area.width, style: .title)
         }
         viewer.draw(into: &canvas, area: area)
-        if let pathField {
-            let label = exists != nil ? strings("decision.exists") : pathMissing ? strings("decision.path_missing") : strings("decision.save_to")
-            _ = canvas.put(label, column: notice.column, row: notice.row, style: .title)
-            pathField.draw(into: &canvas, area: Rect(column: notice.column + 1 + DisplayWidth.of(label), row: notice.row,
-                                                     width: notice.width - 1 - DisplayWidth.of(label), height: 1))
-        } else if let failure {
-            canvas.notice(context.error(failure))
-        } else if let saved {
-            canvas.notice(strings("decision.saved", ["path": context.clean(saved.path), "size": context.size(saved.size)]), style: .title)
-        } else if saving {
-            canvas.notice(strings("decision.saving"), style: .muted)
-        } else if decision.hasDocument {
+        if !prompt.draw(into: &canvas, context: context, savingText: strings("decision.saving")), decision.hasDocument {
             canvas.notice(strings("decision.keep_hint"), style: .muted)
         }
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {
         let strings = context.strings
-        if pathField != nil { return [KeyHint(context.strings("tui.keycap.enter"), strings("decision.key.save")), context.leaveHint(strings("key.cancel"))] }
+        if prompt.isTyping { return SavePrompt.keyHints(context) }
         var hints = [KeyHint("↑↓", strings("key.scroll"))]
         if content.value?.decision.hasDocument == true { hints.append(KeyHint("s", strings("decision.key.save_document"))) }
         hints.append(context.leaveHint(strings("key.back")))

@@ -97,8 +97,10 @@ struct NotificationsScreen: AppScreen {
     static func destination(of notification: PortalNotification) -> Destination {
         switch notification.kind {
         case .decisionReady: .decision(id: notification.subjectID, reference: notification.applicationReference)
-        case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID)
-        case .messageReceived: .application(id: notification.applicationID)
+        case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID ?? "")
+        case .message: .message(id: notification.subjectID)
+        // A confirmation of receipt of a message on another matter has no application: its conversation.
+        case .messageReceived: notification.applicationID.map { .application(id: $0) } ?? .conversation(.otherMatters)
         }
     }
 
@@ -119,7 +121,7 @@ struct NotificationsScreen: AppScreen {
             // Unread is marked by a word as well as by weight: never by colour alone.
             let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
             let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
-                + pad(context.clean(notification.applicationReference ?? ""), 16)
+                + pad(notification.applicationReference.map(context.clean) ?? notification.topic.map(context.topicTitle) ?? "", 16)
                 + strings("notification.\(notification.kind.rawValue)")
             return (text, unread ? .title : .plain)
         }

@@ -58,8 +58,9 @@ struct ReceiptScreen: AppScreen {
         }
         add(strings("receipt.number", ["number": context.clean(receipt.number)]))
         add(strings("receipt.time", ["time": context.formats.dateTime(receipt.receivedAt)]))
-        add(kept.target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional"))
+        add(strings(kept.target.kindKey))
         if let reference = receipt.applicationReference { add(strings("receipt.application", ["reference": context.clean(reference)])) }
+        if let topic = receipt.topic { add(strings("receipt.topic", ["topic": context.topicTitle(topic)])) }
         // What makes it proof: the portal's signature, checked on arrival, and the key's fingerprint to compare
         // with the one the portal publishes.
         if let kid = kept.verifiedKey, receipt.signed != nil {
@@ -104,7 +105,15 @@ struct ReceiptScreen: AppScreen {
 }
 
 extension MessageTarget {
-    var isRequest: Bool { if case .request = self { true } else { false } }
+    /// What was sent, as the receipt names it: the string table key.
+    var kindKey: String {
+        switch self {
+        case .request: "receipt.kind_response"
+        case .application: "receipt.kind_additional"
+        case .topic: "receipt.kind_other_matter"
+        case .reply: "receipt.kind_reply"
+        }
+    }
 }
 
 /// The receipts kept on this machine, newest first.
@@ -157,7 +166,7 @@ struct ReceiptsScreen: AppScreen {
         }
         list.draw(into: &canvas, area: area) { index in
             let receipt = receipts[index].receipt
-            let kind = receipts[index].target.isRequest ? strings("receipt.kind_response") : strings("receipt.kind_additional")
+            let kind = strings(receipts[index].target.kindKey)
             // Widths for the longest of each (a Finnish date is 20 columns), so the kind fits at 80 columns.
             let reference = pad(context.clean(receipt.applicationReference ?? ""), 16)
             return ("\(pad(context.clean(receipt.number), 14))\(pad(context.formats.dateTime(receipt.receivedAt), 21))\(reference)\(kind)", .plain)

@@ -1,23 +1,29 @@
+import ApplicantStore
 import PorttiLocalization
+import PorttiModel
 import TerminalUI
 
 /// The start page: the way to every job.
 struct StartScreen: AppScreen {
     enum Message: ScreenMessage {
         case input(InputEvent)
+        /// The conversations, for the count of the authority's messages not yet opened.
+        case conversations(Result<Fresh<ConversationPage>, ClientError>)
         case app(AppRequest)
 
         var request: AppRequest? { if case .app(let request) = self { request } else { nil } }
     }
 
     enum Item: Int, CaseIterable, Sendable {
-        case applications, sendAdditionalInformation, notifications, receipts, language, signOut, quit
+        case applications, sendAdditionalInformation, notifications, messages, writeOnOtherMatter, receipts, language, signOut, quit
     }
 
     var menu = ListSelection()
     /// Who is signed in, and where (shown so the applicant knows which account and portal this is).
     var applicantName: String
     var portalNote: DemoPortalNote?
+    /// The authority's messages not yet opened (nil until known).
+    var unreadMessages: Int?
 
     init(applicantName: String, portalNote: DemoPortalNote?) {
         self.applicantName = applicantName
@@ -25,10 +31,23 @@ struct StartScreen: AppScreen {
         menu.setVisible(Array(Item.allCases.indices))
     }
 
-    /// The unread count on the menu.
-    func load(_ environment: AppEnvironment) -> Effect<Message>? { Message.ask(.refreshUnread) }
+    /// The unread counts on the menu: the notifications' (the status line's) and the messages'. Shown again
+    /// (back from a message, or a notification arrived), it counts again.
+    var reloadsWhenShownAgain: Bool { true }
+
+    func load(_ environment: AppEnvironment) -> Effect<Message>? {
+        guard let store = environment.account?.store else { return Message.ask(.refreshUnread) }
+        let client = environment.client
+        return AppEnvironment.keptThenFresh("count messages", store, key: "conversations",
+                                            fetch: { try await ConversationPage.fetch(client, applicationID: nil) }) { .conversations($0) }
+    }
 
     mutating func update(_ message: Message, _ environment: AppEnvironment) -> [Effect<Message>] {
+        if case .conversations(let result) = message {
+            if case .success(let fresh) = result { unreadMessages = fresh.value.unread }
+            // The notifications' count is asked for with each count of the messages: they move together.
+            return [Message.ask(.refreshUnread)]
+        }
         guard case .input(let event) = message else { return [] }
         let area = menuArea(in: environment.screen)
         guard case .key(let key) = event else {
@@ -59,6 +78,8 @@ struct StartScreen: AppScreen {
         case .applications: .open(.applications)
         case .sendAdditionalInformation: .open(.chooseApplicationForAdditionalInformation)
         case .notifications: .open(.notifications)
+        case .messages: .open(.conversations)
+        case .writeOnOtherMatter: .open(.messageTopics)
         case .receipts: .open(.receipts)
         case .language: .open(.language)
         case .signOut: .signOut
@@ -74,6 +95,9 @@ struct StartScreen: AppScreen {
         case .sendAdditionalInformation: return strings("start.send_additional_information")
         case .notifications:
             return context.unread.map { strings("start.notifications_unread", count: $0) } ?? strings("start.notifications")
+        case .messages:
+            return unreadMessages.flatMap { $0 > 0 ? strings("start.messages_unread", count: $0) : nil } ?? strings("start.messages")
+        case .writeOnOtherMatter: return strings("start.write_other_matter")
         case .receipts: return strings("start.receipts")
         case .language: return strings("start.language")
         case .signOut: return strings("start.sign_out")

@@ -168,9 +168,10 @@ extension ApplicantContext {
                                      sha256: digest.sha256, rawPath: Data(absolute)))
     }
 
-    /// "Application: MIG-…", for a receipt that names its application.
+    /// "Application: MIG-…", for a receipt that names its application; the topic of a message on another matter.
     func referenceLine(_ receipt: Receipt) -> String? {
-        receipt.applicationReference.map { strings("receipt.application", ["reference": $0]) }
+        if let reference = receipt.applicationReference { return strings("receipt.application", ["reference": reference]) }
+        return receipt.topic.map { strings("cli.receipt_topic", ["topic": $0]) }
     }
 
     func printReceipt(_ receipt: Receipt) throws {
@@ -314,7 +315,7 @@ extension Portti {
     /// stays when the outbox's own records change.
     struct ListedItem: Encodable {
         struct Target: Encodable {
-            /// "request" or "application".
+            /// "request", "application", "topic" (its code is the id) or "reply" (the authority's message's id).
             var kind: String
             var id: String
             /// What a person types: `MIG-2026-000001/1` or `MIG-2026-000001`; nil when not known here.
@@ -353,6 +354,8 @@ extension Portti {
             case .request(let id): target = Target(kind: "request", id: id, name: references.handle(ofRequest: id))
             case .application(let id):
                 target = Target(kind: "application", id: id, name: references.application(named: id)?.referenceNumber)
+            case .topic(let code): target = Target(kind: "topic", id: code, name: nil)
+            case .reply(let id): target = Target(kind: "reply", id: id, name: nil)
             }
             createdAt = item.createdAt
             text = item.text

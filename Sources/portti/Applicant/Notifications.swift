@@ -72,11 +72,11 @@ extension ApplicantContext {
         let subject = switch notification.kind {
         case .requestSent: references.handle(ofRequest: notification.subjectID) ?? ""
         case .decisionReady: notification.applicationReference ?? ""
-        case .messageReceived: notification.subjectID
+        case .messageReceived, .message: notification.subjectID
         }
         let start: TerminalText = "\(mark) \(notification.sequence)\t\(formats.dateTime(notification.createdAt))\t"
         return start + "\(strings("notification.\(notification.kind.rawValue)"))\t\(subject)\t"
-            + "\(notification.applicationReference ?? "")"
+            + "\(notification.applicationReference ?? notification.topic ?? "")"
     }
 
     /// The id of the notification `name` names: its number (as listed) or its id, taken as given.

@@ -109,6 +109,8 @@ extension ApplicantContext {
             strings("cli.target_application", [
                 "reference": references.application(named: id)?.referenceNumber ?? strings("cli.reference_unknown"),
             ])
+        case .topic(let code): strings("cli.target_topic", ["topic": code])
+        case .reply(let id): strings("cli.target_reply", ["id": id])
         }
     }
 
@@ -118,6 +120,8 @@ extension ApplicantContext {
             switch target {
             case .request(let id): id == name || references.handle(ofRequest: id)?.caseInsensitiveCompare(name) == .orderedSame
             case .application(let id): id == name || references.application(named: name)?.id == id
+            case .topic(let code): code == name
+            case .reply(let id): id == name
             }
         }
     }
