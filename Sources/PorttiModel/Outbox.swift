@@ -123,14 +123,17 @@ public struct KeptReceipt: Sendable, Codable, Hashable {
     /// and the same files' contents (by SHA-256, in any order and under any name).
     public func covers(target: MessageTarget, text: String, files: [AttachedFile]) -> Bool {
         self.target == target && message == text
-            && receipt.files.map(\.sha256).sorted() == files.map(\.sha256).sorted()
+            && receipt.files.map { $0.sha256.lowercased() }.sorted() == files.map { $0.sha256.lowercased() }.sorted()
     }
 }
 
 extension [KeptReceipt] {
-    /// The earliest kept receipt for the same message as `text` and `files` to `target` (see `covers`), if any:
-    /// the authority asks that a message be sent only once.
+    /// The latest kept receipt for the same message as `text` and `files` to `target` (see `covers`), if any:
+    /// the authority asks that a message be sent only once, and the last time it went is what the applicant
+    /// remembers. Ties in time go to the higher receipt number (numbers rise as messages arrive).
     public func earlierDelivery(to target: MessageTarget, text: String, files: [AttachedFile]) -> KeptReceipt? {
-        filter { $0.covers(target: target, text: text, files: files) }.min { $0.receipt.receivedAt < $1.receipt.receivedAt }
+        filter { $0.covers(target: target, text: text, files: files) }.max {
+            ($0.receipt.receivedAt, $0.receipt.number) < ($1.receipt.receivedAt, $1.receipt.number)
+        }
     }
 }

@@ -64,6 +64,23 @@ import Testing
     }
 }
 
+@Suite struct SentBeforeTests {
+    /// The warning names the last time the same message went (what the applicant remembers), not the first;
+    /// a file's hash in capitals is the same file.
+    @Test func theLatestIdenticalSend_isNamed_andHexCaseDoesNotMatter() {
+        let file = AttachedFile(path: "/tmp/a.pdf", name: "a.pdf", size: 3, sha256: String(repeating: "ab", count: 32))
+        func kept(_ number: String, _ time: TimeInterval) -> KeptReceipt {
+            KeptReceipt(receipt: Receipt(number: number, receivedAt: Date(timeIntervalSince1970: time), applicationID: "application_1",
+                                         applicationReference: nil, requestID: nil,
+                                         files: [.init(name: "a.pdf", size: 3, sha256: String(repeating: "AB", count: 32))]),
+                        target: .application("application_1"), message: "Hello")
+        }
+        let receipts = [kept("2026-00000002", 2000), kept("2026-00000003", 3000), kept("2026-00000001", 1000)]
+        #expect(receipts.earlierDelivery(to: .application("application_1"), text: "Hello", files: [file])?.receipt.number
+                == "2026-00000003")
+    }
+}
+
 @Suite struct UntrustedTextTests {
     @Test func escapeSequencesAndControlsAreRemoved() {
         #expect(UntrustedText.sanitized("a\u{1B}[31mred\u{1B}[0m") == "ared")

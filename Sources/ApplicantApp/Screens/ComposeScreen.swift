@@ -410,9 +410,7 @@ struct ComposeScreen: AppScreen {
         switch result {
         case .success(let receipt):
             // The receipt takes the place of the message: Send cannot be pressed again.
-            // The courier answers only a receipt whose signature it verified, with the key it names.
-            let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text,
-                                   verifiedKey: receipt.signed.flatMap(ReceiptKeys.kid(of:)))
+            let kept = KeptReceipt(delivered: receipt, target: target, message: editor.text)
             return [Message.ask(.replace(with: .receipt(kept, justSent: true)))]
         case .failure where result.sessionEnded:
             // It waits in the outbox; once the applicant has signed in again, it goes with the same key.
