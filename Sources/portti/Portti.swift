@@ -59,4 +59,11 @@ extension ParsableCommand {
         note("\(message)")
         return ExitCode.failure
     }
+
+    /// Prints a translated failure of the command line or the configuration (a file an option names that is not
+    /// what it should be, a folder that holds no portal) and ends the command with exit code 64.
+    func usage(_ message: String) -> ExitCode {
+        note("\(message)")
+        return ExitCode(64)
+    }
 }
