@@ -1,9 +1,42 @@
 import Foundation
 
 /// Where a message goes: an answer to a request, or additional information about an application.
+/// In JSON (`--json` output, the applicant's records): `{"kind": "request" | "application", "id": "…"}`, a
+/// documented shape; the form written before it (`{"request": {"_0": "…"}}`) is still read.
 public enum MessageTarget: Sendable, Codable, Hashable {
     case request(String)
     case application(String)
+
+    private enum CodingKeys: String, CodingKey { case kind, id, request, application }
+    private enum Earlier: String, CodingKey { case _0 }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let kind = try container.decodeIfPresent(String.self, forKey: .kind) {
+            let id = try container.decode(String.self, forKey: .id)
+            switch kind {
+            case "request": self = .request(id)
+            case "application": self = .application(id)
+            default: throw DecodingError.dataCorruptedError(forKey: .kind, in: container, debugDescription: "not a target: \(kind)")
+            }
+        } else if container.contains(.request) {
+            self = .request(try container.nestedContainer(keyedBy: Earlier.self, forKey: .request).decode(String.self, forKey: ._0))
+        } else {
+            self = .application(try container.nestedContainer(keyedBy: Earlier.self, forKey: .application).decode(String.self, forKey: ._0))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .request(let id):
+            try container.encode("request", forKey: .kind)
+            try container.encode(id, forKey: .id)
+        case .application(let id):
+            try container.encode("application", forKey: .kind)
+            try container.encode(id, forKey: .id)
+        }
+    }
 
     /// A stable text form, for keys in local storage.
     public var key: String {

@@ -213,6 +213,15 @@ import Testing
             let export = applicant.home.appending(path: "receipts.json").path
             let exported = try await applicant.run(["receipts", "--export", export], environment: noPortal)
             #expect(exported.status == 0, "\(exported.err)")
+            // A folder is told as one, in the words of an export; `-` is standard output, not a file named `-`.
+            let intoFolder = try await applicant.run(["receipts", "--export", applicant.home.path], environment: noPortal)
+            #expect(intoFolder.status == 1 && intoFolder.err.contains("receipts.json") && !intoFolder.err.contains("decision"), "\(intoFolder.err)")
+            let toOutput = try await applicant.run(["receipts", "--export", "-"], environment: noPortal)
+            #expect(toOutput.status == 0 && (try? ReceiptExport.decode(Data(toOutput.out.utf8)))?.receipts.count == 1, "\(toOutput.out)")
+            #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"))
+            // --json gives each target as {"kind", "id"}, not Swift's own encoding of it.
+            let json = try await applicant.run(["receipts", "--json"], environment: noPortal)
+            #expect(json.out.contains(application.id) && json.out.contains("\"kind\"") && !json.out.contains("_0"), "\(json.out)")
             // And the same message, to the demo up again, is still caught as sent before.
             try String(portal.portalURL.port!).write(to: demo.appending(path: "port"), atomically: true, encoding: .utf8)
             let twice = try await applicant.run(["send", application.id, "--message-file", message], environment: noPortal)

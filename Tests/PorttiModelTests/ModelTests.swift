@@ -81,6 +81,23 @@ import Testing
     }
 }
 
+@Suite struct MessageTargetJSONTests {
+    /// `--json` shows a target as `{"kind","id"}`, not Swift's enum encoding; records written before still read.
+    @Test func aTarget_isKindAndID_andTheEarlierFormStillReads() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(MessageTarget.request("request_1")), as: UTF8.self)
+                == #"{"id":"request_1","kind":"request"}"#)
+        #expect(String(decoding: try encoder.encode(MessageTarget.application("application_1")), as: UTF8.self)
+                == #"{"id":"application_1","kind":"application"}"#)
+        let decoder = JSONDecoder()
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"request":{"_0":"request_1"}}"#.utf8)) == .request("request_1"))
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"application":{"_0":"a"}}"#.utf8)) == .application("a"))
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"kind":"request","id":"r"}"#.utf8)) == .request("r"))
+        #expect(throws: DecodingError.self) { try decoder.decode(MessageTarget.self, from: Data(#"{"kind":"x","id":"r"}"#.utf8)) }
+    }
+}
+
 @Suite struct UntrustedTextTests {
     @Test func escapeSequencesAndControlsAreRemoved() {
         #expect(UntrustedText.sanitized("a\u{1B}[31mred\u{1B}[0m") == "ared")

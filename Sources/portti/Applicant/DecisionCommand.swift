@@ -69,7 +69,7 @@ extension Portti {
             subcommands: [VerifyReceipts.self])
 
         @OptionGroup var options: ApplicantOptions
-        @Option(help: "Write the signed receipts and the portal's keys to this file (JSON), to show anyone.") var export: String?
+        @Option(help: "Write the signed receipts and the portal's keys to this file (JSON), to show anyone; - writes them to standard output.") var export: String?
 
         func run() async throws {
             // The receipts are kept here: listed and written out without the portal (a demo portal that has
@@ -80,7 +80,11 @@ extension Portti {
                 if let export {
                     let document = try await context.receiptExport(kept, store: store)
                     let data = try document.encoded()
-                    do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch { throw context.failure(error) }
+                    // `-` is standard output, as for other tools: no file of that name is made.
+                    if export == "-" { return sayJSON(encoded: data) }
+                    do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch .folderGiven(let path) {
+                        throw Failure(context.strings("cli.export_folder_given", ["path": path]), ExitStatus.refused)
+                    } catch { throw context.failure(error) }
                     return say("\(context.strings("cli.exported", count: document.receipts.count, ["path": export]))")
                 }
                 if options.json { return try sayJSON(kept) }
