@@ -112,6 +112,19 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
     public var createdAt: Date
     /// Deliveries tried that failed.
     public var failedAttempts: Int = 0
+    /// Why the last try of an item still pending failed (a string table key and its placeholders' values), to
+    /// say why it still waits (a receipt that did not verify, no connection); nil before any failure.
+    public var lastFailure: Reason?
+
+    /// A string table key and the values of its placeholders.
+    public struct Reason: Sendable, Codable, Hashable {
+        public var key: String
+        public var arguments: [String: String]
+        public init(key: String, arguments: [String: String]) {
+            self.key = key
+            self.arguments = arguments
+        }
+    }
     /// The number a person names it by, given by the store when it is first written (from 1, never reused);
     /// nil until then.
     public var number: Int?

@@ -98,6 +98,10 @@ import Testing
             #expect(refused.err.contains("could not be verified"), "\(refused.err)")
             let outbox = try await applicant.run(["outbox", "--json"])
             #expect(outbox.out.contains("Another thing.") && outbox.out.contains("pending"), "\(outbox.out)")
+            // It waits for a reason, and says which.
+            #expect(outbox.out.contains("client.error.receipt_unverified"), "\(outbox.out)")
+            let listed = try await applicant.run(["outbox"])
+            #expect(listed.out.contains("waiting to be sent: ") && listed.out.contains("could not be verified"), "\(listed.out)")
             let kept = try await applicant.json([KeptReceipt].self, ["receipts"])
             #expect(!kept.contains { $0.receipt.number == next })
             #expect(kept.allSatisfy { $0.verifiedKey != nil })
