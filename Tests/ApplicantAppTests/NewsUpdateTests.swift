@@ -152,6 +152,9 @@ import Testing
         let rows = ReceiptScreen(kept: kept[0], justSent: true).rows(context, width: 78).map(\.text)
         #expect(rows.contains { $0.hasPrefix("Signed by the portal and verified. Key fingerprint: key-of-the-portal") }, "\(rows)")
         #expect(!rows.contains { $0.contains("Not signed") })
+        // A tab in the message is as wide as the writing screen draws it, not one space.
+        let tabbed = KeptReceipt(receipt: receipt, target: item.target, message: "Name:\tAino")
+        #expect(ReceiptScreen(kept: tabbed, justSent: false).rows(context, width: 78).map(\.text).contains("  Name:    Aino"))
     }
 
     /// A message the portal could not be reached for is tried again while the app stays open, each wait

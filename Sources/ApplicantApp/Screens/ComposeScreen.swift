@@ -305,7 +305,9 @@ struct ComposeScreen: AppScreen {
         guard case .key(let key) = event else { return [] }
         if confirmingAgain {
             confirmingAgain = false
-            guard key == .character("y") || key == .character("Y") else { return [] }
+            // The language's own yes (y, k for kyllä, j for ja), and y in any language, as habit has it.
+            let yes = environment.context.strings("compose.key.yes")
+            guard [yes.lowercased(), yes.uppercased(), "y", "Y"].contains(where: { key == .character(Character($0)) }) else { return [] }
             stage = .sending(nil)
             return send(environment, confirmed: true)
         }
@@ -585,7 +587,8 @@ struct ComposeScreen: AppScreen {
             } else if waitingInOutbox {
                 canvas.notice(strings("compose.waiting_next"))
             } else if let sentBefore {
-                let when = ["time": context.formats.dateTime(sentBefore.receipt.receivedAt), "number": context.clean(sentBefore.receipt.number)]
+                let when = ["time": context.formats.dateTime(sentBefore.receipt.receivedAt), "number": context.clean(sentBefore.receipt.number),
+                            "key": strings("compose.key.yes")]
                 canvas.notice(strings(confirmingAgain ? "compose.sent_before_confirm" : "compose.sent_before", when),
                               style: confirmingAgain ? .title : .plain)
             } else if mentionsMissingAttachment(context) {
@@ -651,7 +654,8 @@ struct ComposeScreen: AppScreen {
         case .picking:
             return picker?.keyHints ?? []
         case .reviewing where confirmingAgain:
-            return [KeyHint("y", strings("compose.key.send_again"), essential: true), KeyHint("n", strings("compose.key.dont_send"))]
+            return [KeyHint(strings("compose.key.yes"), strings("compose.key.send_again"), essential: true),
+                    KeyHint(strings("compose.key.no"), strings("compose.key.dont_send"))]
         case .reviewing:
             return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
                     KeyHint("a", strings("compose.key.attach"))]
