@@ -30,7 +30,10 @@ public struct ViewContext: Sendable {
 
     /// Text from the portal or a file, safe to draw.
     func clean(_ text: String) -> String { UntrustedText.sanitized(text) }
-    func cleanLines(_ text: String) -> String { UntrustedText.sanitized(text, keepingLineBreaks: true) }
+    /// Text of several lines made safe to draw; a tab is as wide as the writing screen draws it.
+    func cleanLines(_ text: String) -> String {
+        UntrustedText.sanitized(text, keepingLineBreaks: true, tabWidth: TextEditor.tabColumns)
+    }
 
     func size(_ bytes: Int64) -> String { formats.size(bytes, strings: strings) }
 

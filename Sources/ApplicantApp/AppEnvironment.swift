@@ -23,6 +23,8 @@ public struct AppClock: Sendable {
 public struct AppServices: Sendable {
     public let client: PortalClient
     public let portalURL: URL
+    /// Whose records and session these are: the portal's address, or the demo portal whatever its port.
+    public let portalIdentity: PortalIdentity
     /// The process environment, for the effects that find the applicant's files (`$XDG_DATA_HOME`, ...).
     public let environment: [String: String]
     public let sessionFile: SessionFile
@@ -43,8 +45,8 @@ public struct AppServices: Sendable {
     public let rememberLanguage: @Sendable (Language) -> Void
 
     public init(
-        client: PortalClient, portalURL: URL, environment: [String: String], portalNote: DemoPortalNote?,
-        timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
+        client: PortalClient, portalURL: URL, portalIdentity: PortalIdentity? = nil, environment: [String: String],
+        portalNote: DemoPortalNote?, timing: AppTiming = AppTiming(), pickerFolder: String, utcOffset: Int, clock: AppClock = .system,
         runEditor: @escaping @Sendable (String) -> EditorRun,
         rememberLanguage: @escaping @Sendable (Language) -> Void = { _ in }
     ) {
@@ -54,7 +56,8 @@ public struct AppServices: Sendable {
         self.client = client
         self.portalURL = portalURL
         self.environment = environment
-        sessionFile = SessionFile(portal: portalURL, environment: environment)
+        self.portalIdentity = portalIdentity ?? PortalIdentity(portalURL)
+        sessionFile = SessionFile(portal: self.portalIdentity, environment: environment)
         self.portalNote = portalNote
         self.runEditor = runEditor
         home = environment["HOME"] ?? pickerFolder
@@ -65,7 +68,7 @@ public struct AppServices: Sendable {
     /// Opens the applicant's records (SQLite) on a thread of its own: never on the terminal thread, never
     /// holding one of the cooperative pool's few threads.
     func openAccount(_ applicant: Applicant) async -> Result<Account, ClientError> {
-        let path = ApplicantStore.path(portal: portalURL, username: applicant.username, environment: environment)
+        let path = ApplicantStore.path(portal: portalIdentity, username: applicant.username, environment: environment)
         let client = self.client
         return await BlockingWork.run {
             guard let store = try? ApplicantStore(path: path) else { return .failure(.localStorageFailed) }

@@ -208,7 +208,7 @@ struct StatusLine: Sendable {
 
     private mutating func reported(_ outcomes: [OutboxOutcome], _ environment: AppEnvironment) -> [Effect<Message>] {
         let delivered = outcomes.compactMap { outcome in
-            outcome.receipt.map { KeptReceipt(receipt: $0, target: outcome.item.target, message: outcome.item.text) }
+            outcome.receipt.map { KeptReceipt(delivered: $0, target: outcome.item.target, message: outcome.item.text) }
         }
         if let refused = outcomes.first(where: { $0.error?.isDefiniteRefusal == true }), let error = refused.error {
             return show(.outboxRefused(error), environment)

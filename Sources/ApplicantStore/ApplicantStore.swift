@@ -38,9 +38,35 @@ public final class ApplicantStore: Sendable {
 
     /// `$XDG_DATA_HOME/portti/accounts/<portal>/<username>/applicant.sqlite`: one store per portal and account.
     public static func path(portal: URL, username: String, environment: [String: String]) -> String {
-        XDG.dataHome(environment).appending(path: "portti/accounts", directoryHint: .isDirectory)
-            .appending(path: XDG.safeName(portal.host.map { "\($0)-\(portal.port ?? 0)" } ?? "portal"))
+        path(portal: PortalIdentity(portal), username: username, environment: environment)
+    }
+
+    /// `$XDG_DATA_HOME/portti/accounts/<identity>/<username>/applicant.sqlite`.
+    public static func path(portal: PortalIdentity, username: String, environment: [String: String]) -> String {
+        accountsFolder(portal, environment: environment)
             .appending(path: XDG.safeName(username)).appending(path: "applicant.sqlite").path
+    }
+
+    /// The folder holding every account's records for `portal`.
+    public static func accountsFolder(_ portal: PortalIdentity, environment: [String: String]) -> URL {
+        XDG.dataHome(environment).appending(path: "portti/accounts", directoryHint: .isDirectory)
+            .appending(path: portal.name, directoryHint: .isDirectory)
+    }
+
+    /// The receipt keys this machine has kept for `portal`, over every account's records; empty when it has
+    /// kept none (no account, or no signed receipt yet). Records that cannot be read are passed over.
+    public static func keptReceiptKeys(portal: PortalIdentity, environment: [String: String]) async -> ReceiptKeySet {
+        let folder = accountsFolder(portal, environment: environment)
+        let accounts = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        var keys: [PublicReceiptKey] = []
+        for account in accounts.sorted() {
+            let path = folder.appending(path: account).appending(path: "applicant.sqlite").path
+            guard FileManager.default.fileExists(atPath: path), let store = try? ApplicantStore(path: path),
+                  let kept = try? await store.receiptKeys()
+            else { continue }
+            keys += kept.keys.filter { key in !keys.contains { $0.kid == key.kid } }
+        }
+        return ReceiptKeySet(keys: keys)
     }
 
     private static var migrator: DatabaseMigrator {

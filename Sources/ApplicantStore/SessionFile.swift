@@ -22,8 +22,12 @@ public struct SessionFile: Sendable {
     public let path: String
 
     public init(portal: URL, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let name = XDG.safeName(portal.host.map { "\($0)-\(portal.port ?? 0)" } ?? "portal")
-        path = XDG.stateHome(environment).appending(path: "portti/sessions/\(name).json").path
+        self.init(portal: PortalIdentity(portal), environment: environment)
+    }
+
+    /// `$XDG_STATE_HOME/portti/sessions/<identity>.json`.
+    public init(portal: PortalIdentity, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        path = XDG.stateHome(environment).appending(path: "portti/sessions/\(portal.name).json").path
     }
 
     public func read() -> Content? {
@@ -51,4 +55,22 @@ public struct SessionFile: Sendable {
     }
 
     public func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Which portal an applicant's records (`ApplicantStore`) and session (`SessionFile`) belong to: the name of
+/// their folder and file. A portal is known by its address (`host-port`); the demo portal Portti starts on this
+/// machine is one portal whatever port it comes up on, so its records do not vanish when the port changes.
+public struct PortalIdentity: Sendable, Hashable {
+    /// One path component: `127.0.0.1-8080`, `portal.migri.fi-443`, or `demo-portal`.
+    public let name: String
+
+    /// The portal at `url`: its host and port (0 when the address names none, as before).
+    public init(_ url: URL) {
+        name = XDG.safeName(url.host.map { "\($0)-\(url.port ?? 0)" } ?? "portal")
+    }
+
+    private init(name: String) { self.name = name }
+
+    /// The demo portal in `$XDG_DATA_HOME/portti/demo-portal` (no port: a host name always has one).
+    public static let demo = PortalIdentity(name: "demo-portal")
 }

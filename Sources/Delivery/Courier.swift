@@ -106,6 +106,7 @@ public actor Courier {
             // failure leaves the outcome unknown, so the item stays, to be repeated with the same key; one that
             // keeps failing with the portal's own errors is given up after a while, and said so.
             item.failedAttempts += 1
+            item.lastFailure = .init(key: error.messageKey, arguments: error.messageArguments)
             if error.isDefiniteRefusal || (error == .serverError && item.failedAttempts >= OutboxItem.maxServerFailures) {
                 item.state = .refused(reasonKey: error.messageKey, arguments: error.messageArguments)
             }

@@ -49,3 +49,13 @@ public enum ReceiptCheck {
         return statement.topic.map { .topic($0) }
     }
 }
+
+extension KeptReceipt {
+    /// A receipt the courier answered (a send, or the outbox delivered after a crash), as the store kept it:
+    /// the courier answers only a receipt whose signature it verified, so the key is the one its JWS names.
+    /// Every screen that shows a receipt just delivered takes it from here, so none shows it as unsigned.
+    public init(delivered receipt: Receipt, target: MessageTarget, message: String) {
+        self.init(receipt: receipt, target: target, message: message,
+                  verifiedKey: receipt.signed.flatMap(ReceiptKeys.kid(of:)))
+    }
+}

@@ -2,6 +2,8 @@ import Foundation
 
 /// Where a message goes: an answer to a request, additional information about an application, a message on
 /// another matter (a topic code from the portal's list), or a reply to a message of the authority.
+/// In JSON (`--json` output, the applicant's records): `{"kind": "request" | "application" | "topic" | "reply",
+/// "id": "…"}`, a documented shape; the form written before it (`{"request": {"_0": "…"}}`) is still read.
 public enum MessageTarget: Sendable, Codable, Hashable {
     case request(String)
     case application(String)
@@ -10,15 +12,72 @@ public enum MessageTarget: Sendable, Codable, Hashable {
     /// A reply to the authority's message with this id.
     case reply(String)
 
-    /// A stable text form, for keys in local storage.
-    public var key: String {
+    /// The `kind` written in JSON, and the key of the earlier form.
+    public var kind: String {
         switch self {
-        case .request(let id): "request:\(id)"
-        case .application(let id): "application:\(id)"
-        case .topic(let code): "topic:\(code)"
-        case .reply(let id): "reply:\(id)"
+        case .request: "request"
+        case .application: "application"
+        case .topic: "topic"
+        case .reply: "reply"
         }
     }
+
+    /// The id (or topic code) it goes to.
+    public var id: String {
+        switch self {
+        case .request(let id), .application(let id), .topic(let id), .reply(let id): id
+        }
+    }
+
+    /// The target of `kind` with `id`; nil for a kind not known.
+    public init?(kind: String, id: String) {
+        switch kind {
+        case "request": self = .request(id)
+        case "application": self = .application(id)
+        case "topic": self = .topic(id)
+        case "reply": self = .reply(id)
+        default: return nil
+        }
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        if let kind = try container.decodeIfPresent(String.self, forKey: Key("kind")) {
+            let id = try container.decode(String.self, forKey: Key("id"))
+            guard let target = Self(kind: kind, id: id) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: Key("kind"), in: container, debugDescription: "not a target: \(kind)")
+            }
+            self = target
+            return
+        }
+        // The form written before: `{"request": {"_0": "…"}}`.
+        for key in container.allKeys {
+            let id = try container.nestedContainer(keyedBy: Key.self, forKey: key).decode(String.self, forKey: Key("_0"))
+            if let target = Self(kind: key.stringValue, id: id) {
+                self = target
+                return
+            }
+        }
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a target"))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(kind, forKey: Key("kind"))
+        try container.encode(id, forKey: Key("id"))
+    }
+
+    /// A stable text form, for keys in local storage.
+    public var key: String { "\(kind):\(id)" }
 }
 
 /// A file the applicant attached from their disk, as it was when attached: a changed file is caught by its digest.
@@ -86,6 +145,19 @@ public struct OutboxItem: Sendable, Codable, Hashable, Identifiable {
     public var createdAt: Date
     /// Deliveries tried that failed.
     public var failedAttempts: Int = 0
+    /// Why the last try of an item still pending failed (a string table key and its placeholders' values), to
+    /// say why it still waits (a receipt that did not verify, no connection); nil before any failure.
+    public var lastFailure: Reason?
+
+    /// A string table key and the values of its placeholders.
+    public struct Reason: Sendable, Codable, Hashable {
+        public var key: String
+        public var arguments: [String: String]
+        public init(key: String, arguments: [String: String]) {
+            self.key = key
+            self.arguments = arguments
+        }
+    }
     /// The number a person names it by, given by the store when it is first written (from 1, never reused);
     /// nil until then.
     public var number: Int?
@@ -130,14 +202,17 @@ public struct KeptReceipt: Sendable, Codable, Hashable {
     /// and the same files' contents (by SHA-256, in any order and under any name).
     public func covers(target: MessageTarget, text: String, files: [AttachedFile]) -> Bool {
         self.target == target && message == text
-            && receipt.files.map(\.sha256).sorted() == files.map(\.sha256).sorted()
+            && receipt.files.map { $0.sha256.lowercased() }.sorted() == files.map { $0.sha256.lowercased() }.sorted()
     }
 }
 
 extension [KeptReceipt] {
-    /// The earliest kept receipt for the same message as `text` and `files` to `target` (see `covers`), if any:
-    /// the authority asks that a message be sent only once.
+    /// The latest kept receipt for the same message as `text` and `files` to `target` (see `covers`), if any:
+    /// the authority asks that a message be sent only once, and the last time it went is what the applicant
+    /// remembers. Ties in time go to the higher receipt number (numbers rise as messages arrive).
     public func earlierDelivery(to target: MessageTarget, text: String, files: [AttachedFile]) -> KeptReceipt? {
-        filter { $0.covers(target: target, text: text, files: files) }.min { $0.receipt.receivedAt < $1.receipt.receivedAt }
+        filter { $0.covers(target: target, text: text, files: files) }.max {
+            ($0.receipt.receivedAt, $0.receipt.number) < ($1.receipt.receivedAt, $1.receipt.number)
+        }
     }
 }

@@ -234,9 +234,25 @@ public enum ReceiptKeys {
         } catch {
             return .badSignature
         }
-        if let text, sha256(text) != statement.textSHA256 { return .textChanged(statement) }
-        if let files, files != statement.files { return .fileChanged(statement) }
+        // Hex is hex in either case: `ABC…` and `abc…` name the same bytes.
+        if let text, sha256(text) != statement.textSHA256.lowercased() { return .textChanged(statement) }
+        if let files, !sameFiles(files, statement.files) { return .fileChanged(statement) }
         return .valid(statement, kid: kid)
+    }
+
+    /// Whether `given` are the files `signed` states, in order: name, size and SHA-256 (hex in any case).
+    static func sameFiles(_ given: [ReceiptStatement.File], _ signed: [ReceiptStatement.File]) -> Bool {
+        given.count == signed.count && zip(given, signed).allSatisfy { mine, theirs in
+            mine.name == theirs.name && mine.size == theirs.size && mine.sha256.lowercased() == theirs.sha256.lowercased()
+        }
+    }
+
+    /// The statement `jws` carries, read WITHOUT checking its signature: only to name a receipt whose signature
+    /// fails (its number), never as proof of anything. Nil when the payload is not a statement.
+    public static func unverifiedStatement(of jws: String) -> ReceiptStatement? {
+        let parts = jws.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = base64URLDecoded(String(parts[1])) else { return nil }
+        return try? JSONDecoder().decode(ReceiptStatement.self, from: payload)
     }
 
     static func sha256(_ text: String) -> String { ReceiptStatement.sha256(text) }

@@ -14,7 +14,7 @@ extension Portti {
 
         func run() async throws {
             let strings = context.strings
-            let opened = try await context.open()
+            let opened = try await context.open(creating: true)
             let created = try await DemoData.seed(store: opened.store, documents: opened.documents)
             let path = context.dataFolder.path
             say(created

@@ -1,3 +1,4 @@
+import ApplicantStore
 import Foundation
 import Logging
 import PortalServer
@@ -33,6 +34,7 @@ struct EmbeddedPortal: Sendable {
         // The same port as last time, when free: the applicant's records (drafts, outbox, receipts) are kept
         // per portal address, so a demo on a new port each start would forget them.
         configuration.port = lastPort(folder) ?? 0
+        adoptRecordsKeptByPort(lastPort(folder), environment: environment)
         let store = try SQLitePortalStore(path: configuration.databasePath)
         try await DemoData.seed(store: store, documents: DocumentVault(folder: configuration.documentsFolder))
         let logger = Logger(label: "portti.embedded-portal") { label in
@@ -53,6 +55,23 @@ struct EmbeddedPortal: Sendable {
             return EmbeddedPortal(url: URL(string: "http://127.0.0.1:\(port)")!, folder: folder, running: running)
         }
         throw CancellationError()
+    }
+
+    /// Records kept before the demo portal had an identity of its own were kept under its address
+    /// (`accounts/127.0.0.1-PORT`, `sessions/127.0.0.1-PORT.json`): they become the demo's, once, unless it
+    /// already has records.
+    static func adoptRecordsKeptByPort(_ port: Int?, environment: [String: String]) {
+        guard let port, let old = URL(string: "http://127.0.0.1:\(port)") else { return }
+        let oldAccounts = ApplicantStore.accountsFolder(PortalIdentity(old), environment: environment)
+        let demoAccounts = ApplicantStore.accountsFolder(.demo, environment: environment)
+        if FileManager.default.fileExists(atPath: oldAccounts.path), !FileManager.default.fileExists(atPath: demoAccounts.path) {
+            try? FileManager.default.moveItem(at: oldAccounts, to: demoAccounts)
+        }
+        let oldSession = SessionFile(portal: PortalIdentity(old), environment: environment).path
+        let demoSession = SessionFile(portal: .demo, environment: environment).path
+        if FileManager.default.fileExists(atPath: oldSession), !FileManager.default.fileExists(atPath: demoSession) {
+            try? FileManager.default.moveItem(atPath: oldSession, toPath: demoSession)
+        }
     }
 
     func stop() async {

@@ -33,8 +33,16 @@ struct OfficerContext: ParsableArguments {
 
     /// The portal's store and documents: SQLite and files in the data folder, or the PostgreSQL database
     /// `--database` names; its pool (if any) runs until the command ends.
-    func open() async throws -> OpenedPortalStore {
+    /// - Parameter creating: a data folder that holds no portal yet gets a new one (`portti demo`); otherwise
+    ///   such a folder (a mistyped `--data`) is refused with exit 64, so that no stray portal is made.
+    func open(creating: Bool = false) async throws -> OpenedPortalStore {
         let database = try await PortalDatabase.resolve(option: data.database, strings: strings)
+        if case .sqlite = database, !creating,
+           !FileManager.default.fileExists(atPath: PortalConfiguration(dataFolder: dataFolder).databasePath)
+        {
+            note("\(strings("officer.no_portal", ["path": dataFolder.path]))")
+            throw ExitCode(64)
+        }
         return try await OpenedPortalStore.open(database, dataFolder: dataFolder, strings: strings)
     }
 

@@ -25,14 +25,15 @@ struct Portti: AsyncParsableCommand {
 
 /// Options every command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "Language of the output: fi, sv or en. Default: PORTTI_LANG, then LC_ALL/LC_MESSAGES/LANG.")
+    @Option(help: "Language of the output: fi, sv or en. Default: PORTTI_LANG, the config file, then LC_ALL/LC_MESSAGES/LANG.")
     var lang: String?
 
+    /// The words in the language every command takes by the same rule (`ApplicantSettings.language`).
     var strings: StringTable {
-        var environment = ProcessInfo.processInfo.environment
-        if let lang { environment["PORTTI_LANG"] = lang }
-        return StringTable(Language.fromEnvironment(environment))
+        StringTable(ApplicantSettings.language(lang: lang, environment: ProcessInfo.processInfo.environment))
     }
+
+    func validate() throws { try ApplicantSettings.validate(lang: lang) }
 }
 
 /// Where the portal keeps its data.
@@ -57,5 +58,12 @@ extension ParsableCommand {
     func fail(_ message: String) -> ExitCode {
         note("\(message)")
         return ExitCode.failure
+    }
+
+    /// Prints a translated failure of the command line or the configuration (a file an option names that is not
+    /// what it should be, a folder that holds no portal) and ends the command with exit code 64.
+    func usage(_ message: String) -> ExitCode {
+        note("\(message)")
+        return ExitCode(64)
     }
 }

@@ -108,13 +108,13 @@ extension Portti {
                         if case .postgres(_, let shown, _) = database { say("\(strings("serve.database", ["url": shown]))") }
                     })
             } catch PortalSetupError.insecureBind(let host) {
-                throw fail(strings("serve.insecure_bind", ["host": host]))
+                throw usage(strings("serve.insecure_bind", ["host": host]))
             } catch PortalSetupError.unreadableReceiptKey(let path) {
-                throw fail(strings("serve.receipt_key_unreadable", ["path": path]))
+                throw usage(strings("serve.receipt_key_unreadable", ["path": path]))
             } catch PortalSetupError.unreadableTLSFile(let path) {
-                throw fail(strings("serve.tls_unreadable", ["path": path]))
+                throw usage(strings("serve.tls_unreadable", ["path": path]))
             } catch let error where tlsCertificate != nil {
-                throw fail(strings("serve.tls_unreadable", ["path": "\(tlsCertificate ?? "") / \(tlsKey ?? "")"]) + " (\(error))")
+                throw usage(strings("serve.tls_unreadable", ["path": "\(tlsCertificate ?? "") / \(tlsKey ?? "")"]) + " (\(error))")
             }
             try await portal.runService()
         }

@@ -24,13 +24,15 @@ extension Portti {
         @Option(help: "Language: fi, sv or en (switch any time with F2).")
         var lang: String?
 
+        func validate() throws { try ApplicantSettings.validate(lang: lang) }
+
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let settings: ApplicantSettings
             do {
                 settings = try await ApplicantSettings.resolve(portal: portal, lang: lang, caFile: caFile, environment: environment)
             } catch {
-                let strings = StringTable(Language.fromEnvironment(environment))
+                let strings = StringTable(ApplicantSettings.language(lang: lang, environment: environment))
                 throw fail(strings("cli.config_unreadable", ["path": ApplicantSettings.configFile(environment)]))
             }
             let strings = StringTable(settings.language)
@@ -48,7 +50,8 @@ extension Portti {
                 portalURL = started.url
             }
             let client = try PortalClient(portalURL: portalURL, caFile: settings.caFile)
-            let sessionFile = SessionFile(portal: portalURL, environment: environment)
+            let identity = embedded == nil ? PortalIdentity(portalURL) : PortalIdentity.demo
+            let sessionFile = SessionFile(portal: identity, environment: environment)
             var applicant: Applicant?
             var note: DemoPortalNote?
             if let embedded {
@@ -65,7 +68,7 @@ extension Portti {
 
             // What the app knows of this machine is taken here, once: its screens never ask the process.
             let services = AppServices(
-                client: client, portalURL: portalURL, environment: environment, portalNote: note,
+                client: client, portalURL: portalURL, portalIdentity: identity, environment: environment, portalNote: note,
                 pickerFolder: FileManager.default.currentDirectoryPath, utcOffset: TimeZone.current.secondsFromGMT(),
                 runEditor: { path in Self.runEditor(path, environment: environment) },
                 rememberLanguage: { ApplicantSettings.remember(language: $0, environment: environment) })

@@ -52,8 +52,14 @@ func sayJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()
     encoder.dateEncodingStrategy = .iso8601
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    sayJSON(encoded: try encoder.encode(value))
+}
+
+/// Prints JSON already encoded (`receipts --export -`), escaped as `sayJSON` escapes it: the same data, with
+/// nothing in it a terminal would act on.
+func sayJSON(encoded: Data) {
     var json = ""
-    for scalar in String(decoding: try encoder.encode(value), as: UTF8.self).unicodeScalars {
+    for scalar in String(decoding: encoded, as: UTF8.self).unicodeScalars {
         switch scalar.value {
         case 0x7F...0x9F, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C:
             json += String(format: "\\u%04x", scalar.value)

@@ -4,6 +4,7 @@ import Delivery
 @testable import PortalClient
 import PortalTestSupport
 import Foundation
+import PorttiLocalization
 import PorttiModel
 import TerminalUI
 import Testing
@@ -155,6 +156,28 @@ import Testing
         #expect(quick.update(.input(.key(.enter)), environment).names() == ["send"])
         _ = quick.update(.sentBefore(earlier, held: true), environment)
         #expect(quick.stage == .reviewing && quick.confirmingAgain && !quick.isBusy)
+    }
+
+    /// The confirming key is the language's own yes (y, k for kyllä, j for ja; y works in each), the prompt
+    /// names it in the language's words, and it fits two rows at 80x24 in all three.
+    @Test func sendingAgain_isConfirmedWithTheLanguagesYes_andThePromptFits() {
+        for (language, yes, words) in [(Language.english, "y", "y sends it again"), (.finnish, "k", "k = kyllä, muu näppäin = ei."),
+                                       (.swedish, "j", "j = ja, annan tangent = nej.")] {
+            let environment = Fixed.environment(language, account: records.account)
+            for key in [yes, "y"] {
+                var compose = opened("Here is my contract.", files: [Fixed.contract])
+                _ = compose.update(.input(.key(.control("r"))), environment)
+                let earlier = KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: "Here is my contract.")
+                _ = compose.update(.sentBefore(earlier, held: true), environment)
+                let rows = render(compose, environment)
+                let first = rows.lastIndex { $0.contains("2026-00000042") }
+                let last = rows.lastIndex { $0.contains(words.split(separator: " ").last!) }
+                #expect(rows.joined(separator: " ").contains(words.split(separator: " ").prefix(2).joined(separator: " ")), "\(language): \(rows)")
+                #expect(first != nil && last != nil && last! - first! <= 1, "\(language): the prompt takes two rows at most: \(rows.suffix(4))")
+                #expect(!rows.contains { $0.trimmingCharacters(in: .whitespaces) == "ei." }, "\(language)")
+                #expect(compose.update(.input(.key(.character(Character(key)))), environment).names() == ["send"], "\(language) \(key)")
+            }
+        }
     }
 
     /// The same outbox item sent once more is the same message under its key, not a second one: no warning.

@@ -4,6 +4,7 @@ import Foundation
 import PortalClient
 import PorttiLocalization
 import PorttiModel
+import ReceiptProof
 import TerminalUI
 import Testing
 
@@ -131,6 +132,29 @@ import Testing
         #expect(refused.requests().isEmpty)
         #expect(row(status).hasPrefix(" Not sent from the outbox, refused: The deadline of this request"))
         #expect(status.update(.outboxDelivered([]), environment).isEmpty)
+    }
+
+    /// A message the outbox delivered after a crash is as verified as one sent from the writing screen: the
+    /// courier answers only a receipt it verified, and its receipt screen says signed and verified.
+    @Test func aReceiptTheOutboxDelivered_showsAsSignedAndVerified() {
+        var status = StatusLine()
+        let item = OutboxItem(draft: Draft(target: .request("request_1"), text: "Sent after a crash", updatedAt: Fixed.now), now: Fixed.now)
+        var receipt = Fixed.receipt
+        let header = ReceiptKeys.base64URL(Data(#"{"alg":"EdDSA","kid":"key-of-the-portal"}"#.utf8))
+        receipt.signed = "\(header).e30.c2ln"
+        let effects = status.update(.outboxDelivered([OutboxOutcome(item: item, receipt: receipt, error: nil)]), environment)
+        guard case .delivered(let kept)? = effects.requests().first else {
+            Issue.record("no receipt shown: \(effects.requests().map(\.word))")
+            return
+        }
+        #expect(kept.map(\.verifiedKey) == ["key-of-the-portal"])
+        let context = ViewContext(language: .english, now: Fixed.now)
+        let rows = ReceiptScreen(kept: kept[0], justSent: true).rows(context, width: 78).map(\.text)
+        #expect(rows.contains { $0.hasPrefix("Signed by the portal and verified. Key fingerprint: key-of-the-portal") }, "\(rows)")
+        #expect(!rows.contains { $0.contains("Not signed") })
+        // A tab in the message is as wide as the writing screen draws it, not one space.
+        let tabbed = KeptReceipt(receipt: receipt, target: item.target, message: "Name:\tAino")
+        #expect(ReceiptScreen(kept: tabbed, justSent: false).rows(context, width: 78).map(\.text).contains("  Name:    Aino"))
     }
 
     /// A message the portal could not be reached for is tried again while the app stays open, each wait

@@ -218,6 +218,9 @@ final class CountCalls: ClientMiddleware, Sendable {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let data = scratch.folder.appending(path: "portal")
+        // An empty portal first: officer commands refuse a folder holding none.
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        _ = try SQLitePortalStore(path: PortalConfiguration(dataFolder: data).databasePath)
         let password = try scratch.file("password", Array("secret words\n".utf8))
         let officer = try await ChildProcess.run(
             PortalProcess.binary.path, ["officer", "create-applicant", "--username", "aino", "--name", "Aino", "--password-file",

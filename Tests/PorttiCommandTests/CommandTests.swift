@@ -13,9 +13,11 @@ struct Portti {
 
     let folder: URL
 
+    /// A folder with an empty portal in `data` (officer commands refuse a folder holding none).
     init() throws {
         folder = FileManager.default.temporaryDirectory.appending(path: "portti-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appending(path: "data"), withIntermediateDirectories: true)
+        _ = try SQLitePortalStore(path: folder.appending(path: "data/portal.sqlite").path)
     }
 
     func remove() { try? FileManager.default.removeItem(at: folder) }
@@ -212,11 +214,51 @@ struct Portti {
         #expect(try await offThePool { portal.terminate() } == 0)
     }
 
+    /// An officer command on a folder holding no portal (a mistyped --data) makes none: it says so, exit 64.
+    @Test func officer_refusesAFolderHoldingNoPortal() async throws {
+        let portti = try Portti()
+        defer { portti.remove() }
+        let nowhere = portti.folder.appending(path: "nonexist").path
+        let password = try portti.file("password", "s3cret words\n")
+        for command in [
+            ["rotate-receipt-key"], ["messages"], ["applications", "--username", "aino"],
+            ["create-applicant", "--username", "x", "--name", "X", "--password-file", password],
+            ["create-application", "--username", "x", "--type", "citizenship"], ["set-status", "application_1", "in_processing"],
+            ["request", "application_1", "--text", "x", "--deadline", "2030-01-01"],
+            ["extend-deadline", "request_1", "--deadline", "2030-01-01"], ["decide", "application_1", "--text", "x"],
+        ] {
+            let refused = try await portti.run(["officer"] + command + ["--data", nowhere], portalData: false)
+            #expect(refused.status == 64, "\(command): \(refused.err)")
+            #expect(refused.err.contains("holds no portal"), "\(command): \(refused.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: nowhere))
+    }
+
+    /// A --receipt-key that is not an Ed25519 private key in PEM is a wrong command line: exit 64, said why.
+    @Test func serve_refusesAReceiptKeyThatIsNotAnEd25519PrivateKey_asUsage() async throws {
+        let portti = try Portti()
+        defer { portti.remove() }
+        let rsa = portti.folder.appending(path: "rsa.pem").path
+        let made = try await offThePool { try ChildProcess.run("/usr/bin/openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024", "-out", rsa]) }
+        #expect(made.status == 0, "\(made.errors)")
+        let publicOnly = try portti.file("public.pem", """
+            -----BEGIN PUBLIC KEY-----
+            MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
+            -----END PUBLIC KEY-----
+            """)
+        let garbage = try portti.file("garbage.pem", "not a key at all")
+        for key in [rsa, publicOnly, garbage, portti.folder.appending(path: "missing.pem").path] {
+            let refused = try await portti.run(["serve", "--port", "0", "--receipt-key", key])
+            #expect(refused.status == 64, "\(key): \(refused.err)")
+            #expect(refused.err.contains(key), "\(refused.err)")
+        }
+    }
+
     @Test func serve_refusesPlainHTTPBeyondLoopback() async throws {
         let portti = try Portti()
         defer { portti.remove() }
         let refused = try await portti.run(["serve", "--host", "0.0.0.0", "--port", "0"], environment: ["LANG": "fi_FI.UTF-8"])
-        #expect(refused.status == 1)
+        #expect(refused.status == 64, "a wrong command line")
         #expect(refused.err.contains("TLS"))
         #expect(refused.err.contains("ei kuunnella"))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PortalServer
 import PortalTestSupport
 import PorttiModel
 import ReceiptProof
@@ -97,9 +98,138 @@ import Testing
             #expect(refused.err.contains("could not be verified"), "\(refused.err)")
             let outbox = try await applicant.run(["outbox", "--json"])
             #expect(outbox.out.contains("Another thing.") && outbox.out.contains("pending"), "\(outbox.out)")
+            // It waits for a reason, and says which.
+            #expect(outbox.out.contains("client.error.receipt_unverified"), "\(outbox.out)")
+            let listed = try await applicant.run(["outbox"])
+            #expect(listed.out.contains("waiting to be sent: ") && listed.out.contains("could not be verified"), "\(listed.out)")
             let kept = try await applicant.json([KeptReceipt].self, ["receipts"])
             #expect(!kept.contains { $0.receipt.number == next })
             #expect(kept.allSatisfy { $0.verifiedKey != nil })
+        }
+    }
+
+    /// The keys come with the file, so a valid signature proves only that the file agrees with itself: verify
+    /// shows whose key signed (its fingerprint), what the receipt states, and refuses a key that is none of those
+    /// this machine took from that portal; on a machine that took none it says to compare the fingerprint.
+    @Test func verify_namesTheKey_andAForgedExportIsNotThePortals() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let message = try applicant.file("message.txt", Array("My new address.".utf8))
+            let pdf = try applicant.file("contract.pdf", Samples.pdf)
+            #expect(try await applicant.run(["send", application.id, "--message-file", message, "--attach", pdf]).status == 0)
+            let export = applicant.home.appending(path: "receipts.json").path
+            #expect(try await applicant.run(["receipts", "--export", export]).status == 0)
+            let document = try ReceiptExport.decode(Data(contentsOf: URL(filePath: export)))
+            let kid = try #require(ReceiptKeys.kid(of: document.receipts[0].jws))
+            let number = try #require(try await portal.store.incomingMessages().first?.receipt.number)
+
+            let verified = try await applicant.run(["receipts", "verify", export])
+            #expect(verified.status == 0, "\(verified.err)")
+            #expect(verified.out.contains("signed by key \(kid), which the file names as the portal's key"), "\(verified.out)")
+            #expect(verified.out.contains("Portal, as the file names it: \(portal.portalURL.absoluteString)"), "\(verified.out)")
+            #expect(verified.out.contains("Received: ") && verified.out.contains(application.referenceNumber), "\(verified.out)")
+            #expect(verified.out.contains("received this key from"), "\(verified.out)")
+            #expect(!verified.out.contains("signed by the portal"), "\(verified.out)")
+
+            // A forgery: the attacker's own key in `keys`, a statement of their own, the same portal named.
+            let forger = ReceiptSigningKey.generate(now: portal.clock.now)
+            let text = "I paid the fee."
+            let statement = ReceiptStatement(
+                receipt: "2026-99999999", receivedAt: portal.clock.now, applicant: .init(id: "x", username: "aino"),
+                application: .init(id: application.id, reference: application.referenceNumber), request: nil,
+                textSHA256: ReceiptStatement.sha256(text), files: [])
+            let forged = ReceiptExport(
+                portal: document.portal, keys: ReceiptKeySet(keys: [forger.publicJWK]),
+                receipts: [.init(jws: try await forger.sign(statement), text: text, files: [])])
+            let forgedPath = applicant.home.appending(path: "forged.json").path
+            try forged.encoded().write(to: URL(filePath: forgedPath))
+            let refused = try await applicant.run(["receipts", "verify", forgedPath])
+            #expect(refused.status == 1, "\(refused.out)")
+            #expect(refused.out.contains("NOT THE PORTAL'S KEY") && refused.out.contains(forger.kid), "\(refused.out)")
+            let report = try await applicant.run(["receipts", "verify", forgedPath, "--json"])
+            let json = try #require((try? JSONSerialization.jsonObject(with: Data(report.out.utf8))) as? [String: Any], "\(report.out) \(report.err)")
+            let entry = try #require((json["receipts"] as? [[String: Any]])?.first)
+            #expect(entry["verdict"] as? String == "notThePortalsKey" && entry["fingerprint"] as? String == forger.kid)
+            #expect(entry["number"] as? String == "2026-99999999" && json["portalKeysKept"] as? Bool == true && json["valid"] as? Int == 0)
+
+            // A machine that never met the portal cannot tell: it shows the fingerprint to compare.
+            let stranger = ["XDG_DATA_HOME": applicant.home.appending(path: "elsewhere").path]
+            let unknown = try await applicant.run(["receipts", "verify", forgedPath], environment: stranger)
+            #expect(unknown.status == 0)
+            #expect(unknown.out.contains(forger.kid) && unknown.out.contains("compare the fingerprint"), "\(unknown.out)")
+
+            // A failing signature is named by the number its payload states; hex in capitals is the same hash.
+            var tampered = document
+            tampered.receipts[0].jws = Self.payloadChanged(document.receipts[0].jws) { $0.replacingOccurrences(of: #""receivedAt":"2"#, with: #""receivedAt":"1"#) }
+            let tamperedPath = applicant.home.appending(path: "tampered.json").path
+            try tampered.encoded().write(to: URL(filePath: tamperedPath))
+            let bad = try await applicant.run(["receipts", "verify", tamperedPath])
+            #expect(bad.status == 1 && bad.out.hasPrefix("\(number)  bad signature"), "\(bad.out)")
+            var capitals = document
+            capitals.receipts[0].files[0].sha256 = capitals.receipts[0].files[0].sha256.uppercased()
+            let capitalsPath = applicant.home.appending(path: "capitals.json").path
+            try capitals.encoded().write(to: URL(filePath: capitalsPath))
+            #expect(try await applicant.run(["receipts", "verify", capitalsPath]).status == 0)
+
+            // Its language comes as every command's does (flag, config file), nothing is said of a demo portal,
+            // and a language that is none of the three is refused.
+            let finnish = try await applicant.run(["receipts", "verify", export, "--lang", "fi"])
+            #expect(finnish.out.contains("Avaimen sormenjälki"), "\(finnish.out)")
+            let config = applicant.home.appending(path: "config/portti")
+            try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+            try Data(#"{"lang": "sv"}"#.utf8).write(to: config.appending(path: "config.json"))
+            let swedish = try await applicant.run(["receipts", "verify", "nothing-here.json"], environment: ["PORTTI_URL": ""])
+            #expect(swedish.status == 1 && swedish.err.contains("kan inte läsas"), "\(swedish.err)")
+            #expect(!swedish.err.contains("demo"), "\(swedish.err)")
+            let swedishOut = try await applicant.run(["receipts", "verify", export], environment: ["PORTTI_URL": ""])
+            #expect(swedishOut.out.contains("Nyckelns fingeravtryck") && swedishOut.err.isEmpty, "\(swedishOut.out)\(swedishOut.err)")
+            #expect(try await applicant.run(["receipts", "verify", export, "--lang", "xx"]).status == 64)
+            #expect(try await applicant.run(["outbox", "--lang", "xx"]).status == 64)
+        }
+    }
+
+    /// The demo portal is one portal whatever port it comes up on: its records (receipts, outbox, the duplicate
+    /// check) stay when the port changes, and the kept receipts list and export with no portal running.
+    @Test func theDemoPortal_keepsItsRecordsOnAnyPort_andReceiptsNeedNoPortal() async throws {
+        try await withPortal { portal in
+            let applicant = try Applicant(portal)
+            defer { applicant.remove() }
+            let demo = applicant.home.appending(path: "data/portti/demo-portal")
+            try FileManager.default.createDirectory(at: demo, withIntermediateDirectories: true)
+            try String(portal.portalURL.port!).write(to: demo.appending(path: "port"), atomically: true, encoding: .utf8)
+            let noPortal = ["PORTTI_URL": ""]
+            let hash = try await Passwords.hash(TestPortal.password, cost: 4)
+            let aino = try await portal.store.createApplicant(username: "aino", displayName: "Aino", passwordHash: hash, now: portal.clock.now)
+            let signedIn = try await applicant.run(["sign-in", "--username", "aino"], environment: noPortal, input: TestPortal.password + "\n")
+            #expect(signedIn.status == 0, "\(signedIn.err)")
+            let application = try await portal.store.createApplication(applicantID: aino.id, type: .citizenship, now: portal.clock.now)
+            let message = try applicant.file("message.txt", Array("Sent to the demo.".utf8))
+            let sent = try await applicant.run(["send", application.id, "--message-file", message], environment: noPortal)
+            #expect(sent.status == 0, "\(sent.err)")
+            let number = try #require(try await portal.store.incomingMessages().first?.receipt.number)
+            #expect(FileManager.default.fileExists(atPath: applicant.home.appending(path: "data/portti/accounts/demo-portal/aino/applicant.sqlite").path))
+
+            // The demo stopped, to come up on another port next time: nothing listens where the port file says.
+            try "1".write(to: demo.appending(path: "port"), atomically: true, encoding: .utf8)
+            let listed = try await applicant.run(["receipts"], environment: noPortal)
+            #expect(listed.status == 0 && listed.out.contains(number), "\(listed.out)\(listed.err)")
+            #expect(!listed.err.contains("demo portal"), "an offline command says nothing of the demo: \(listed.err)")
+            let export = applicant.home.appending(path: "receipts.json").path
+            let exported = try await applicant.run(["receipts", "--export", export], environment: noPortal)
+            #expect(exported.status == 0, "\(exported.err)")
+            // A folder is told as one, in the words of an export; `-` is standard output, not a file named `-`.
+            let intoFolder = try await applicant.run(["receipts", "--export", applicant.home.path], environment: noPortal)
+            #expect(intoFolder.status == 1 && intoFolder.err.contains("receipts.json") && !intoFolder.err.contains("decision"), "\(intoFolder.err)")
+            let toOutput = try await applicant.run(["receipts", "--export", "-"], environment: noPortal)
+            #expect(toOutput.status == 0 && (try? ReceiptExport.decode(Data(toOutput.out.utf8)))?.receipts.count == 1, "\(toOutput.out)")
+            #expect(!FileManager.default.fileExists(atPath: FileManager.default.currentDirectoryPath + "/-"))
+            // --json gives each target as {"kind", "id"}, not Swift's own encoding of it.
+            let json = try await applicant.run(["receipts", "--json"], environment: noPortal)
+            #expect(json.out.contains(application.id) && json.out.contains("\"kind\"") && !json.out.contains("_0"), "\(json.out)")
+            // And the same message, to the demo up again, is still caught as sent before.
+            try String(portal.portalURL.port!).write(to: demo.appending(path: "port"), atomically: true, encoding: .utf8)
+            let twice = try await applicant.run(["send", application.id, "--message-file", message], environment: noPortal)
+            #expect(twice.status == 1 && twice.err.contains("was already sent") && twice.err.contains(number), "\(twice.err)")
         }
     }
 

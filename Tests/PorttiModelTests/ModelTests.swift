@@ -64,6 +64,45 @@ import Testing
     }
 }
 
+@Suite struct SentBeforeTests {
+    /// The warning names the last time the same message went (what the applicant remembers), not the first;
+    /// a file's hash in capitals is the same file.
+    @Test func theLatestIdenticalSend_isNamed_andHexCaseDoesNotMatter() {
+        let file = AttachedFile(path: "/tmp/a.pdf", name: "a.pdf", size: 3, sha256: String(repeating: "ab", count: 32))
+        func kept(_ number: String, _ time: TimeInterval) -> KeptReceipt {
+            KeptReceipt(receipt: Receipt(number: number, receivedAt: Date(timeIntervalSince1970: time), applicationID: "application_1",
+                                         applicationReference: nil, requestID: nil,
+                                         files: [.init(name: "a.pdf", size: 3, sha256: String(repeating: "AB", count: 32))]),
+                        target: .application("application_1"), message: "Hello")
+        }
+        let receipts = [kept("2026-00000002", 2000), kept("2026-00000003", 3000), kept("2026-00000001", 1000)]
+        #expect(receipts.earlierDelivery(to: .application("application_1"), text: "Hello", files: [file])?.receipt.number
+                == "2026-00000003")
+    }
+}
+
+@Suite struct MessageTargetJSONTests {
+    /// `--json` shows a target as `{"kind","id"}`, not Swift's enum encoding; records written before still read.
+    @Test func aTarget_isKindAndID_andTheEarlierFormStillReads() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(MessageTarget.request("request_1")), as: UTF8.self)
+                == #"{"id":"request_1","kind":"request"}"#)
+        #expect(String(decoding: try encoder.encode(MessageTarget.application("application_1")), as: UTF8.self)
+                == #"{"id":"application_1","kind":"application"}"#)
+        let decoder = JSONDecoder()
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"request":{"_0":"request_1"}}"#.utf8)) == .request("request_1"))
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"application":{"_0":"a"}}"#.utf8)) == .application("a"))
+        #expect(try decoder.decode(MessageTarget.self, from: Data(#"{"kind":"request","id":"r"}"#.utf8)) == .request("r"))
+        #expect(throws: DecodingError.self) { try decoder.decode(MessageTarget.self, from: Data(#"{"kind":"x","id":"r"}"#.utf8)) }
+        // Every kind, both ways: a topic and a reply too (the outbox keeps them).
+        for target in [MessageTarget.request("r"), .application("a"), .topic("other"), .reply("message_1")] {
+            #expect(try decoder.decode(MessageTarget.self, from: try encoder.encode(target)) == target)
+            #expect(try decoder.decode(MessageTarget.self, from: Data("{\"\(target.kind)\":{\"_0\":\"\(target.id)\"}}".utf8)) == target)
+        }
+    }
+}
+
 @Suite struct UntrustedTextTests {
     @Test func escapeSequencesAndControlsAreRemoved() {
         #expect(UntrustedText.sanitized("a\u{1B}[31mred\u{1B}[0m") == "ared")

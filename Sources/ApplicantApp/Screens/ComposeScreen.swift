@@ -305,7 +305,9 @@ struct ComposeScreen: AppScreen {
         guard case .key(let key) = event else { return [] }
         if confirmingAgain {
             confirmingAgain = false
-            guard key == .character("y") || key == .character("Y") else { return [] }
+            // The language's own yes (y, k for kyllä, j for ja), and y in any language, as habit has it.
+            let yes = environment.context.strings("compose.key.yes")
+            guard [yes.lowercased(), yes.uppercased(), "y", "Y"].contains(where: { key == .character(Character($0)) }) else { return [] }
             stage = .sending(nil)
             return send(environment, confirmed: true)
         }
@@ -410,9 +412,7 @@ struct ComposeScreen: AppScreen {
         switch result {
         case .success(let receipt):
             // The receipt takes the place of the message: Send cannot be pressed again.
-            // The courier answers only a receipt whose signature it verified, with the key it names.
-            let kept = KeptReceipt(receipt: receipt, target: target, message: editor.text,
-                                   verifiedKey: receipt.signed.flatMap(ReceiptKeys.kid(of:)))
+            let kept = KeptReceipt(delivered: receipt, target: target, message: editor.text)
             return [Message.ask(.replace(with: .receipt(kept, justSent: true)))]
         case .failure where result.sessionEnded:
             // It waits in the outbox; once the applicant has signed in again, it goes with the same key.
@@ -589,7 +589,8 @@ struct ComposeScreen: AppScreen {
             } else if waitingInOutbox {
                 canvas.notice(strings("compose.waiting_next"))
             } else if let sentBefore {
-                let when = ["time": context.formats.dateTime(sentBefore.receipt.receivedAt), "number": context.clean(sentBefore.receipt.number)]
+                let when = ["time": context.formats.dateTime(sentBefore.receipt.receivedAt), "number": context.clean(sentBefore.receipt.number),
+                            "key": strings("compose.key.yes")]
                 canvas.notice(strings(confirmingAgain ? "compose.sent_before_confirm" : "compose.sent_before", when),
                               style: confirmingAgain ? .title : .plain)
             } else if mentionsMissingAttachment(context) {
@@ -655,7 +656,8 @@ struct ComposeScreen: AppScreen {
         case .picking:
             return picker?.keyHints ?? []
         case .reviewing where confirmingAgain:
-            return [KeyHint("y", strings("compose.key.send_again"), essential: true), KeyHint("n", strings("compose.key.dont_send"))]
+            return [KeyHint(strings("compose.key.yes"), strings("compose.key.send_again"), essential: true),
+                    KeyHint(strings("compose.key.no"), strings("compose.key.dont_send"))]
         case .reviewing:
             return [KeyHint(context.strings("tui.keycap.enter"), strings("compose.key.send")), KeyHint("e", strings("compose.key.edit")),
                     KeyHint("a", strings("compose.key.attach"))]

@@ -265,7 +265,8 @@ public struct TextEditor: Sendable, Hashable {
         character == "\t" ? tabColumns : max(DisplayWidth.of(character), 1)
     }
 
-    static let tabColumns = 4
+    /// The columns a tab takes on screen, wherever a message is drawn.
+    public static let tabColumns = 4
 
     /// A line cut into pieces of at most `width - 1` columns (the last column is kept for the cursor): after
     /// the last blank that fits, as people write, or at a grapheme boundary when a word is longer than the

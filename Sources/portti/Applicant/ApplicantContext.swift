@@ -16,6 +16,8 @@ struct ApplicantOptions: ParsableArguments {
     var lang: String?
     @Flag(help: "Print JSON for scripts instead of text.")
     var json = false
+
+    func validate() throws { try ApplicantSettings.validate(lang: lang) }
 }
 
 /// Exit codes of the applicant commands, as `--help` documents them.
@@ -39,28 +41,37 @@ enum ExitStatus {
 struct ApplicantContext {
     let options: ApplicantOptions
     let settings: ApplicantSettings
+    /// Whose records and session these are: the configured portal's address, or the demo portal.
+    let portal: PortalIdentity
     let strings: StringTable
     let formats: Formats
     let client: PortalClient
     let sessionFile: SessionFile
     let session: SessionFile.Content?
 
-    static func open(_ options: ApplicantOptions) async throws -> ApplicantContext {
+    /// - Parameter offline: the command reads only what is kept on this machine: a demo portal that has stopped
+    ///   is no failure, and nothing is said about which portal is used.
+    static func open(_ options: ApplicantOptions, offline: Bool = false) async throws -> ApplicantContext {
         var settings: ApplicantSettings
         do {
             settings = try await ApplicantSettings.resolve(portal: options.portal, lang: options.lang, caFile: options.caFile)
         } catch {
-            let strings = StringTable(Language.fromEnvironment(ProcessInfo.processInfo.environment))
+            let strings = StringTable(ApplicantSettings.language(lang: options.lang, environment: ProcessInfo.processInfo.environment))
             throw Failure(strings("cli.config_unreadable", ["path": ApplicantSettings.configFile(ProcessInfo.processInfo.environment)]), ExitStatus.usage)
         }
         let strings = StringTable(settings.language)
         let environment = ProcessInfo.processInfo.environment
         var configured = settings.portalURL
-        if configured == nil { configured = try await demoPortal(environment, strings) }
+        var identity: PortalIdentity?
+        if configured == nil {
+            configured = try await demoPortal(environment, strings, offline: offline)
+            if configured != nil { identity = .demo }
+        }
         guard let url = configured, let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
         else { throw Failure(strings("cli.no_portal", ["path": ApplicantSettings.configFile(environment)]), ExitStatus.usage) }
         settings.portalURL = url
-        let sessionFile = SessionFile(portal: url)
+        let portal = identity ?? PortalIdentity(url)
+        let sessionFile = SessionFile(portal: portal)
         let session = sessionFile.read()
         let client: PortalClient
         do {
@@ -69,16 +80,17 @@ struct ApplicantContext {
             throw Failure(strings(error.messageKey, error.messageArguments), ExitStatus.usage)
         }
         return ApplicantContext(
-            options: options, settings: settings, strings: strings, formats: Formats(settings.language), client: client,
+            options: options, settings: settings, portal: portal, strings: strings, formats: Formats(settings.language), client: client,
             sessionFile: sessionFile, session: session)
     }
 
     /// With no portal configured: the demo portal the terminal UI started, when it runs (said on standard
     /// error); nil when the terminal UI never started one.
     /// - Throws: a `Failure` saying how to start it again (or which portal to give) when it has stopped.
-    private static func demoPortal(_ environment: [String: String], _ strings: StringTable) async throws -> URL? {
+    private static func demoPortal(_ environment: [String: String], _ strings: StringTable, offline: Bool) async throws -> URL? {
         let folder = EmbeddedPortal.folder(environment)
         guard let port = EmbeddedPortal.lastPort(folder), let url = URL(string: "http://127.0.0.1:\(port)") else { return nil }
+        if offline { return url }
         let probe = try PortalClient(portalURL: url)
         let running = await probe.isUp()
         await probe.shutdown()
@@ -94,8 +106,8 @@ struct ApplicantContext {
 
     /// Where the signed-in account's records are kept; nil when nobody is signed in to this portal.
     var storePath: String? {
-        guard let session, let url = settings.portalURL else { return nil }
-        return ApplicantStore.path(portal: url, username: session.username, environment: ProcessInfo.processInfo.environment)
+        guard let session else { return nil }
+        return ApplicantStore.path(portal: portal, username: session.username, environment: ProcessInfo.processInfo.environment)
     }
 
     /// The account's local store; nil when nobody is signed in to this portal.
@@ -177,12 +189,14 @@ struct Failure: Error {
 
 extension AsyncParsableCommand {
     /// Runs an applicant command: opens the context, turns failures into their message and exit code.
+    /// `offline`: the command reads only what is kept here (`ApplicantContext.open`), and delivers no outbox.
     func withApplicant(
-        _ options: ApplicantOptions, deliversOutbox: Bool = true, _ body: (ApplicantContext) async throws -> Void
+        _ options: ApplicantOptions, deliversOutbox: Bool = true, offline: Bool = false,
+        _ body: (ApplicantContext) async throws -> Void
     ) async throws {
         let context: ApplicantContext
         do {
-            context = try await ApplicantContext.open(options)
+            context = try await ApplicantContext.open(options, offline: offline)
         } catch let failure as Failure {
             note("\(failure.message)")
             throw ExitCode(failure.status)
@@ -190,7 +204,7 @@ extension AsyncParsableCommand {
         do {
             try await body(context)
             // What earlier runs left unsent goes now, after this command's own work.
-            if deliversOutbox, let store = try? context.store() { await context.deliverOutbox(store) }
+            if deliversOutbox, !offline, let store = try? context.store() { await context.deliverOutbox(store) }
             await context.finish()
         } catch {
             await context.finish()

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Configuration
 import Foundation
 import PorttiLocalization
@@ -34,13 +35,34 @@ struct ApplicantSettings: Sendable {
         let reader = ConfigReader(providers: [
             InMemoryProvider(name: "command line", values: parsed), variables, file,
         ])
-        var localeVariables = environment
-        localeVariables["PORTTI_LANG"] = nil
-        let language = reader.string(forKey: "lang").flatMap(Language.init(localeIdentifier:))
-            ?? Language.fromEnvironment(localeVariables)
+        let language = Self.language(lang: lang, environment: environment)
         return ApplicantSettings(
             portalURL: reader.string(forKey: "url").flatMap(URL.init(string:)), language: language,
             caFile: reader.string(forKey: "ca.file"))
+    }
+
+    /// The language of every command, by one rule: `--lang`, then `PORTTI_LANG`, then the config file's `lang`,
+    /// then `LC_ALL`/`LC_MESSAGES`/`LANG`; English otherwise. A config file that cannot be read counts as
+    /// naming none (the commands that read the rest of it say so).
+    static func language(lang: String?, environment: [String: String]) -> Language {
+        if let chosen = lang.flatMap(Language.init(localeIdentifier:)) { return chosen }
+        if let chosen = environment["PORTTI_LANG"].flatMap(Language.init(localeIdentifier:)) { return chosen }
+        if let data = FileManager.default.contents(atPath: configFile(environment)),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let chosen = (object["lang"] as? String).flatMap(Language.init(localeIdentifier:))
+        {
+            return chosen
+        }
+        var localeVariables = environment
+        localeVariables["PORTTI_LANG"] = nil
+        return Language.fromEnvironment(localeVariables)
+    }
+
+    /// Refuses a `--lang` that names none of the three languages (exit 64, with the choices).
+    static func validate(lang: String?) throws {
+        if let lang, Language(localeIdentifier: lang) == nil {
+            throw ValidationError("--lang \(lang): the languages are fi, sv and en.")
+        }
     }
 
     /// Writes `language` as `lang` into the config file, keeping every other setting in it; the file is

@@ -302,7 +302,10 @@ extension Portti {
             for item in items {
                 let state: String
                 switch item.state {
-                case .pending: state = context.strings("cli.outbox_pending")
+                case .pending:
+                    // Why it still waits, when a try failed: a receipt that did not verify is not "just waiting".
+                    state = context.strings("cli.outbox_pending")
+                        + (item.lastFailure.map { ": " + context.strings($0.key, $0.arguments) } ?? "")
                 case .refused(let key, let arguments): state = context.strings("cli.outbox_refused") + " " + context.strings(key, arguments)
                 case .delivered: continue
                 }
@@ -331,7 +334,8 @@ extension Portti {
         var id: String
         /// "pending" or "refused".
         var state: String
-        /// Why it was refused, in the language chosen, and its string table key.
+        /// Why it was refused, or why its last try failed when it still waits, in the language chosen, and its
+        /// string table key; nil for one not tried yet.
         var reason: String?
         var reasonKey: String?
         var target: Target
@@ -349,6 +353,8 @@ extension Portti {
                 reasonKey = key
             case .pending, .delivered:
                 state = "pending"
+                reason = item.lastFailure.map { context.strings($0.key, $0.arguments) }
+                reasonKey = item.lastFailure?.key
             }
             switch item.target {
             case .request(let id): target = Target(kind: "request", id: id, name: references.handle(ofRequest: id))

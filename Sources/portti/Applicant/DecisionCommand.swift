@@ -2,6 +2,7 @@ import ArgumentParser
 import ApplicantStore
 import Foundation
 import PortalClient
+import PorttiLocalization
 import PorttiModel
 import ReceiptProof
 
@@ -68,16 +69,22 @@ extension Portti {
             subcommands: [VerifyReceipts.self])
 
         @OptionGroup var options: ApplicantOptions
-        @Option(help: "Write the signed receipts and the portal's keys to this file (JSON), to show anyone.") var export: String?
+        @Option(help: "Write the signed receipts and the portal's keys to this file (JSON), to show anyone; - writes them to standard output.") var export: String?
 
         func run() async throws {
-            try await withApplicant(options) { context in
+            // The receipts are kept here: listed and written out without the portal (a demo portal that has
+            // stopped, a configured one out of reach).
+            try await withApplicant(options, offline: true) { context in
                 let store = try context.requireStore()
                 let kept = try store.receipts()
                 if let export {
                     let document = try await context.receiptExport(kept, store: store)
                     let data = try document.encoded()
-                    do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch { throw context.failure(error) }
+                    // `-` is standard output, as for other tools: no file of that name is made.
+                    if export == "-" { return sayJSON(encoded: data) }
+                    do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch .folderGiven(let path) {
+                        throw Failure(context.strings("cli.export_folder_given", ["path": path]), ExitStatus.refused)
+                    } catch { throw context.failure(error) }
                     return say("\(context.strings("cli.exported", count: document.receipts.count, ["path": export]))")
                 }
                 if options.json { return try sayJSON(kept) }
@@ -102,36 +109,161 @@ extension Portti {
     }
 
     /// Verifies an export offline: each receipt's signature against the keys in it, and the text and files it
-    /// should cover.
+    /// should cover; then whether the key is one this machine has kept for the portal the file names. The keys
+    /// come with the file, so a valid signature alone proves only that the file agrees with itself: each
+    /// receipt shows the key's fingerprint, to compare with the one the authority publishes.
     struct VerifyReceipts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Verify a file of signed receipts (from --export) offline: each valid, or what is wrong.")
+            abstract: "Verify a file of signed receipts (from --export) offline: each valid, or what is wrong, with its key's fingerprint.")
 
-        @OptionGroup var common: CommonOptions
+        // `receipts`' own options (--lang, --json) are parsed wherever they stand, also after `verify`: this
+        // command takes them from there, so that they are never accepted and ignored.
+        @ParentCommand var receipts: Receipts
         @Argument(help: "The file --export wrote.") var file: String
 
+        var json: Bool { receipts.options.json }
+
         func run() async throws {
-            let strings = common.strings
+            let environment = ProcessInfo.processInfo.environment
+            let language = ApplicantSettings.language(lang: receipts.options.lang, environment: environment)
+            let strings = StringTable(language)
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw fail(strings("client.error.file_unreadable", ["path": UntrustedText.sanitized(file)]))
             }
             guard let export = try? ReceiptExport.decode(data) else {
                 throw fail(strings("cli.receipts_file_invalid", ["path": UntrustedText.sanitized(file)]))
             }
-            let verdicts = await export.verify()
-            for (index, verdict) in verdicts.enumerated() {
-                let number: String
-                switch verdict {
-                case .valid(let statement, _), .textChanged(let statement), .fileChanged(let statement): number = statement.receipt
-                case .unknownKey, .badSignature: number = "#\(index + 1)"
-                }
-                say("\(UntrustedText.sanitized(number))  \(strings(verdict.messageKey))")
+            // The keys this machine took from the portal itself, when it has any: the file's own prove nothing.
+            let portal = URL(string: export.portal).flatMap { $0.host == nil ? nil : $0 }
+            var kept = ReceiptKeySet(keys: [])
+            if let portal {
+                kept = await ApplicantStore.keptReceiptKeys(portal: Self.identity(portal, environment), environment: environment)
             }
-            let failed = verdicts.filter { !$0.isValid }.count
-            say("\(strings("cli.receipts_verified", ["valid": String(verdicts.count - failed), "count": String(verdicts.count)]))")
+            let checks = zip(export.receipts, await export.verify()).map { VerifiedReceipt($1, jws: $0.jws, kept: kept) }
+            let failed = checks.filter { !$0.isValid }.count
+            if json {
+                try sayJSON(Report(portal: export.portal, portalKeysKept: !kept.keys.isEmpty, receipts: checks,
+                                   valid: checks.count - failed, count: checks.count))
+            } else {
+                let formats = Formats(language)
+                let portalName = export.portal.isEmpty ? strings("cli.verify_no_portal") : export.portal
+                for check in checks { say(check.lines(strings, formats, portal: portalName, keysKept: !kept.keys.isEmpty)) }
+                say("\(strings("cli.receipts_verified", ["valid": String(checks.count - failed), "count": String(checks.count)]))")
+            }
             if failed > 0 { throw ExitCode(ExitStatus.refused) }
         }
+
+        /// Whose records keep the keys of the portal at `url`: the demo portal's when it is the address the demo
+        /// last had, else the address's own.
+        static func identity(_ url: URL, _ environment: [String: String]) -> PortalIdentity {
+            let demoPort = EmbeddedPortal.lastPort(EmbeddedPortal.folder(environment))
+            return url.host == "127.0.0.1" && demoPort != nil && url.port == demoPort ? .demo : PortalIdentity(url)
+        }
+
+        /// `receipts verify --json`, documented in the README.
+        struct Report: Encodable {
+            var portal: String
+            /// Whether this machine keeps keys of that portal, to check the file's keys against.
+            var portalKeysKept: Bool
+            var receipts: [VerifiedReceipt]
+            var valid: Int
+            var count: Int
+        }
+    }
+}
+
+/// One receipt of an export as `receipts verify` finds it.
+struct VerifiedReceipt: Encodable {
+    /// `valid`, `textChanged`, `fileChanged`, `unknownKey`, `badSignature`, or `notThePortalsKey` (a valid
+    /// signature by a key that is none of those this machine kept for the portal).
+    var verdict: String
+    /// The receipt number; for a signature that fails, as its unchecked payload states it (nil if unreadable).
+    var number: String?
+    /// The key's fingerprint (its `kid`, an RFC 7638 thumbprint); nil when the JWS names none.
+    var fingerprint: String?
+    /// Whether this machine kept that key for the portal; nil when it keeps no keys of that portal.
+    var keyKeptForPortal: Bool?
+    /// What the signed statement says (nil when the signature fails).
+    var receivedAt: String?
+    var applicant: ReceiptStatement.Applicant?
+    var application: ReceiptStatement.Application?
+    var request: String?
+
+    private var messageKey: String
+    private var receivedDate: Date?
+
+    private enum CodingKeys: String, CodingKey {
+        case verdict, number, fingerprint, keyKeptForPortal, receivedAt, applicant, application, request
+    }
+
+    var isValid: Bool { verdict == "valid" }
+
+    init(_ verdict: ReceiptVerdict, jws: String, kept: ReceiptKeySet) {
+        messageKey = verdict.messageKey
+        let statement: ReceiptStatement?
+        switch verdict {
+        case .valid(let signed, let kid):
+            statement = signed
+            fingerprint = kid
+            self.verdict = "valid"
+        case .textChanged(let signed):
+            statement = signed
+            self.verdict = "textChanged"
+        case .fileChanged(let signed):
+            statement = signed
+            self.verdict = "fileChanged"
+        case .unknownKey(let kid):
+            statement = nil
+            fingerprint = kid
+            self.verdict = "unknownKey"
+        case .badSignature:
+            statement = nil
+            self.verdict = "badSignature"
+        }
+        if let statement {
+            number = statement.receipt
+            receivedAt = statement.receivedAt
+            receivedDate = statement.receivedDate
+            applicant = statement.applicant
+            application = statement.application
+            request = statement.request
+        }
+        // Named even when the signature fails: the number its payload states, unchecked, and the key it names.
+        if number == nil { number = ReceiptKeys.unverifiedStatement(of: jws)?.receipt }
+        if fingerprint == nil { fingerprint = ReceiptKeys.kid(of: jws) }
+        if !kept.keys.isEmpty, let fingerprint {
+            let known = kept.key(kid: fingerprint) != nil
+            keyKeptForPortal = known
+            if !known, self.verdict == "valid" {
+                self.verdict = "notThePortalsKey"
+                messageKey = "cli.verify_not_portal_key"
+            }
+        }
+    }
+
+    /// The receipt for a person: its verdict, key, portal, time, application and request.
+    func lines(_ strings: StringTable, _ formats: Formats, portal: String, keysKept: Bool) -> TerminalText {
+        let fingerprint = self.fingerprint ?? "-"
+        let verdictText = isValid
+            ? strings("cli.verify_valid", ["fingerprint": fingerprint])
+            : strings(messageKey, ["fingerprint": fingerprint, "portal": portal])
+        var text: TerminalText = "\(number ?? "?")  \(verdictText)"
+        text = text + "\n  \(strings("cli.verify_key", ["fingerprint": fingerprint]))"
+        text = text + "\n  \(strings("cli.verify_portal", ["portal": portal]))"
+        if let receivedAt {
+            let time = receivedDate.map(formats.dateTime) ?? receivedAt
+            text = text + "\n  \(strings("receipt.time", ["time": time]))"
+        }
+        if let applicant { text = text + "\n  \(strings("cli.verify_applicant", ["username": applicant.username]))" }
+        if let application {
+            text = text + "\n  \(strings("receipt.application", ["reference": application.reference ?? application.id]))"
+        }
+        if let request { text = text + "\n  \(strings("cli.verify_request", ["request": request]))" }
+        if isValid {
+            text = text + "\n  \(strings(keysKept ? "cli.verify_key_kept" : "cli.verify_compare_fingerprint", ["portal": portal]))"
+        }
+        return text
     }
 }
 

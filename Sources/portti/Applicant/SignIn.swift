@@ -24,11 +24,9 @@ extension Portti {
                     say("\(context.strings("cli.signed_in", ["name": session.applicant.displayName]))")
                 }
                 // The outbox of the account now signed in (not of whoever was signed in before).
-                if let url = context.settings.portalURL {
-                    let store = try ApplicantStore(path: ApplicantStore.path(
-                        portal: url, username: session.applicant.username, environment: ProcessInfo.processInfo.environment))
-                    await context.deliverOutbox(store)
-                }
+                let store = try ApplicantStore(path: ApplicantStore.path(
+                    portal: context.portal, username: session.applicant.username, environment: ProcessInfo.processInfo.environment))
+                await context.deliverOutbox(store)
             }
         }
 
