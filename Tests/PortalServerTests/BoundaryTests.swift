@@ -143,11 +143,13 @@ import Testing
     }
 
     @Test func anUploadThatWaits_isNotClosedByTheHeaderDeadline() async throws {
-        // Deadlines of seconds, not one: on a machine busy with the rest of the suite, the portal may take a
-        // second to read a head that was sent at once.
+        // Deadlines of seconds, not one: on a machine busy with the rest of the suite (a load of 11 on two cores
+        // in a parallel run), the portal may take seconds to read a head that was sent at once. The upload's own
+        // grace is far longer, so that only the header deadline could close it.
         try await withPortal(adjust: {
-            $0.requestHeadTimeout = .seconds(3)
-            $0.requestBodyTimeout = .seconds(3)
+            $0.requestHeadTimeout = .seconds(6)
+            $0.requestBodyTimeout = .seconds(6)
+            $0.uploadGrace = .seconds(120)
         }) { portal in
             let world = try await Case.make(portal)
             let connection = try await RawConnection.open(port: portal.port)
@@ -158,8 +160,8 @@ import Testing
             try await connection.send(Array(Samples.pdf[..<half]))
             // Longer than both deadlines, shorter than the upload's grace: the upload is still open.
             let fresh = try await RawConnection.open(port: portal.port)
-            _ = try await within(10, "a connection with nothing sent to be closed") { try await fresh.answerAfterClose() }
-            _ = try await within(10, "a second idle connection to be closed") {
+            _ = try await within(30, "a connection with nothing sent to be closed") { try await fresh.answerAfterClose() }
+            _ = try await within(30, "a second idle connection to be closed") {
                 let other = try await RawConnection.open(port: portal.port)
                 return try await other.answerAfterClose()
             }
