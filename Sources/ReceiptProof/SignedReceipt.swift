@@ -269,7 +269,8 @@ public enum ReceiptKeys {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func base64URLDecoded(_ text: String) -> Data? {
+    /// The bytes of base64url text, padded or not; nil when it is not base64url.
+    public static func base64URLDecoded(_ text: String) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)

@@ -7,6 +7,7 @@ import PortalStore
 import PortalStorePostgres
 import PortalTestSupport
 import PorttiModel
+import ReceiptProof
 import Testing
 
 /// `portti officer migrate-to`: a SQLite portal (the demo data) moved into a new PostgreSQL database, read
@@ -99,6 +100,91 @@ import Testing
         #expect(try await postgres.incomingMessages().count == 4)
         // Without a PostgreSQL database there is nowhere to move to.
         #expect(try await portti.run(["officer", "migrate-to"]).status == 64)
+    }
+
+    /// The receipt signing keys and the signed receipts move too: after the move the PostgreSQL portal (on the
+    /// same address, so the applicant's machine takes it for the same portal) answers each receipt with the JWS it
+    /// answered before, publishes the same keys, signs with the newest, and an export made before the move still
+    /// verifies, under keys this machine received from that portal.
+    @Test func signedReceiptsAndTheirKeys_moveAsTheyAre() async throws {
+        let portti = try Portti()
+        defer { portti.remove() }
+        #expect(try await portti.run(["demo"]).status == 0)
+        let before = try await offThePool { try PortalProcess(dataFolder: URL(filePath: portti.dataFolder)) }
+        defer { before.kill() }
+        let home = portti.folder.appending(path: "applicant")
+        let applicant = [
+            "XDG_DATA_HOME": home.appending(path: "data").path, "XDG_STATE_HOME": home.appending(path: "state").path,
+            "XDG_CONFIG_HOME": home.appending(path: "config").path, "HOME": home.path, "PORTTI_URL": before.url.absoluteString,
+        ]
+        func run(_ arguments: [String]) async throws -> (status: Int32, out: String, err: String) {
+            try await portti.run(arguments, environment: applicant, portalData: false)
+        }
+        let password = try portti.file("password", "demo-portti\n")
+        #expect(try await run(["sign-in", "--username", "demo", "--password-file", password]).status == 0)
+        // Two receipts, each signed with a key of its own: the first key was rotated out between them.
+        let first = try await run(["send", "MIG-2026-000004", "--message-file", try portti.file("first.txt", "My new address.")])
+        #expect(first.status == 0, "\(first.err)")
+        let rotated = try await portti.run(["officer", "rotate-receipt-key"])
+        #expect(rotated.status == 0, "\(rotated.err)")
+        let second = try await run(["send", "MIG-2026-000004", "--message-file", try portti.file("second.txt", "And my new phone number.")])
+        #expect(second.status == 0, "\(second.err)")
+        let export = portti.folder.appending(path: "receipts-before.json").path
+        #expect(try await run(["receipts", "--export", export]).status == 0)
+
+        let sqlite = try portti.store()
+        let (demo, _) = try #require(try await sqlite.passwordHash(username: "demo"))
+        let signedBefore = try await sqlite.receipts(applicantID: demo.id).reduce(into: [String: String]()) { signed, receipt in
+            signed[receipt.number] = receipt.signed
+        }
+        #expect(signedBefore.count >= 2, "\(signedBefore)")
+        let keysBefore = try await sqlite.receiptSigningKeys()
+        #expect(keysBefore.count == 2)
+        let jwksBefore = try await before.call(.GET, "/receipt-keys")
+        #expect(jwksBefore.status == 200)
+        #expect(before.terminate() == 0)
+
+        let database = try await PostgresServer.makeDatabase()
+        let moved = try await portti.run(["officer", "migrate-to", "--database", database.url])
+        #expect(moved.status == 0, "\(moved.err)")
+        let postgres = try await PostgresPortalStore.open(configuration: database.configuration)
+        let pool = Task { try await postgres.run() }
+        defer { pool.cancel() }
+        // The same keys in the same order, private halves too (the newest goes on signing).
+        let keyed = { (keys: [ReceiptSigningKey]) in keys.map { "\($0.kid) \($0.privateKey.base64EncodedString())" } }
+        #expect(keyed(try await postgres.receiptSigningKeys()) == keyed(keysBefore))
+
+        // Served from PostgreSQL on the same address: the same JWK Set, the same JWS for each receipt.
+        let after = try await offThePool {
+            try PortalProcess(dataFolder: portti.folder.appending(path: "portal-pg"), port: before.port, arguments: ["--database", database.url])
+        }
+        defer { after.kill() }
+        let jwksAfter = try await after.call(.GET, "/receipt-keys")
+        #expect(jwksAfter.status == 200)
+        #expect(try Set(keyIDs(jwksAfter.body)) == Set(keysBefore.map(\.kid)))
+        #expect(String(decoding: jwksAfter.body, as: UTF8.self) == String(decoding: jwksBefore.body, as: UTF8.self))
+        let signIn = try await after.call(.POST, "/session", json: #"{"username":"demo","password":"demo-portti"}"#)
+        let token = try #require(try jsonObject(signIn.body)["token"] as? String)
+        for (number, jws) in signedBefore {
+            let fetched = try await after.call(.GET, "/receipts/\(number)", token: token)
+            #expect(fetched.status == 200)
+            #expect(try jsonObject(fetched.body)["signed"] as? String == jws, "\(number)")
+        }
+
+        // The export made before the move verifies, under keys received from this portal.
+        let verified = try await run(["receipts", "verify", export])
+        #expect(verified.status == 0, "\(verified.out) \(verified.err)")
+        #expect(verified.out.contains("Valid confirmations of receipt: 2/2."), "\(verified.out)")
+        #expect(verified.out.contains("This computer received this key from"), "\(verified.out)")
+        // A new message is signed with the newest key moved, and the applicant's machine accepts its receipt.
+        let third = try await run(["send", "MIG-2026-000004", "--message-file", try portti.file("third.txt", "Thank you.")])
+        #expect(third.status == 0, "\(third.err)")
+        let newest = try #require(try await postgres.incomingMessages().last?.receipt.signed)
+        #expect(ReceiptKeys.kid(of: newest) == keysBefore.last?.kid)
+    }
+
+    private func keyIDs(_ body: [UInt8]) throws -> [String] {
+        try #require(try jsonObject(body)["keys"] as? [[String: Any]]).compactMap { $0["kid"] as? String }
     }
 
     /// Both encode to the same JSON, dates to the millisecond (what SQLite keeps).

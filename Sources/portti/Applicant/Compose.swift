@@ -267,7 +267,8 @@ extension Portti {
                     let item = try context.outboxItem(store, named: discard)
                     try store.removeFromOutbox(id: item.id)
                     if let draft = try store.draft(for: item.target), item.carries(draft) { try store.discardDraft(for: item.target) }
-                    say("\(context.strings("cli.discarded"))")
+                    try say("\(context.strings("cli.discarded"))", orJSON: DoneAnswer.Discarded(number: item.number, target: item.target),
+                            when: options.json)
                     await context.deliverOutbox(store)
                     return
                 }
@@ -405,8 +406,10 @@ extension Portti {
                     return draft
                 }
                 if let discard {
-                    try store.discardDraft(for: try find(discard).target)
-                    return say("\(context.strings("cli.discarded"))")
+                    let target = try find(discard).target
+                    try store.discardDraft(for: target)
+                    return try say("\(context.strings("cli.discarded"))", orJSON: DoneAnswer.Discarded(number: nil, target: target),
+                                   when: options.json)
                 }
                 if let show {
                     let draft = try find(show)

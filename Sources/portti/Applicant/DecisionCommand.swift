@@ -85,7 +85,9 @@ extension Portti {
                     do throws(ClientError) { try LocalFile.writeNew(data, to: export) } catch .folderGiven(let path) {
                         throw Failure(context.strings("cli.export_folder_given", ["path": path]), ExitStatus.refused)
                     } catch { throw context.failure(error) }
-                    return say("\(context.strings("cli.exported", count: document.receipts.count, ["path": export]))")
+                    return try say("\(context.strings("cli.exported", count: document.receipts.count, ["path": export]))",
+                                   orJSON: DoneAnswer.Exported(exported: .init(path: export, count: document.receipts.count)),
+                                   when: options.json)
                 }
                 if options.json { return try sayJSON(kept) }
                 let references = kept.isEmpty ? References.none : await context.references(store)

@@ -54,7 +54,7 @@ extension Portti {
             try await withApplicant(options, deliversOutbox: false) { context in
                 defer { context.sessionFile.remove() }
                 if context.session != nil { try? await context.client.signOut() }
-                say("\(context.strings("cli.signed_out"))")
+                try say("\(context.strings("cli.signed_out"))", orJSON: DoneAnswer.SignedOut(), when: options.json)
             }
         }
     }
