@@ -155,14 +155,33 @@ struct AppEnvironment: Sendable {
     /// What the records kept under `key`, at once, when there is a copy (it carries the time it was fetched, so
     /// the screen marks it as such); then the portal's answer, or the kept copy marked offline when the portal
     /// cannot be reached. An applicant offline sees the copy at once, not "Loading…" for the retries' length.
+    ///
+    /// `knownElsewhere` finds it in what another screen kept (a conversation in the overview of all messages)
+    /// when nothing is kept under `key`: shown at once, and again, marked offline, when the portal cannot be
+    /// reached, rather than "Loading…" for the retries' length and then an error.
     static func keptThenFresh<Value: Codable & Sendable, M: Sendable>(
-        _ name: String, _ store: ApplicantStore, key: String, fetch: @escaping @Sendable () async throws -> Value,
+        _ name: String, _ store: ApplicantStore, key: String,
+        knownElsewhere: (@Sendable (ApplicantStore) async -> Fresh<Value>?)? = nil,
+        fetch: @escaping @Sendable () async throws -> Value,
         _ message: @escaping @Sendable (Result<Fresh<Value>, ClientError>) async -> M
     ) -> Effect<M> {
         .stream(name) { post in
-            if let kept: Fresh<Value> = await cachedOnly(store, key: key) { post(await message(.success(kept))) }
-            post(await message(await result { try await readThroughCache(store, key: key, fetch) }))
+            var kept: Fresh<Value>? = await cachedOnly(store, key: key)
+            if kept == nil, let knownElsewhere { kept = await knownElsewhere(store) }
+            if let kept { post(await message(.success(kept))) }
+            let fresh = await result { try await readThroughCache(store, key: key, fetch) }
+            if case .failure(let error) = fresh, error.isTransient, let kept {
+                post(await message(.success(kept)))
+            } else {
+                post(await message(fresh))
+            }
         }
+    }
+
+    /// The overview of all messages kept (what the Messages list showed), for a conversation or a message not
+    /// opened before; each screen keeps of it what is its own.
+    static func messagesKnown(_ store: ApplicantStore) async -> Fresh<ConversationPage>? {
+        await cachedOnly(store, key: ConversationPage.overviewKey)
     }
 
     /// The notifications and the unread count, through the cache.
@@ -219,6 +238,9 @@ public struct ConversationPage: Codable, Sendable, Equatable {
         async let topics = client.messageTopics()
         return ConversationPage(messages: try await messages, topics: try await topics)
     }
+
+    /// The key the overview of all messages is kept under.
+    static let overviewKey = "conversations"
 
     /// The authority's messages not opened yet.
     var unread: Int { messages.filter(\.isUnread).count }

@@ -20,6 +20,9 @@ public struct PorttiApp: Program, TranslatedProgram {
     struct Stacked: Sendable {
         let id: Int
         var screen: any AppScreen
+        /// What it was opened as (nil: the start page, sign-in, a receipt the outbox delivered): the same
+        /// destination is not opened again over itself.
+        var destination: Destination? = nil
     }
 
     public private(set) var language: Language
@@ -168,7 +171,14 @@ public struct PorttiApp: Program, TranslatedProgram {
         case .replace(let destination):
             guard let index = stack.firstIndex(where: { $0.id == id }) else { return [] }
             lastID += 1
-            stack[index] = Stacked(id: lastID, screen: screen(for: destination))
+            stack[index] = Stacked(id: lastID, screen: screen(for: destination), destination: destination)
+            // What only chose where the message went goes with it: the receipt leads back to where the
+            // applicant was before writing (the conversation, the application, the start page).
+            var below = index - 1
+            while below > 0, stack[below].screen.choosesWhereToWrite {
+                stack.remove(at: below)
+                below -= 1
+            }
             return []
         case .quit:
             guard !stack.contains(where: { $0.screen.isBusy }) else {
@@ -243,7 +253,11 @@ public struct PorttiApp: Program, TranslatedProgram {
 
     private mutating func open(_ destination: Destination) -> [Effect<Message>] {
         guard destination == .language || session.account != nil else { return [] }
-        push(screen(for: destination))
+        // A screen is never stacked on itself (F2 on the language, a key pressed twice): a second copy would
+        // keep the first's state under it, which going back would show as if current.
+        guard top?.destination != destination else { return [] }
+        lastID += 1
+        stack.append(Stacked(id: lastID, screen: screen(for: destination), destination: destination))
         return loadTop()
     }
 

@@ -31,8 +31,11 @@ struct AppHarness {
         return .finished
     }
 
+    /// `waiting`: a message left in the outbox by an earlier run (a send killed half-way), to the work permit
+    /// application; the app delivers it as it starts.
     static func start(
-        _ portal: TestPortal, language: Language, editor: @escaping @Sendable (String) -> EditorRun = appendingEditor
+        _ portal: TestPortal, language: Language, editor: @escaping @Sendable (String) -> EditorRun = appendingEditor,
+        waiting: (@Sendable (Application) -> Draft)? = nil
     ) async throws -> AppHarness {
         let home = FileManager.default.temporaryDirectory.appending(path: "portti-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -60,6 +63,10 @@ struct AppHarness {
             "HOME": home.path, "XDG_DATA_HOME": home.appending(path: "data").path,
             "XDG_STATE_HOME": home.appending(path: "state").path,
         ]
+        if let waiting {
+            let store = try ApplicantStore(path: ApplicantStore.path(portal: portal.portalURL, username: "aino", environment: environment))
+            _ = try await store.enqueue(waiting(work))
+        }
         let services = AppServices(
             client: client, portalURL: portal.portalURL, environment: environment, portalNote: nil,
             timing: AppTiming(draftSaveDelay: .zero, newsDuration: .zero, followsNotifications: false),

@@ -93,6 +93,57 @@ import Testing
                 "kept for the next start; words made at load time follow the language")
     }
 
+    /// F2 on the language screen opens no second one over it: choosing then leaves no stale language screen
+    /// under the choice with its tick on the old language. No destination is stacked on itself.
+    @Test func F2_onTheLanguage_opensNoSecondOne_andNoScreenIsStackedOnItself() {
+        var app = started()
+        _ = app.update(.input(.key(.enter)))
+        let depth = app.stack.count
+        _ = app.update(.input(.key(.function(2))))
+        #expect(app.update(.input(.key(.function(2)))).isEmpty)
+        #expect(app.stack.count == depth + 1, "one language screen")
+        _ = app.update(.input(.key(.down)))
+        _ = app.update(.input(.key(.enter)))
+        #expect(app.language == .finnish)
+        #expect(app.top?.screen is ApplicationsScreen, "the choice leaves no language screen behind")
+        #expect(!app.stack.contains { $0.screen is LanguageScreen })
+    }
+
+    /// The receipt of a message sent leads back to where the applicant was before writing: past the topic
+    /// or the application they chose (which would invite the same message again), never to them.
+    @Test func theReceipt_leadsBackPastTheChoice_toWhereWritingStarted() {
+        var app = started()
+        func send(_ app: inout PorttiApp) {
+            let compose = app.top?.id
+            #expect(app.top?.screen is ComposeScreen)
+            _ = app.update(.routed(Routed(ComposeScreen.Message.sendFinished(.success(Fixed.receipt)), to: compose)))
+            #expect(app.top?.screen is ReceiptScreen)
+            _ = app.update(.input(.key(.enter)))
+        }
+        // Messages → write on another matter → a topic → write, send: back at the messages.
+        for _ in 0..<3 { _ = app.update(.input(.key(.down))) }
+        _ = app.update(.input(.key(.enter)))
+        #expect(app.top?.screen is ConversationsScreen)
+        _ = app.update(.input(.key(.character("w"))))
+        let topics = [MessageTopic(code: "other", titles: .init(en: "Something else", fi: "Muu asia", sv: "Något annat"))]
+        _ = app.update(.routed(Routed(MessageTopicsScreen.Message.loaded(.success(Fresh(value: topics, offlineSince: nil))), to: app.top?.id)))
+        _ = app.update(.input(.key(.enter)))
+        send(&app)
+        #expect(app.top?.screen is ConversationsScreen, "\(app.stack.map { type(of: $0.screen) })")
+        // The start page → send additional information → an application → write, send: back at the start page.
+        _ = app.update(.input(.key(.escape)))
+        #expect(app.top?.screen is StartScreen)
+        for _ in 0..<2 { _ = app.update(.input(.key(.up))) }
+        _ = app.update(.input(.key(.enter)))
+        #expect((app.top?.screen as? ApplicationsScreen)?.purpose == .chooseForAdditionalInformation)
+        _ = app.update(.routed(Routed(ApplicationsScreen.Message.loaded(.success(Fresh(value: [ScreenTests.work], offlineSince: nil))),
+                                      to: app.top?.id)))
+        _ = app.update(.input(.key(.enter)))
+        send(&app)
+        #expect(app.top?.screen is StartScreen, "\(app.stack.map { type(of: $0.screen) })")
+        #expect(app.stack.count == 1)
+    }
+
     @Test func aResize_tellsNoScreen_theViewTakesTheAreaItDrawsInto() {
         var app = started()
         #expect(app.update(.input(.resize(width: 100, height: 29))).isEmpty)

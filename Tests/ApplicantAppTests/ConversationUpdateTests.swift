@@ -48,8 +48,8 @@ import Testing
         #expect(screen.update(.loaded(Self.page([Self.asked, Self.answer, Self.otherMatter])), environment).isEmpty)
         let rows = render(screen, environment)
         #expect(rows[0] == " Portti · Messages")
-        #expect(rows[2] == " ›     Other matters           1 message     latest 21/09/2026, 16:13")
-        #expect(rows[3] == "   NEW MIG-2026-000001         2 messages    latest 20/09/2026, 17:13")
+        #expect(rows[2] == " ›      Other matters    1 message   latest 21/09/2026, 16:13")
+        #expect(rows[3] == "   NEW  MIG-2026-000001  2 messages  latest 20/09/2026, 17:13")
         #expect(rows[4] == "   Write a message on another matter")
         #expect(screen.update(.input(.key(.enter)), environment).requests().map(\.word) == ["open conversation(ApplicantApp.ConversationSubject.otherMatters)"])
         _ = screen.update(.input(.key(.down)), environment)
@@ -68,15 +68,52 @@ import Testing
         _ = screen.update(.loaded(Self.page([Self.answer, Self.asked])), environment)
         let rows = render(screen, environment)
         #expect(rows[0] == " Portti · Messages: MIG-2026-000001")
-        #expect(rows[2] == "   18/09/2026, 17:13 You           Answered          When will my application …")
-        #expect(rows[3] == " › 20/09/2026, 17:13 Authority     NEW               Within two months.")
+        #expect(rows[2] == "   18/09/2026, 17:13  You        Answered  When will my application be decided?")
+        #expect(rows[3] == " › 20/09/2026, 17:13  Authority  NEW       Within two months.")
         #expect(screen.update(.input(.key(.enter)), environment).requests().map(\.word) == ["open message(id: \"message_2\")"])
         var read = Self.asked
         read.answeredBy = nil
         _ = screen.update(.loaded(Self.page([Self.answer, read])), environment)
-        #expect(render(screen, environment)[2] == "   18/09/2026, 17:13 You           Read 19/09/2026   When will my application …")
+        #expect(render(screen, environment)[2] == "   18/09/2026, 17:13  You        Read 19/09/2026  When will my application be …")
         #expect(screen.update(.input(.key(.character("w"))), environment).requests().map(\.word)
                 == ["open compose(PorttiModel.MessageTarget.application(\"application_1\"), title: ApplicantApp.ComposeTitle.additionalInformation(reference: \"MIG-2026-000001\"))"])
+    }
+
+    /// Back from a message, the conversation loads again and the focus stays on the message it was on (by
+    /// its id), not on the newest; so Down, Enter opens the one after it. A new message does not move it.
+    @Test(arguments: Language.allCases)
+    func shownAgain_aConversation_keepsItsFocus_onTheSameMessage(_ language: Language) {
+        let environment = Fixed.environment(language, account: records.account)
+        var screen = ConversationScreen(subject: .application(id: "application_1", reference: "MIG-2026-000001"))
+        var third = Self.answer
+        third.id = "message_4"
+        third.sentAt = Fixed.now - 600
+        _ = screen.update(.loaded(Self.page([Self.asked, Self.answer, third])), environment)
+        #expect(screen.update(.input(.key(.enter)), environment).requests().map(\.word) == ["open message(id: \"message_4\")"],
+                "the first time, the newest")
+        _ = screen.update(.input(.key(.up)), environment)
+        _ = screen.update(.input(.key(.up)), environment)
+        // Back from message_1: loaded again, from the records and then the portal, with one message more.
+        var fourth = third
+        fourth.id = "message_5"
+        fourth.sentAt = Fixed.now - 60
+        _ = screen.update(.loaded(Self.page([Self.asked, Self.answer, third])), environment)
+        _ = screen.update(.loaded(Self.page([Self.asked, Self.answer, third, fourth])), environment)
+        #expect(screen.update(.input(.key(.enter)), environment).requests().map(\.word) == ["open message(id: \"message_1\")"])
+        _ = screen.update(.input(.key(.down)), environment)
+        #expect(screen.update(.input(.key(.enter)), environment).requests().map(\.word) == ["open message(id: \"message_2\")"])
+    }
+
+    /// The conversations move when one gets a new message: the focus stays on the one it was on.
+    @Test func shownAgain_theConversations_keepTheirFocus_whenTheOrderChanges() {
+        var screen = ConversationsScreen()
+        _ = screen.update(.loaded(Self.page([Self.asked, Self.answer, Self.otherMatter])), environment)
+        _ = screen.update(.input(.key(.down)), environment)  // MIG-2026-000001, second
+        var newer = Self.answer
+        newer.id = "message_9"
+        newer.sentAt = Fixed.now
+        _ = screen.update(.loaded(Self.page([Self.asked, Self.answer, newer, Self.otherMatter])), environment)
+        #expect(render(screen, environment)[2].hasPrefix(" › NEW  MIG-2026-000001"), "\(render(screen, environment))")
     }
 
     @Test func theOtherMatters_keepOnlyMessagesAboutNoApplication_andOfflineIsMarked_inFinnish() {
@@ -85,11 +122,47 @@ import Testing
         _ = screen.update(.loaded(Self.page([Self.asked, Self.otherMatter], offline: Fixed.now - 600)), finnish)
         let rows = render(screen, finnish)
         #expect(rows[0] == " Portti · Viestit: Muut asiat")
-        #expect(rows[2] == " › 21.9.2026 klo 16.13  Sinä          Vastaanotettu     My card was lost.")
+        #expect(rows[2] == " › 21.9.2026 klo 16.13  Sinä  Vastaanotettu  Oleskelulupakortti  My card was l…")
         #expect(rows[3].trimmingCharacters(in: .whitespaces).isEmpty, "the application's message is not among them")
         let offline = StringTable(.finnish)("common.offline", ["time": Formats(.finnish).dateTime(Fixed.now - 600)])
         #expect(rows.joined(separator: " ").replacingOccurrences(of: "  ", with: " ").contains(offline.prefix(20)), "\(rows[20...])")
         #expect(screen.update(.input(.key(.character("w"))), finnish).requests().map(\.word) == ["open messageTopics"])
+    }
+
+    /// Offline, a conversation and a message not opened before are shown from the overview the Messages list
+    /// kept, marked offline: not "Loading…" for the retries' length and then an error.
+    @Test func offline_aConversationNotOpenedBefore_isShownFromTheOverview_markedOffline() async throws {
+        let store = records.account.store
+        _ = try await readThroughCache(store, key: "conversations") {
+            ConversationPage(messages: [Self.asked, Self.answer, Self.otherMatter], topics: Self.topics)
+        }
+        // A portal that is not there, tried once.
+        var settings = ClientSettings()
+        settings.retry = RetryPolicy(attempts: 1)
+        let unreachable = try PortalClient(portalURL: URL(string: "http://127.0.0.1:9")!, settings: settings)
+        let fixed = Fixed.services()
+        let services = AppServices(client: unreachable, portalURL: fixed.portalURL, environment: fixed.environment, portalNote: nil,
+                                   pickerFolder: fixed.pickerFolder, utcOffset: fixed.utcOffset, clock: fixed.clock,
+                                   runEditor: { _ in .finished })
+        let environment = AppEnvironment(services: services, account: records.account, screen: Fixed.environment().screen,
+                                         context: Fixed.environment().context, lastPickFolder: nil)
+
+        var screen = ConversationScreen(subject: .application(id: "application_1", reference: "MIG-2026-000001"))
+        let answers = await (try #require(screen.load(environment))).perform()
+        #expect(answers.count == 2, "at once from the overview, then again when the portal is out of reach")
+        for answer in answers { _ = screen.update(answer, environment) }
+        let rows = render(screen, environment)
+        #expect(rows[2].contains("When will my application"), "\(rows)")
+        #expect(rows[3].contains("Within two months."))
+        #expect(!rows.joined().contains("My card was lost."), "the other matters are not this conversation's")
+        #expect(rows[21].contains("Offline"), "\(rows[21])")
+
+        var message = MessageScreen(messageID: "message_3")
+        for answer in await (try #require(message.load(environment))).perform() { _ = message.update(answer, environment) }
+        let shown = render(message, environment)
+        #expect(shown.joined(separator: "\n").contains("My card was lost."), "\(shown)")
+        #expect(shown[21].contains("Offline"), "\(shown[21])")
+        await unreachable.shutdown()
     }
 
     // MARK: One message

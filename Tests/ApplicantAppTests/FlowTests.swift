@@ -17,15 +17,15 @@ struct Words {
         case .english:
             Words(applications: "Applications", sendAdditional: "Send additional information", respond: "Respond",
                   receipt: "Confirmation of receipt", wrongType: "not a PDF", tooLarge: "too large",
-                  decision: "A decision has been made", appeal: "Last day to appeal", review: "Review before sending")
+                  decision: "Decision made", appeal: "Last day to appeal", review: "Review before sending")
         case .finnish:
             Words(applications: "Hakemukset", sendAdditional: "Lähetä lisätietoja", respond: "Vastaa täydennyspyyntöön",
                   receipt: "Vastaanottokuittaus", wrongType: "PDF", tooLarge: "liian suuri",
-                  decision: "Päätös on tehty", appeal: "Valituksen viimeinen päivä", review: "Tarkista ennen lähettämistä")
+                  decision: "Päätös tehty", appeal: "Valituksen viimeinen päivä", review: "Tarkista ennen lähettämistä")
         case .swedish:
             Words(applications: "Ansökningar", sendAdditional: "Skicka tilläggsuppgifter", respond: "Svara på begäran om komplettering",
                   receipt: "Mottagningsbekräftelse", wrongType: "PDF", tooLarge: "för stor",
-                  decision: "Beslut har fattats", appeal: "Sista dag att överklaga", review: "Granska innan du skickar")
+                  decision: "Beslut fattat", appeal: "Sista dag att överklaga", review: "Granska innan du skickar")
         }
     }
 }
@@ -117,6 +117,7 @@ struct Words {
             let words = Words.of(language)
             await app.focus(StringTable(language)("start.notifications"))
             await app.press(.enter)
+            // The list's short words for it (the whole sentence is the status line's).
             await app.focus(words.decision)
             #expect(app.focusedRow.contains(app.study.referenceNumber), "a notification names its application")
             await app.press(.enter)
@@ -145,7 +146,7 @@ struct Words {
             var app = try await AppHarness.start(portal, language: .english)
             await app.focus("Notifications")
             await app.press(.enter)
-            await app.focus("A decision has been made")
+            await app.focus("Decision made")
             await app.press(.enter)
             await app.press(.character("s"))
             for _ in 0..<80 { await app.press(.backspace) }
@@ -184,12 +185,12 @@ struct Words {
             var app = try await AppHarness.start(portal, language: .english)
             await app.focus("Notifications")
             await app.press(.enter)
-            await app.focus("A decision has been made")
+            await app.focus("Decision made")
             // Enter and Escape before anything settles: the decision opened and closed, the list is back.
             app.driver.send(.key(.enter))
             app.driver.send(.key(.escape))
             await app.driver.settle()
-            #expect(app.focusedRow.contains("A decision has been made"), "\(app.screen)")
+            #expect(app.focusedRow.contains("Decision made"), "\(app.screen)")
             #expect(!app.screen.contains("Granted for two years."))
             let notifications = try await portal.store.notifications(applicantID: app.applicant.id, after: nil)
             let decision = try #require(notifications.first { $0.kind == .decisionReady })
@@ -219,6 +220,31 @@ struct Words {
     private func compose(_ app: inout AppHarness) async {
         await request(&app)
         await app.press(.enter)
+    }
+
+    /// A send killed half-way (the portal stopped, the app killed) is finished by the outbox at the next start:
+    /// the receipt shown over the start page is signed and verified, as Receipts says, not "Not signed".
+    @Test(arguments: Language.allCases)
+    func aSendTheOutboxFinishesAtTheStart_showsItsReceiptSignedAndVerified(_ language: Language) async throws {
+        try await withPortal { portal in
+            var app = try await AppHarness.start(portal, language: language, waiting: { work in
+                Draft(target: .application(work.id), text: "Sent before the kill.", updatedAt: portal.clock.now)
+            })
+            let strings = StringTable(language)
+            let verified = String(strings("receipt.signed_verified").prefix { $0 != "{" }).trimmingCharacters(in: .whitespaces)
+            #expect(app.screen.contains(strings("receipt.sent")), "\(app.screen)")
+            #expect(app.screen.contains("Sent before the kill."))
+            #expect(app.screen.contains(verified), "\(app.screen)")
+            #expect(!app.screen.contains(strings("receipt.unsigned")))
+            // The same receipt in Receipts says the same.
+            await app.press(.enter)
+            #expect(app.driver.program.screen.top?.screen is StartScreen)
+            await app.focus(strings("start.receipts"))
+            await app.press(.enter)
+            await app.press(.enter)
+            #expect(app.screen.contains(verified), "\(app.screen)")
+            await app.finish()
+        }
     }
 
     @Test func anUnsentDraft_isOfferedAgain() async throws {

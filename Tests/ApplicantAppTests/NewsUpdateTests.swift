@@ -27,8 +27,8 @@ import Testing
     @Test func theList_marksUnreadByAWord() {
         let rows = render(listed(), environment)
         #expect(rows[0].hasPrefix(" Portti · Notifications"))
-        #expect(rows[2] == " › NEW 21/09/2026, 15:13     MIG-2026-000001 A decision has been made")
-        #expect(rows[3] == "       21/09/2026, 16:13     MIG-2026-000001 You have received a request for a…")
+        #expect(rows[2] == " › NEW  21/09/2026, 15:13  MIG-2026-000001  Decision made")
+        #expect(rows[3] == "        21/09/2026, 16:13  MIG-2026-000001  Request for information")
     }
 
     @Test func openingAnUnreadOne_opensAtOnce_andMarksItRead() {
@@ -56,8 +56,9 @@ import Testing
         #expect(screen.update(.arrived(new), environment).isEmpty)
         #expect(screen.update(.arrived(new), environment).isEmpty)
         let rows = render(screen, environment)
-        #expect(rows[2] == " › NEW 21/09/2026, 14:13     MIG-2026-000001 Confirmation of receipt: your mes…")
-        #expect(rows[3] == "   NEW 21/09/2026, 15:13     MIG-2026-000001 A decision has been made")
+        #expect(rows[2] == "   NEW  21/09/2026, 14:13  MIG-2026-000001  Message received")
+        // The focus stays on the notification it was on, not on its row.
+        #expect(rows[3] == " › NEW  21/09/2026, 15:13  MIG-2026-000001  Decision made")
         #expect(rows[5].trimmingCharacters(in: .whitespaces).isEmpty, "listed once")
     }
 }

@@ -251,7 +251,7 @@ import Testing
         #expect(render(receipts, environment) == [
             " Portti · Receipts",
             "",
-            " › 2026-00000042 21/09/2026, 17:13    MIG-2026-000001 Response to a request fo…",
+            " › 2026-00000042  21/09/2026, 17:13  MIG-2026-000001  Response",
         ] + blank(19))
         #expect(render(LanguageScreen(current: .english), environment) == [
             " Portti · Language",
@@ -260,5 +260,77 @@ import Testing
             "    Suomi",
             "    Svenska",
         ] + blank(17))
+    }
+
+    /// The tables at 80 columns in each language: columns as wide as what they hold, short words for the
+    /// kinds, so nothing is cut ("…"), and two messages on other matters are told apart by their topics.
+    @Test(arguments: Language.allCases)
+    func theTables_fit80Columns_withNothingCut(_ language: Language) {
+        let records = TemporaryAccount()
+        let environment = Fixed.environment(language, account: records.account)
+        let topics = ConversationUpdateTests.topics
+            + [MessageTopic(code: "address_change", titles: .init(en: "Change of address", fi: "Osoitteenmuutos", sv: "Adressändring"))]
+        let context = ViewContext(language: language, now: Fixed.now, topics: topics)
+        func rows(_ screen: some AppScreen) -> [String] {
+            var canvas = Canvas(width: 80, height: 22)
+            screen.view(into: &canvas, context: context)
+            return canvas.lines
+        }
+        func expectWhole(_ lines: [String], _ what: String) {
+            #expect(!lines.contains { $0.contains("…") }, "\(what) in \(language): \(lines.joined(separator: "\n"))")
+        }
+
+        // Receipts: each kind, on an application and on a topic.
+        var onTopic = Fixed.receipt
+        onTopic.applicationID = nil
+        onTopic.applicationReference = nil
+        onTopic.topic = "residence_card"
+        var receipts = ReceiptsScreen()
+        _ = receipts.update(.loaded([
+            KeptReceipt(receipt: Fixed.receipt, target: .request("request_1"), message: ""),
+            KeptReceipt(receipt: Fixed.receipt, target: .application("application_1"), message: ""),
+            KeptReceipt(receipt: onTopic, target: .topic("residence_card"), message: ""),
+            KeptReceipt(receipt: Fixed.receipt, target: .reply("message_2"), message: ""),
+        ]), environment)
+        expectWhole(rows(receipts), "receipts")
+
+        // Notifications: each kind, one about a topic.
+        var notifications = NotificationsScreen()
+        var aboutTopic = Fixed.notification("n4", .messageReceived, sequence: 4)
+        aboutTopic.applicationReference = nil
+        aboutTopic.applicationID = nil
+        aboutTopic.topic = "residence_card"
+        let list = [Fixed.notification("n1", .requestSent, sequence: 1), Fixed.notification("n2", .decisionReady, sequence: 2),
+                    Fixed.notification("n3", .message, sequence: 3), aboutTopic]
+        _ = notifications.update(.loaded(.success(Fresh(value: NotificationList(notifications: list, unread: 4), offlineSince: nil))), environment)
+        expectWhole(rows(notifications), "notifications")
+
+        // Messages: ten in a conversation.
+        var many: [Message] = []
+        for index in 0..<10 {
+            var message = ConversationUpdateTests.answer
+            message.id = "message_\(index + 10)"
+            message.text = "Short."
+            message.sentAt = Fixed.now - Double(index) * 86_400
+            many.append(message)
+        }
+        var conversations = ConversationsScreen()
+        _ = conversations.update(.loaded(.success(Fresh(value: ConversationPage(messages: many + [ConversationUpdateTests.otherMatter],
+                                                                                topics: topics), offlineSince: nil))), environment)
+        expectWhole(rows(conversations), "messages")
+
+        // Other matters: the same text under two topics, told apart by the topic's title.
+        var other = ConversationUpdateTests.otherMatter
+        other.topic = "other"
+        var address = other
+        address.id = "message_8"
+        address.topic = "address_change"
+        var otherMatters = ConversationScreen(subject: .otherMatters)
+        _ = otherMatters.update(.loaded(.success(Fresh(value: ConversationPage(messages: [other, address], topics: topics), offlineSince: nil))),
+                                environment)
+        let lines = rows(otherMatters)
+        let titles = topics.map { $0.titles.title(language: language.rawValue) }
+        #expect(lines[2].contains(titles[0]) && lines[3].contains(titles[2]), "\(lines)")
+        expectWhole(lines, "other matters")
     }
 }

@@ -127,8 +127,8 @@ struct TerminalAppTests {
         app.keys("Down", "Down")
         #expect(await app.waitFor("› Notifications"))
         app.keys("Enter")
-        #expect(await app.waitFor("A decision has been made"))
-        for _ in 0..<5 where !focusedLine(app).contains("A decision has been made") {
+        #expect(await app.waitFor("Decision made"))
+        for _ in 0..<5 where !focusedLine(app).contains("Decision made") {
             #expect(await app.keysAndWait("Down"), "\(app.screen)")
         }
         app.keys("Enter")

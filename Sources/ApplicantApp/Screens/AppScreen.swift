@@ -30,6 +30,10 @@ protocol AppScreen: Sendable {
     /// Something under way that quitting would cut off (a send): the app asks before it quits.
     var isBusy: Bool { get }
 
+    /// It only chooses where a message goes (a topic, an application): once the message is sent, its receipt
+    /// leads back past it to where the applicant was before writing, never to a choice that invites a second one.
+    var choosesWhereToWrite: Bool { get }
+
     /// Edits not yet written to the records, for writing before the program ends or the applicant signs out.
     func unsavedDraft(at time: Date) -> Draft?
 }
@@ -39,6 +43,7 @@ extension AppScreen {
     var capturesText: Bool { false }
     var reloadsWhenShownAgain: Bool { false }
     var isBusy: Bool { false }
+    var choosesWhereToWrite: Bool { false }
     func unsavedDraft(at time: Date) -> Draft? { nil }
 }
 

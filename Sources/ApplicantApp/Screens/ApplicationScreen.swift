@@ -22,8 +22,17 @@ struct ApplicationScreen: AppScreen {
     init(applicationID: String) { self.applicationID = applicationID }
 
     mutating func show(_ content: Loadable<ApplicationPage>) {
+        let focused = choices.focusedID(choiceIDs)
         self.content = content
         choices.setVisible(Array(0..<choiceCount))
+        // A new request comes in among the others: the focus stays on the choice it was on, not on its row.
+        choices.refocus(on: focused, ids: choiceIDs)
+    }
+
+    /// Each choice's id: the requests', the decision, then the conversation and writing.
+    private var choiceIDs: [String] {
+        guard let value = content.value else { return [] }
+        return value.requests.map(\.id) + (value.overview.decisionID.map { [$0] } ?? []) + ["conversation", "write"]
     }
 
     private var choiceCount: Int {

@@ -28,6 +28,7 @@ struct ApplicationsScreen: AppScreen {
     init(purpose: Purpose) { self.purpose = purpose }
 
     mutating func show(_ content: Loadable<[Application]>, context: ViewContext) {
+        let focused = list.focusedID(self.content.value?.map(\.id) ?? [])
         self.content = content
         shownFor = ""  // new rows: search them all
         let applications = content.value ?? []
@@ -36,6 +37,8 @@ struct ApplicationsScreen: AppScreen {
              context.strings("application.status.\(application.status.rawValue)")].joined(separator: " ").lowercased()
         }
         refilter()
+        // The portal may list them in another order now: the focus stays on the application it was on.
+        list.refocus(on: focused, ids: applications.map(\.id))
     }
 
     /// The filter the shown rows were chosen by: a longer filter only narrows them, so only they are searched.
@@ -58,6 +61,8 @@ struct ApplicationsScreen: AppScreen {
     var capturesText: Bool { list.isEditingFilter }
 
     var reloadsWhenShownAgain: Bool { true }
+
+    var choosesWhereToWrite: Bool { purpose == .chooseForAdditionalInformation }
 
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }

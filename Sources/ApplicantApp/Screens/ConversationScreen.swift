@@ -21,15 +21,19 @@ struct ConversationScreen: AppScreen {
     init(subject: ConversationSubject) { self.subject = subject }
 
     mutating func show(_ content: Loadable<ConversationPage>) {
+        let focused = list.focusedID(self.content.value?.messages.map(\.id) ?? [])
+        let subject = self.subject
         self.content = content.map { page in
-            // The other matters are what of all the messages is about no application.
-            let messages = subject == .otherMatters ? page.messages.filter { $0.applicationID == nil } : page.messages
+            // Its own messages of what it was given: the other matters are those about no application, and the
+            // overview of all messages (what is known offline) holds every conversation's.
+            let messages = page.messages.filter { $0.applicationID == subject.applicationID }
             return ConversationPage(messages: messages.sorted { $0.sentAt < $1.sentAt }, topics: page.topics)
         }
-        let count = self.content.value?.messages.count ?? 0
-        list.setVisible(Array(0..<count))
-        // The newest is where the applicant reads on from.
-        if count > 0 { list.focus(position: count - 1) }
+        let ids = self.content.value?.messages.map(\.id) ?? []
+        list.setVisible(Array(ids.indices))
+        // Shown again (back from a message, reloaded), the focus stays on the message it was on; the first
+        // time, the newest is where the applicant reads on from.
+        if !list.refocus(on: focused, ids: ids), !ids.isEmpty { list.focus(position: ids.count - 1) }
     }
 
     var reloadsWhenShownAgain: Bool { true }
@@ -38,7 +42,8 @@ struct ConversationScreen: AppScreen {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
         let id = subject.applicationID
-        return AppEnvironment.keptThenFresh("load conversation", store, key: subject.cacheKey,
+        // Not opened before, it is still known from the overview of all messages (`show` keeps its own).
+        return AppEnvironment.keptThenFresh("load conversation", store, key: subject.cacheKey, knownElsewhere: AppEnvironment.messagesKnown,
                                             fetch: { try await ConversationPage.fetch(client, applicationID: id) }) { .loaded($0) }
     }
 
@@ -89,13 +94,18 @@ struct ConversationScreen: AppScreen {
         }
         let area = Self.listArea(in: canvas.bounds)
         if page.messages.isEmpty { _ = canvas.put(strings("conversation.none"), column: area.column + 1, row: area.row, style: .muted) }
-        let dateColumn = context.formats.dateTimeWidth + 1
-        list.draw(into: &canvas, area: area) { index in
+        // The other matters are on several topics: each row names its own, or two alike could not be told apart.
+        let showsTopic = subject == .otherMatters
+        func cells(_ index: Int) -> [String] {
             let message = page.messages[index]
             let who = message.direction == .fromAuthority ? strings("conversation.from_authority") : strings("conversation.from_you")
-            let text = pad(context.formats.dateTime(message.sentAt), dateColumn) + pad(who, 14)
-                + pad(Self.stateWord(message, context: context), 18) + Self.firstLine(message, context: context)
-            return (text, message.isUnread ? .title : .plain)
+            let topic = showsTopic ? [MessageAbout(message, topics: page.topics).text(context)] : []
+            return [context.formats.dateTime(message.sentAt), who, Self.stateWord(message, context: context)] + topic
+                + [Self.firstLine(message, context: context)]
+        }
+        let columns = Columns(list.itemsShown(height: area.height).map(cells))
+        list.draw(into: &canvas, area: area) { index in
+            (columns.line(cells(index)), page.messages[index].isUnread ? .title : .plain)
         }
         if let offline {
             canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)

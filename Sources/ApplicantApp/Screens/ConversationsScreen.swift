@@ -27,9 +27,15 @@ struct ConversationsScreen: AppScreen {
 
     /// The rows: each conversation, then writing on another matter.
     mutating func show(_ content: Loadable<[Conversation]>) {
+        let focused = list.focusedID(rowIDs)
         self.content = content
         list.setVisible(Array(0...(content.value?.count ?? 0)))
+        // Conversations move (the one with the newest message goes first): the focus stays on the one it was on.
+        list.refocus(on: focused, ids: rowIDs)
     }
+
+    /// Each row's id: a conversation's cache key, then writing on another matter.
+    private var rowIDs: [String] { (content.value ?? []).map(\.subject.cacheKey) + ["write"] }
 
     /// The messages grouped into conversations: an application's by its id, the other matters together;
     /// the one with the newest message first.
@@ -53,7 +59,7 @@ struct ConversationsScreen: AppScreen {
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
-        return AppEnvironment.keptThenFresh("load conversations", store, key: "conversations",
+        return AppEnvironment.keptThenFresh("load conversations", store, key: ConversationPage.overviewKey,
                                             fetch: { try await ConversationPage.fetch(client, applicationID: nil) }) { .loaded($0) }
     }
 
@@ -91,8 +97,8 @@ struct ConversationsScreen: AppScreen {
             return
         }
         let area = Self.listArea(in: canvas.bounds)
-        list.draw(into: &canvas, area: area) { index in
-            guard index < conversations.count else { return (strings("start.write_other_matter"), .plain) }
+        func cells(_ index: Int) -> [String] {
+            guard index < conversations.count else { return [] }
             let conversation = conversations[index]
             let title = switch conversation.subject {
             case .application(_, let reference): context.clean(reference)
@@ -100,9 +106,13 @@ struct ConversationsScreen: AppScreen {
             }
             // Unread is marked by a word as well as by weight: never by colour alone.
             let mark = conversation.unread > 0 ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
-            let text = "\(mark) \(pad(title, 24))\(pad(strings("conversations.count", count: conversation.count), 14))"
-                + strings("conversations.latest", ["date": context.formats.dateTime(conversation.latest)])
-            return (text, conversation.unread > 0 ? .title : .plain)
+            return [mark, title, strings("conversations.count", count: conversation.count),
+                    strings("conversations.latest", ["date": context.formats.dateTime(conversation.latest)])]
+        }
+        let columns = Columns(list.itemsShown(height: area.height).map(cells))
+        list.draw(into: &canvas, area: area) { index in
+            guard index < conversations.count else { return (strings("start.write_other_matter"), .plain) }
+            return (columns.line(cells(index)), conversations[index].unread > 0 ? .title : .plain)
         }
         if conversations.isEmpty {
             _ = canvas.put(strings("conversations.none"), column: area.column + 1, row: area.row + 2, style: .muted)

@@ -40,7 +40,13 @@ struct MessageScreen: AppScreen {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client
         let id = messageID
-        return AppEnvironment.keptThenFresh("load message", store, key: "message:\(id)", fetch: {
+        // Not opened before, it is still known from the overview of all messages.
+        let known: @Sendable (ApplicantStore) async -> Fresh<ConversationPage>? = { store in
+            guard var page = await AppEnvironment.messagesKnown(store), page.value.messages.contains(where: { $0.id == id }) else { return nil }
+            page.value.messages = page.value.messages.filter { $0.id == id }
+            return page
+        }
+        return AppEnvironment.keptThenFresh("load message", store, key: "message:\(id)", knownElsewhere: known, fetch: {
             async let message = client.message(id: id)
             async let topics = client.messageTopics()
             return ConversationPage(messages: [try await message], topics: try await topics)

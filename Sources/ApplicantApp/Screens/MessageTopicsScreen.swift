@@ -25,6 +25,8 @@ struct MessageTopicsScreen: AppScreen {
         list.setVisible(Array((self.content.value ?? []).indices))
     }
 
+    var choosesWhereToWrite: Bool { true }
+
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return nil }
         let client = environment.client

@@ -24,9 +24,14 @@ struct NotificationsScreen: AppScreen {
     var list = ListSelection()
 
     mutating func show(_ content: Loadable<[PortalNotification]>) {
+        let focused = list.focusedID(ids)
         self.content = content
         list.setVisible(Array((content.value ?? []).indices))
+        // New ones come on top: the focus stays on the notification it was on, not on its row.
+        list.refocus(on: focused, ids: ids)
     }
+
+    private var ids: [String] { (content.value ?? []).map(\.id) }
 
     var reloadsWhenShownAgain: Bool { true }
 
@@ -89,8 +94,7 @@ struct NotificationsScreen: AppScreen {
         guard case .loaded(var notifications, let offline) = content, !notifications.contains(where: { $0.id == notification.id })
         else { return }
         notifications.insert(notification, at: 0)
-        content = .loaded(notifications, offlineSince: offline)
-        list.setVisible(Array(notifications.indices))
+        show(.loaded(notifications, offlineSince: offline))
     }
 
     /// Where a notification leads.
@@ -115,15 +119,19 @@ struct NotificationsScreen: AppScreen {
         }
         let area = Self.listArea(in: canvas.bounds)
         if notifications.isEmpty { _ = canvas.put(strings("notifications.none"), column: area.column + 1, row: area.row, style: .muted) }
-        list.draw(into: &canvas, area: area) { index in
+        func cells(_ index: Int) -> [String] {
             let notification = notifications[index]
-            let unread = notification.readAt == nil
             // Unread is marked by a word as well as by weight: never by colour alone.
-            let mark = unread ? strings("notifications.new") : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
-            let text = "\(mark) \(pad(context.formats.dateTime(notification.createdAt), 22))"
-                + pad(notification.applicationReference.map(context.clean) ?? notification.topic.map(context.topicTitle) ?? "", 16)
-                + strings("notification.\(notification.kind.rawValue)")
-            return (text, unread ? .title : .plain)
+            let mark = notification.readAt == nil ? strings("notifications.new")
+                : String(repeating: " ", count: DisplayWidth.of(strings("notifications.new")))
+            // The table's short words: the whole sentence is what the status line and the notice say.
+            return [mark, context.formats.dateTime(notification.createdAt),
+                    notification.applicationReference.map(context.clean) ?? notification.topic.map(context.topicTitle) ?? "",
+                    strings("notifications.short.\(notification.kind.rawValue)")]
+        }
+        let columns = Columns(list.itemsShown(height: area.height).map(cells))
+        list.draw(into: &canvas, area: area) { index in
+            (columns.line(cells(index)), notifications[index].readAt == nil ? .title : .plain)
         }
         if let offline {
             canvas.notice(strings("common.offline", ["time": context.formats.dateTime(offline)]), style: .muted)

@@ -114,6 +114,16 @@ extension MessageTarget {
         case .reply: "receipt.kind_reply"
         }
     }
+
+    /// The same in a few words, for the list of receipts, whose columns must fit 80 in every language.
+    var shortKindKey: String {
+        switch self {
+        case .request: "receipts.kind.response"
+        case .application: "receipts.kind.additional"
+        case .topic: "receipts.kind.other_matter"
+        case .reply: "receipts.kind.reply"
+        }
+    }
 }
 
 /// The receipts kept on this machine, newest first.
@@ -164,13 +174,15 @@ struct ReceiptsScreen: AppScreen {
             _ = canvas.put(strings("receipts.none"), column: area.column + 1, row: area.row, style: .muted)
             return
         }
-        list.draw(into: &canvas, area: area) { index in
+        func cells(_ index: Int) -> [String] {
             let receipt = receipts[index].receipt
-            let kind = strings(receipts[index].target.kindKey)
-            // Widths for the longest of each (a Finnish date is 20 columns), so the kind fits at 80 columns.
-            let reference = pad(context.clean(receipt.applicationReference ?? ""), 16)
-            return ("\(pad(context.clean(receipt.number), 14))\(pad(context.formats.dateTime(receipt.receivedAt), 21))\(reference)\(kind)", .plain)
+            // What it concerns: the application, or the topic of a message on another matter.
+            let about = receipt.applicationReference.map(context.clean) ?? receipt.topic.map(context.topicTitle) ?? ""
+            return [context.clean(receipt.number), context.formats.dateTime(receipt.receivedAt), about,
+                    strings(receipts[index].target.shortKindKey)]
         }
+        let columns = Columns(list.itemsShown(height: area.height).map(cells))
+        list.draw(into: &canvas, area: area) { index in (columns.line(cells(index)), .plain) }
     }
 
     func keyHints(_ context: ViewContext) -> [KeyHint] {

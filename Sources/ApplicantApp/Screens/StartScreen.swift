@@ -38,7 +38,7 @@ struct StartScreen: AppScreen {
     func load(_ environment: AppEnvironment) -> Effect<Message>? {
         guard let store = environment.account?.store else { return Message.ask(.refreshUnread) }
         let client = environment.client
-        return AppEnvironment.keptThenFresh("count messages", store, key: "conversations",
+        return AppEnvironment.keptThenFresh("count messages", store, key: ConversationPage.overviewKey,
                                             fetch: { try await ConversationPage.fetch(client, applicationID: nil) }) { .conversations($0) }
     }
 
