@@ -423,7 +423,9 @@ public final class PortalClient: Sendable {
             } catch {
                 let failure = Self.classify(error)
                 attempt += 1
-                guard retrying, failure.isTransient, attempt < settings.retry.attempts, !Task.isCancelled else {
+                // A timeout is not tried again: the request already waited its whole time, and a portal that
+                // accepts connections but never answers would otherwise hold the caller for attempts × timeout.
+                guard retrying, failure.isTransient, failure != .timeout, attempt < settings.retry.attempts, !Task.isCancelled else {
                     throw failure
                 }
                 try? await Task.sleep(for: settings.retry.delay(beforeRetry: attempt))

@@ -193,18 +193,12 @@ struct PortalHandler: APIProtocol {
     {
         let applicant = try SignedIn.current()
         let key = try Self.idempotencyKey(key)
-        let limits = configuration.attachmentLimits
-        if attachmentIDs.count > limits.maxFilesPerMessage {
-            throw PortalError(.tooManyAttachments, limit: Int64(limits.maxFilesPerMessage))
+        if let (code, limit) = MessageRules.violation(
+            text: text, fileCount: attachmentIDs.count, maxFiles: configuration.attachmentLimits.maxFilesPerMessage,
+            maxCharacters: configuration.maxMessageCharacters) {
+            throw PortalError(code, limit: limit)
         }
         if Set(attachmentIDs).count != attachmentIDs.count { throw PortalError(.attachmentListedTwice) }
-        // Counted in code points, as the contract's `maxLength` (JSON Schema) counts them.
-        if text.unicodeScalars.count > configuration.maxMessageCharacters {
-            throw PortalError(.messageTooLong, limit: Int64(configuration.maxMessageCharacters))
-        }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && attachmentIDs.isEmpty {
-            throw PortalError(.messageEmpty)
-        }
         let receipt = try await store.receiveMessage(NewMessage(
             applicantID: applicant.id, idempotencyKey: key, target: target, text: text,
             attachmentIDs: attachmentIDs, now: clock()))

@@ -21,18 +21,21 @@ public struct Formats: Sendable {
         date.formatted(Date.FormatStyle(date: .numeric, time: .omitted, locale: locale, timeZone: timeZone))
     }
 
-    /// 25.11.2026 klo 14.05 · 2026-11-25 14:05 · 25/11/2026, 14:05
+    /// 25.11.2026 klo 14.05 · 2026-11-25 06:05 · 25/11/2026, 06:05: the hour always has two digits (the
+    /// locales' short time drops the zero, "6:05", which no one writes in a 24-hour clock beside a date).
     public func dateTime(_ date: Date) -> String {
-        date.formatted(Date.FormatStyle(date: .numeric, time: .shortened, locale: locale, timeZone: timeZone))
+        date.formatted(Date.FormatStyle(date: .numeric, time: .omitted, locale: locale, timeZone: timeZone)
+            .hour(.twoDigits(amPM: .omitted)).minute(.twoDigits))
     }
 
-    /// 14.05 · 14:05 · 14:05
+    /// 14.05 · 06:05 · 06:05
     public func time(_ date: Date) -> String {
-        date.formatted(Date.FormatStyle(date: .omitted, time: .shortened, locale: locale, timeZone: timeZone))
+        date.formatted(Date.FormatStyle(date: .omitted, time: .omitted, locale: locale, timeZone: timeZone)
+            .hour(.twoDigits(amPM: .omitted)).minute(.twoDigits))
     }
 
     /// Characters the widest `dateTime` takes in this language (two-digit day, month and hour): a column of
-    /// times padded to it lines up, whatever the day ("1.9.2026 klo 9.05" and "31.12.2026 klo 23.59").
+    /// times padded to it lines up, whatever the day ("1.9.2026 klo 09.05" and "31.12.2026 klo 23.59").
     public var dateTimeWidth: Int {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone

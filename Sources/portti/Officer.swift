@@ -285,7 +285,7 @@ extension Portti.Officer {
             if messages.isEmpty { return say("\(context.strings("officer.no_messages"))") }
             for message in messages {
                 let receipt = message.receipt
-                say("\(receipt.number)\t\(receipt.receivedAt.formatted(.iso8601))\t\(message.applicationReference ?? message.topic ?? "")\t\(message.applicantName)")
+                say("\(receipt.number)\t\(receipt.receivedAt.formatted(.iso8601))\t\(context.about(message))\t\(message.applicantName)")
                 if let requestID = receipt.requestID { say("  → \(requestID)") }
                 say("\(lines: message.text, indent: "  ")")
                 for file in receipt.files { say("  📎 \(file.name)  \(file.size)  \(file.sha256)") }

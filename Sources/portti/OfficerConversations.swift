@@ -28,6 +28,21 @@ extension OfficerContext {
         name.hasPrefix("message_") ? name : ApplicantMessageID.of(receiptNumber: name)
     }
 
+    /// The authority's message checked against the limits an applicant's message has (`MessageRules`, the
+    /// portal's default `AttachmentLimits`), before anything is kept: a clear refusal, exit 1.
+    func checkLimits(text: String, attachments paths: [String]) throws {
+        if let (code, limit) = MessageRules.violation(text: text, fileCount: paths.count) {
+            throw fail(strings("error.\(code.rawValue)", limit.map { ["limit": String($0)] } ?? [:]))
+        }
+        let maxBytes = AttachmentLimits().maxFileBytes
+        for path in paths {
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value,
+                  size > maxBytes else { continue }
+            let limit = Formats(strings.language).size(maxBytes, strings: strings)
+            throw fail("\(UntrustedText.sanitized(path)): \(strings("error.attachment_too_large", ["limit": limit]))")
+        }
+    }
+
     /// PDFs given with `--attach`, kept in the portal's document storage.
     func keep(_ paths: [String], in documents: any DocumentStorage) async throws -> [NewAuthorityMessage.File] {
         var files: [NewAuthorityMessage.File] = []
@@ -49,10 +64,19 @@ extension OfficerContext {
         return files
     }
 
+    /// What a message is about, for the officer's terminal: its application's reference, or its topic's title
+    /// in the officer's language (the portal's own list).
+    func about(_ message: IncomingMessage) -> String {
+        if let reference = message.applicationReference { return reference }
+        let code = message.topic ?? MessageTopic.otherCode
+        let title = MessageTopics.standard.first { $0.code == code }?.titles.title(language: strings.language.rawValue) ?? code
+        return strings("officer.topic", ["topic": title])
+    }
+
     /// One incoming message for the officer's terminal: the applicant's words sanitized.
     func show(_ message: IncomingMessage) {
         let receipt = message.receipt
-        let about = message.applicationReference ?? strings("officer.topic", ["topic": message.topic ?? ""])
+        let about = about(message)
         let state = if message.answeredBy != nil { strings("officer.message_answered") }
             else if let read = message.readByAuthorityAt { strings("officer.message_read", ["date": read.formatted(.iso8601)]) }
             else { strings("officer.message_unread") }
@@ -107,14 +131,17 @@ extension Portti.Officer {
         @Argument(help: "The application's id or reference number.") var application: String
         @Option(help: "The message's text.") var text: String
         @Option(name: .customLong("attach"), help: "A PDF to send with it; repeat for more.") var attachments: [String] = []
+        @Flag(help: "Print the message sent as JSON.") var json = false
 
         func run() async throws {
+            try context.checkLimits(text: text, attachments: attachments)
             let opened = try await context.open()
             let applicationID = try await context.applicationID(opened.store, named: application)
             let files = try await context.keep(attachments, in: opened.documents)
             do {
                 let sent = try await opened.store.sendAuthorityMessage(
                     NewAuthorityMessage(target: .application(applicationID), text: text, files: files, now: Date()))
+                if json { return try sayJSON(sent) }
                 say("\(context.strings("officer.message_sent", ["id": sent.id]))")
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(context.strings("officer.unknown_application", ["id": application]))
@@ -130,13 +157,22 @@ extension Portti.Officer {
         @Argument(help: "The message's id, or its receipt number.") var message: String
         @Option(help: "The answer's text.") var text: String
         @Option(name: .customLong("attach"), help: "A PDF to send with it; repeat for more.") var attachments: [String] = []
+        @Flag(help: "Print the message sent as JSON.") var json = false
+        @Flag(help: "Answer a message that has been answered already (a second answer).") var again = false
 
         func run() async throws {
+            try context.checkLimits(text: text, attachments: attachments)
             let opened = try await context.open()
+            // One answer to a message, as the applicant answers a request once: a second only when asked for.
+            let id = context.messageID(named: message)
+            if !again, try await opened.store.incomingMessages().contains(where: { $0.messageID == id && $0.answeredBy != nil }) {
+                throw fail(context.strings("officer.message_already_answered", ["id": message]))
+            }
             let files = try await context.keep(attachments, in: opened.documents)
             do {
                 let sent = try await opened.store.sendAuthorityMessage(
                     NewAuthorityMessage(target: .reply(context.messageID(named: message)), text: text, files: files, now: Date()))
+                if json { return try sayJSON(sent) }
                 say("\(context.strings("officer.message_sent", ["id": sent.id]))")
             } catch let error as PortalError where error.code == .notFound {
                 throw fail(context.strings("officer.unknown_message", ["id": message]))

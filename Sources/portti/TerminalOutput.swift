@@ -33,9 +33,12 @@ struct TerminalText: ExpressibleByStringInterpolation {
         mutating func appendInterpolation(_ line: TerminalText) { text += line.text }
 
         /// Text of several lines (a message, a decision), each line starting with `indent`.
+        /// A line break at the end ends the last line (as in a file): it starts no line of its own. An empty
+        /// line stays empty, without the indent.
         mutating func appendInterpolation(lines value: String, indent: String = "") {
-            text += UntrustedText.sanitized(value, keepingLineBreaks: true)
-                .split(separator: "\n", omittingEmptySubsequences: false).map { indent + $0 }.joined(separator: "\n")
+            var lines = UntrustedText.sanitized(value, keepingLineBreaks: true).split(separator: "\n", omittingEmptySubsequences: false)
+            while lines.count > 1, lines.last?.isEmpty == true { lines.removeLast() }
+            text += lines.map { $0.isEmpty ? "" : indent + $0 }.joined(separator: "\n")
         }
     }
 }

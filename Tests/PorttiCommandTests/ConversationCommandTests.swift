@@ -51,7 +51,7 @@ import Testing
             #expect(terminalControls(in: queue.out) == [] && !queue.out.contains("owned"), "\(queue.out.debugDescription)")
             let first = try #require(queue.out.range(of: "Is my case moving?")), second = try #require(queue.out.range(of: "residence permit card"))
             #expect(first.lowerBound < second.lowerBound)
-            #expect(queue.out.contains(reference) && queue.out.contains("residence_card"))
+            #expect(queue.out.contains(reference) && queue.out.contains("another matter") == false && queue.out.contains("matter: Residence permit card"))
             let queued = try JSONDecoder.iso8601.decode(
                 [IncomingMessage].self, from: Data(try await officer(applicant, portal, ["queue", "--json"]).out.utf8))
             #expect(queued.map(\.messageID) == listed.messages.map(\.id))
@@ -132,7 +132,14 @@ import Testing
             try Data("mine".utf8).write(to: folder.appending(path: "letter.pdf"))
             let again = try await applicant.run(["messages", "--save", message.id, "--to", folder.path])
             #expect(again.status == 1 && again.err.contains("exists already"), "\(again.err)")
+            // The way out is one this command has: another folder (the name is the portal's).
+            #expect(again.err.contains("--to FOLDER") && !again.err.contains("give another name"), "\(again.err)")
             #expect(try Data(contentsOf: folder.appending(path: "letter.pdf")) == Data("mine".utf8))
+            // A folder of that name: no example of a decision's file name, the same way out.
+            let taken = applicant.home.appending(path: "taken")
+            try FileManager.default.createDirectory(at: taken.appending(path: "letter.pdf"), withIntermediateDirectories: true)
+            let folderThere = try await applicant.run(["messages", "--save", message.id, "--to", taken.path])
+            #expect(folderThere.status == 1 && folderThere.err.contains("--to FOLDER") && !folderThere.err.contains("decision.pdf"), "\(folderThere.err)")
             let none = try await applicant.run(["messages", "--save", message.id, "--attachment", "other.pdf", "--to", folder.path])
             #expect(none.status == 1, "\(none.err)")
             // Saving is not opening: the message is still unread until --read.
@@ -228,5 +235,155 @@ extension Applicant {
         let process = try ChildProcess(
             PortalProcess.binary.path, arguments, environment: env, captureOutput: false, captureErrors: false, log: log.path)
         return Follower(process: process, log: log)
+    }
+}
+
+/// A portal that accepts the connection and never answers (its process stopped): every way of writing to the
+/// authority puts the message in the outbox before anything goes on the network, so a CLI killed while it
+/// waits loses nothing, and the outbox sent later records each message once.
+@Suite struct FrozenPortalTests {
+    @Test func aMessageToAPortalThatNeverAnswers_waitsInTheOutbox_andIsRecordedOnce() async throws {
+        let home = FileManager.default.temporaryDirectory.appending(path: "portti-frozen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: home) }
+        let portalData = home.appending(path: "portal")
+        let portal = try await offThePool { try PortalProcess(dataFolder: portalData, arguments: ["--demo"]) }
+        defer { portal.kill() }
+        var setting = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTTI_") && !$0.key.hasPrefix("LC_") }
+        setting.merge([
+            "HOME": home.path, "XDG_DATA_HOME": home.path + "/data", "XDG_STATE_HOME": home.path + "/state",
+            "XDG_CONFIG_HOME": home.path + "/config", "LANG": "C.UTF-8", "PORTTI_URL": portal.url.absoluteString,
+        ]) { $1 }
+        let binary = PortalProcess.binary.path
+        let environment = setting
+        @Sendable func run(_ arguments: [String], input: String = "") async throws -> (status: Int32, output: String, errors: String) {
+            try await ChildProcess.run(binary, arguments, environment: environment, input: Array(input.utf8))
+        }
+        try #require(try await run(["sign-in", "--username", "demo"], input: "demo-portti\n").status == 0)
+        // What the applicant has seen before: the applications, the topics and the conversations are kept here.
+        #expect(try await run(["applications"]).status == 0)
+        #expect(try await run(["requests", "MIG-2026-000001"]).status == 0)
+        let listed = try await run(["messages", "--json"])
+        let conversation = try JSONDecoder.iso8601.decode(ConversationCommandTests.Listed.self, from: Data(listed.output.utf8))
+        let authorityMessage = try #require(conversation.messages.first { $0.direction == .fromAuthority && $0.isUnread })
+        #expect(try await run(["message", "--topic", "nonsense", "--message-file", "/dev/null"]).status == 1)
+
+        let records = try ApplicantStore(path: ApplicantStore.path(portal: portal.url, username: "demo", environment: environment))
+        let pid = try #require(portal.processIdentifier)
+        kill(pid, SIGSTOP)
+        let ways: [[String]] = [
+            ["message", "--about", "MIG-2026-000002"], ["message", "--topic", "other"],
+            ["message", "--reply-to", authorityMessage.id], ["send", "MIG-2026-000002"], ["reply", "MIG-2026-000001/1"],
+        ]
+        for (index, way) in ways.enumerated() {
+            let text = home.appending(path: "k\(index).txt")
+            try Data("Written to a frozen portal, \(index).".utf8).write(to: text)
+            let cli = try ChildProcess(binary, way + ["--message-file", text.path], environment: environment)
+            let kept = try? await within(60, "\(way) in the outbox") {
+                while ((try? await records.outbox()) ?? []).count < index + 1 { try await Task.sleep(for: .milliseconds(50)) }
+                return true
+            }
+            kill(cli.pid, SIGKILL)
+            _ = await cli.finish()
+            #expect(kept == true, "\(way): nothing in the outbox while the portal does not answer")
+        }
+        // Left to run, a command ends when its request times out (not tried again): exit 3, the message waits.
+        let last = home.appending(path: "last.txt")
+        try Data("Waited out.".utf8).write(to: last)
+        let waited = try await within(120, "the command to give up") {
+            try await run(["message", "--about", "MIG-2026-000002", "--message-file", last.path])
+        }
+        #expect(waited.status == 3, "\(waited.errors)")
+        #expect(waited.errors.contains("outbox"), "\(waited.errors)")
+        kill(pid, SIGCONT)
+
+        let delivered = try await run(["outbox"])
+        #expect(delivered.status == 0, "\(delivered.errors)")
+        #expect(delivered.output.contains("The outbox is empty"), "\(delivered.output)")
+        let store = try SQLitePortalStore(path: portalData.appending(path: "portal.sqlite").path)
+        let texts = try await store.incomingMessages().map(\.text)
+        for index in ways.indices {
+            #expect(texts.filter { $0 == "Written to a frozen portal, \(index)." }.count == 1, "\(ways[index]): \(texts)")
+        }
+        #expect(texts.filter { $0 == "Waited out." }.count == 1)
+    }
+}
+
+extension ConversationCommandTests {
+    /// A topic is shown by its title in the language chosen, everywhere a topic is shown, and once: never its
+    /// code, never "Other matter: Other matter"; offline too, from the titles seen before.
+    @Test func aTopic_isShownByItsTitle_inTheLanguageChosen_everywhere() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let card = try applicant.file("card.txt", Array("Where is my card?".utf8))
+            let sent = try await applicant.run(["message", "--topic", "residence_card", "--message-file", card, "--lang", "fi"])
+            #expect(sent.status == 0, "\(sent.err)")
+            #expect(sent.out.contains("Asia: Oleskelulupakortti") && !sent.out.contains("residence_card"), "\(sent.out)")
+            let other = try applicant.file("other.txt", Array("Something else.".utf8))
+            #expect(try await applicant.run(["message", "--topic", "other", "--message-file", other]).status == 0)
+
+            let messages = try await applicant.run(["messages"])
+            #expect(messages.out.contains("Matter: Other matter") && !messages.out.contains("Other matter: Other matter"), "\(messages.out)")
+            #expect(messages.out.contains("Matter: Residence permit card"), "\(messages.out)")
+            let receipts = try await applicant.run(["receipts", "--lang", "fi"])
+            #expect(receipts.status == 0, "\(receipts.err)")
+            #expect(receipts.out.contains("viesti (asia: Oleskelulupakortti)"), "\(receipts.out)")
+            #expect(receipts.out.components(separatedBy: "Oleskelulupakortti").count == 2, "shown once: \(receipts.out)")
+            #expect(!receipts.out.contains("residence_card") && !receipts.out.contains(": other"), "\(receipts.out)")
+            let notifications = try await applicant.run(["notifications", "--lang", "sv"])
+            #expect(notifications.out.contains("Uppehållstillståndskort") && notifications.out.contains("Annat ärende"), "\(notifications.out)")
+            #expect(!notifications.out.contains("residence_card") && !notifications.out.contains("\tother"), "\(notifications.out)")
+            let queue = try await officer(applicant, portal, ["queue", "--lang", "fi"])
+            #expect(queue.out.contains("asia: Oleskelulupakortti") && queue.out.contains("asia: Muu asia"), "\(queue.out)")
+            #expect(!queue.out.contains("residence_card") && !queue.out.contains(": other"), "\(queue.out)")
+
+            // Offline: the outbox names the topic by the title seen before.
+            await portal.stop()
+            let later = try applicant.file("later.txt", Array("Written offline.".utf8))
+            #expect(try await applicant.run(["message", "--topic", "appointment", "--message-file", later]).status == 3)
+            let outbox = try await applicant.run(["outbox", "--lang", "sv"])
+            #expect(outbox.out.contains("meddelande (ärende: Tidsbokning till ett serviceställe)"), "\(outbox.out)")
+        }
+    }
+}
+
+extension ConversationCommandTests {
+    /// The authority's messages keep the limits the applicant's keep (not empty, 20,000 characters, 4 MiB a
+    /// file, 10 files), and a message is answered once unless a second answer is asked for.
+    @Test func theOfficersMessages_keepTheApplicantsLimits_andAMessageIsAnsweredOnce() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let reference = try await applicant.fileApplication().referenceNumber
+            for text in ["", "   \n"] {
+                let empty = try await officer(applicant, portal, ["message", reference, "--text", text])
+                #expect(empty.status == 1 && empty.err.contains("Write a message or attach a file"), "\(empty.err)")
+            }
+            let long = try await officer(applicant, portal, ["message", reference, "--text", String(repeating: "a", count: MessageRules.maxCharacters + 1)])
+            #expect(long.status == 1 && long.err.contains("too long"), "\(long.err)")
+            let large = try applicant.file("large.pdf", Samples.pdf + Array(repeating: 0x20, count: Int(AttachmentLimits().maxFileBytes)))
+            let tooLarge = try await officer(applicant, portal, ["message", reference, "--text", "A letter.", "--attach", large])
+            #expect(tooLarge.status == 1 && tooLarge.err.contains("too large"), "\(tooLarge.err)")
+            let small = try applicant.file("small.pdf", Samples.pdf)
+            let eleven = Array(repeating: ["--attach", small], count: AttachmentLimits().maxFilesPerMessage + 1).flatMap { $0 }
+            let tooMany = try await officer(applicant, portal, ["message", reference, "--text", "Letters."] + eleven)
+            #expect(tooMany.status == 1 && tooMany.err.contains("Too many attachments"), "\(tooMany.err)")
+            #expect(try await applicant.json(Listed.self, ["messages"]).messages.isEmpty)
+
+            let question = try applicant.file("q.txt", Array("When?\n\nThanks.\n".utf8))
+            #expect(try await applicant.run(["message", "--about", reference, "--message-file", question]).status == 0)
+            let mine = try #require(try await applicant.json(Listed.self, ["messages"]).messages.first)
+            // A text that ends with a line break shows no indented blank line after it.
+            let queue = try await officer(applicant, portal, ["queue"])
+            #expect(queue.out.contains("  When?\n\n  Thanks.\n") && !queue.out.contains("\n  \n"), "\(queue.out.debugDescription)")
+            let blank = try await officer(applicant, portal, ["reply", mine.id, "--text", " "])
+            #expect(blank.status == 1 && blank.err.contains("Write a message or attach a file"), "\(blank.err)")
+            let answered = try await officer(applicant, portal, ["reply", mine.id, "--text", "Soon.", "--json"])
+            #expect(answered.status == 0, "\(answered.err)")
+            let answer = try JSONDecoder.iso8601.decode(Message.self, from: Data(answered.out.utf8))
+            #expect(answer.inReplyTo == mine.id && answer.text == "Soon.")
+            let second = try await officer(applicant, portal, ["reply", mine.id, "--text", "Sooner."])
+            #expect(second.status == 1 && second.err.contains("already been answered") && second.err.contains("--again"), "\(second.err)")
+            #expect(try await applicant.json(Listed.self, ["messages"]).messages.map(\.text) == ["When?\n\nThanks.\n", "Soon."])
+            #expect(try await officer(applicant, portal, ["reply", mine.id, "--text", "Sooner.", "--again"]).status == 0)
+            #expect(try await applicant.json(Listed.self, ["messages"]).messages.map(\.text) == ["When?\n\nThanks.\n", "Soon.", "Sooner."])
+        }
     }
 }

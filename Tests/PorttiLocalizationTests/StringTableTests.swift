@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import PorttiLocalization
@@ -91,5 +92,32 @@ import Testing
         #expect(Language.fromEnvironment(["PORTTI_LANG": "fi", "LC_ALL": "sv_SE.UTF-8"]) == .finnish)
         #expect(Language.fromEnvironment(["LC_ALL": "", "LC_MESSAGES": "C.UTF-8", "LANG": "fi"]) == .english)
         #expect(Language.fromEnvironment([:]) == .english)
+    }
+}
+
+@Suite struct TimeFormatTests {
+    /// A time before ten has its leading zero in every language, beside a date and alone ("6:22" was Swedish).
+    @Test func anEarlyHour_hasTwoDigits_inEveryLanguage() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = try #require(TimeZone(identifier: "Europe/Helsinki"))
+        let early = try #require(calendar.date(from: DateComponents(year: 2026, month: 11, day: 28, hour: 6, minute: 22)))
+        let expected: [Language: (dateTime: String, time: String)] = [
+            .finnish: ("28.11.2026 klo 06.22", "06.22"), .swedish: ("2026-11-28 06:22", "06:22"),
+            .english: ("28/11/2026, 06:22", "06:22"),
+        ]
+        for (language, shown) in expected {
+            let formats = Formats(language)
+            #expect(formats.dateTime(early) == shown.dateTime, "\(language)")
+            #expect(formats.time(early) == shown.time, "\(language)")
+        }
+    }
+}
+
+@Suite struct OneWordTests {
+    /// The sender of the authority's messages has one name in Finnish in every screen and command (TERMS.md:
+    /// one word for one thing): "viranomainen", never "virasto".
+    @Test func theAuthority_hasOneNameInFinnish() {
+        let other = StringTables.shared.table(.finnish).filter { $0.value.lowercased().contains("virasto") }
+        #expect(other.keys.sorted() == [], "\(other)")
     }
 }

@@ -96,11 +96,8 @@ extension ApplicantContext {
         }
         // What the portal is sure to refuse is refused here, before it waits in the outbox as a refusal.
         if text.unicodeScalars.contains("\u{0}") { throw failure(.refused(.nulCharacter, limit: nil)) }
-        if text.unicodeScalars.count > MessageRules.maxCharacters {
-            throw failure(.refused(.messageTooLong, limit: Int64(MessageRules.maxCharacters)))
-        }
-        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty && files.isEmpty {
-            throw failure(.refused(.messageEmpty, limit: nil))
+        if let (code, limit) = MessageRules.violation(text: text, fileCount: files.count, maxFiles: .max) {
+            throw failure(.refused(code, limit: limit))
         }
         let draft = Draft(target: target, text: text, files: files)
         // The authority asks for each message once: the same text and files sent before are sent again only
@@ -169,15 +166,16 @@ extension ApplicantContext {
     }
 
     /// "Application: MIG-…", for a receipt that names its application; the topic of a message on another matter.
-    func referenceLine(_ receipt: Receipt) -> String? {
+    func referenceLine(_ receipt: Receipt, _ references: References) -> String? {
         if let reference = receipt.applicationReference { return strings("receipt.application", ["reference": reference]) }
-        return receipt.topic.map { strings("cli.receipt_topic", ["topic": $0]) }
+        return receipt.topic.map { strings("cli.receipt_topic", ["topic": references.topicTitle($0, language: settings.language.rawValue)]) }
     }
 
-    func printReceipt(_ receipt: Receipt) throws {
+    func printReceipt(_ receipt: Receipt) async throws {
         if options.json { return try sayJSON(receipt) }
         say("\(strings("cli.receipt", ["number": receipt.number, "time": formats.dateTime(receipt.receivedAt)]))")
-        if let line = referenceLine(receipt) { say("  \(line)") }
+        let topics = receipt.topic == nil ? [] : await knownTopics(try requireStore())
+        if let line = referenceLine(receipt, References(applications: [], requests: [:], topics: topics)) { say("  \(line)") }
         for file in receipt.files {
             say("  \(file.name)  \(formats.size(file.size, strings: strings))  SHA-256 \(file.sha256.prefix(16))…")
         }
@@ -200,7 +198,7 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.requestID(try context.requireStore(), named: request)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(
+                try await context.printReceipt(try await context.compose(
                     .request(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine), again: message.again))
             }
         }
@@ -220,7 +218,7 @@ extension Portti {
             try await withApplicant(options) { context in
                 let id = try await context.applicationID(try context.requireStore(), named: application)
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(
+                try await context.printReceipt(try await context.compose(
                     .application(id), text: text, attachments: message.attachments.map(GivenPath.fromCommandLine), again: message.again))
             }
         }
@@ -279,7 +277,7 @@ extension Portti {
                     }
                     let text = try messageFile.map(context.messageText) ?? item.text
                     let files = withoutAttachments ? [] : attachments.isEmpty ? item.files.map(GivenPath.init) : attachments.map(GivenPath.fromCommandLine)
-                    try context.printReceipt(try await context.compose(item.target, text: text, attachments: files, replacing: item))
+                    try await context.printReceipt(try await context.compose(item.target, text: text, attachments: files, replacing: item))
                     await context.deliverOutbox(store)
                     return
                 }

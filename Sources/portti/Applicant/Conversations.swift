@@ -84,7 +84,11 @@ extension Portti {
                 } catch {
                     // One file that cannot be written here (its name taken) does not keep the others from being saved.
                     switch error {
-                    case .fileExists, .folderGiven, .fileUnwritable:
+                    case .fileExists, .folderGiven:
+                        // The name is the portal's: the way out here is another folder.
+                        note("\(context.strings("cli.message_file_taken", ["path": path]))")
+                        refused = true
+                    case .fileUnwritable:
                         note("\(context.failure(error).message)")
                         refused = true
                     default: throw error
@@ -132,7 +136,7 @@ extension Portti {
                     target = .reply(try await context.replyableMessageID(store, named: replyTo ?? ""))
                 }
                 let text = try context.messageText(message.messageFile)
-                try context.printReceipt(try await context.compose(
+                try await context.printReceipt(try await context.compose(
                     target, text: text, attachments: message.attachments.map(GivenPath.fromCommandLine), again: message.again))
             }
         }
@@ -195,18 +199,22 @@ extension ApplicantContext {
     /// A topic's title in the language chosen, or its code when the portal's list is not known here.
     private func topicTitle(_ code: String?, _ topics: [MessageTopic]) -> String {
         guard let code else { return "" }
-        return topics.first { $0.code == code }?.titles.title(language: settings.language.rawValue) ?? code
+        return References(applications: [], requests: [:], topics: topics).topicTitle(code, language: settings.language.rawValue)
     }
 
-    /// The portal's topics (kept for offline use); none when they cannot be learnt now.
+    /// The portal's topics (kept for offline use: the titles seen last stay known); none when they cannot be
+    /// learnt now.
     func knownTopics(_ store: ApplicantStore) async -> [MessageTopic] {
-        (try? await readThroughCache(store, key: "message-topics") { try await client.messageTopics() }.value) ?? []
+        return (try? await readThroughCache(store, key: "message-topics") { try await client.messageTopics() }.value) ?? []
     }
 
     /// The topic code `name` names (in any case). With the portal out of reach and its list not kept, taken as
     /// given (the portal decides when the message goes).
     /// - Throws: a `Failure` listing the codes when the portal has no such topic.
     func topicCode(_ store: ApplicantStore, named name: String) async throws -> String {
+        // The kept list first (see applicationID): nothing goes on the network before the outbox has the message.
+        let kept: Fresh<[MessageTopic]>? = await cachedOnly(store, key: "message-topics")
+        if let topic = kept?.value.first(where: { $0.code.caseInsensitiveCompare(name) == .orderedSame }) { return topic.code }
         let topics = await knownTopics(store)
         if topics.isEmpty { return name }
         guard let topic = topics.first(where: { $0.code.caseInsensitiveCompare(name) == .orderedSame }) else {
@@ -221,6 +229,8 @@ extension ApplicantContext {
     /// - Throws: a `Failure` naming `name` when no message has that receipt number.
     func messageID(_ store: ApplicantStore, named name: String) async throws -> String {
         if name.hasPrefix("message_") { return name }
+        let kept: Fresh<[Message]>? = await cachedOnly(store, key: "messages")
+        if let message = kept?.value.first(where: { $0.receipt?.number == name }) { return message.id }
         let messages = try await fresh(store, key: "messages") { try await $0.messages(applicationID: nil) }
         guard let message = messages.first(where: { $0.receipt?.number == name }) else {
             throw Failure(strings("cli.unknown_message", ["name": UntrustedText.sanitized(name)]), ExitStatus.refused)
@@ -228,14 +238,22 @@ extension ApplicantContext {
         return message.id
     }
 
+    /// The message with `id` as the conversations kept here have it; nil when not kept.
+    private func keptMessage(_ store: ApplicantStore, id: String) async -> Message? {
+        let kept: Fresh<[Message]>? = await cachedOnly(store, key: "messages")
+        return kept?.value.first { $0.id == id }
+    }
+
     /// The id of the authority's message `name` names, to reply to. With the portal out of reach, an id is
     /// taken as given (the reply waits in the outbox and the portal decides).
     /// - Throws: a `Failure` when it is the applicant's own message (those take no reply) or none of theirs.
     func replyableMessageID(_ store: ApplicantStore, named name: String) async throws -> String {
         let id = try await messageID(store, named: name)
+        // Known here already (see applicationID): decided without the network.
+        let kept = await keptMessage(store, id: id)
         let message: Message
         do {
-            message = try await client.message(id: id)
+            if let kept { message = kept } else { message = try await client.message(id: id) }
         } catch let error where error.isTransient {
             return id
         } catch .notFound {

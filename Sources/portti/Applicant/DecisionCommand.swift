@@ -96,7 +96,12 @@ extension Portti {
                     let receipt = entry.receipt
                     say("\(context.strings("cli.receipt", ["number": receipt.number, "time": context.formats.dateTime(receipt.receivedAt)]))")
                     say("  \(context.describe(entry.target, references))")
-                    if let line = context.referenceLine(receipt) { say("  \(line)") }
+                    // The target names an application or a topic already; a request or a reply is shown with its
+                    // application or topic too.
+                    switch entry.target {
+                    case .application, .topic: break
+                    case .request, .reply: if let line = context.referenceLine(receipt, references) { say("  \(line)") }
+                    }
                     for file in receipt.files {
                         say("  \(file.name)  \(file.size)  SHA-256 \(file.sha256)")
                     }

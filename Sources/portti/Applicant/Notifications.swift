@@ -76,7 +76,7 @@ extension ApplicantContext {
         }
         let start: TerminalText = "\(mark) \(notification.sequence)\t\(formats.dateTime(notification.createdAt))\t"
         return start + "\(strings("notification.\(notification.kind.rawValue)"))\t\(subject)\t"
-            + "\(notification.applicationReference ?? notification.topic ?? "")"
+            + "\(notification.applicationReference ?? notification.topic.map { references.topicTitle($0, language: settings.language.rawValue) } ?? "")"
     }
 
     /// The id of the notification `name` names: its number (as listed) or its id, taken as given.

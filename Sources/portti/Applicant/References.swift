@@ -11,8 +11,15 @@ struct References: Sendable {
     let applications: [Application]
     /// Each application's requests by its id, oldest first: a request's number is its place here, from 1.
     let requests: [String: [SupplementRequest]]
+    /// The portal's topics, for their titles; none when not known here.
+    var topics: [MessageTopic] = []
 
     static let none = References(applications: [], requests: [:])
+
+    /// A topic's title in `language`, or its code when the portal's list is not known here.
+    func topicTitle(_ code: String, language: String) -> String {
+        topics.first { $0.code == code }?.titles.title(language: language) ?? code
+    }
 
     /// The application `name` names: its reference number (in any case) or its id.
     func application(named name: String) -> Application? {
@@ -59,20 +66,29 @@ extension ApplicantContext {
     /// What this machine can learn of the names of the account's things, for printing them; what cannot be
     /// learnt now (the portal out of reach, nothing kept) is left out, never failing the command.
     func references(_ store: ApplicantStore, requests withRequests: Bool = true) async -> References {
-        guard let applications = try? await knownApplications(store) else { return .none }
+        let topics = await knownTopics(store)
+        guard let applications = try? await knownApplications(store) else {
+            return References(applications: [], requests: [:], topics: topics)
+        }
         var requests: [String: [SupplementRequest]] = [:]
         if withRequests {
             for application in applications {
                 requests[application.id] = try? await knownRequests(store, applicationID: application.id)
             }
         }
-        return References(applications: applications, requests: requests)
+        return References(applications: applications, requests: requests, topics: topics)
     }
 
     /// The id of the application `name` names (its reference number or its id). With the portal out of reach
     /// and nothing kept, a portal's id is taken as given (a message to it then waits in the outbox).
     /// - Throws: a `Failure` naming `name` when it is none of the account's applications.
     func applicationID(_ store: ApplicantStore, named name: String) async throws -> String {
+        // The kept list first: a message is written to the outbox before anything goes on the network, so a
+        // portal that never answers cannot hold it back from there.
+        if let kept: Fresh<[Application]> = await cachedOnly(store, key: "applications"),
+           let application = References(applications: kept.value, requests: [:]).application(named: name) {
+            return application.id
+        }
         let applications: [Application]
         do {
             applications = try await knownApplications(store)
@@ -93,6 +109,9 @@ extension ApplicantContext {
             throw Failure(strings("cli.unknown_request", ["name": UntrustedText.sanitized(name)]), ExitStatus.refused)
         }
         let applicationID = try await applicationID(store, named: applicationName)
+        // Kept first, as for applications: the request numbered is the same request whenever it was learnt.
+        let kept: Fresh<[SupplementRequest]>? = await cachedOnly(store, key: "requests:\(applicationID)")
+        if let kept, number <= kept.value.count { return References.inOrder(kept.value)[number - 1].id }
         let requests = try await knownRequests(store, applicationID: applicationID)
         guard number <= requests.count else {
             throw Failure(strings("cli.unknown_request", ["name": UntrustedText.sanitized(name)]), ExitStatus.refused)
@@ -109,7 +128,7 @@ extension ApplicantContext {
             strings("cli.target_application", [
                 "reference": references.application(named: id)?.referenceNumber ?? strings("cli.reference_unknown"),
             ])
-        case .topic(let code): strings("cli.target_topic", ["topic": code])
+        case .topic(let code): strings("cli.target_topic", ["topic": references.topicTitle(code, language: settings.language.rawValue)])
         case .reply(let id): strings("cli.target_reply", ["id": id])
         }
     }
