@@ -299,9 +299,18 @@ struct PortalHandler: APIProtocol {
 
     func replyToMessage(_ input: Operations.ReplyToMessage.Input) async throws -> Operations.ReplyToMessage.Output {
         guard case .json(let draft) = input.body else { throw PortalError(.malformedRequest) }
-        let receipt = try await receive(
-            text: draft.text, attachmentIDs: draft.attachmentIds, target: .reply(input.path.messageId),
-            key: RawHeaders.idempotencyKey)
+        let receipt: Receipt
+        do {
+            receipt = try await receive(
+                text: draft.text, attachmentIDs: draft.attachmentIds, target: .reply(input.path.messageId),
+                key: RawHeaders.idempotencyKey)
+        } catch let error as PortalError where error.code == .notFound {
+            // The applicant's own message exists for them (GET answers it): it takes no reply, which is not "no
+            // such message". Anybody else's stays not found.
+            let own = try await store.message(id: input.path.messageId, applicantID: SignedIn.current().id)
+            if own?.direction == .fromApplicant { throw PortalError(.messageNotReplyable) }
+            throw error
+        }
         return .created(.init(body: .json(.init(receipt))))
     }
 

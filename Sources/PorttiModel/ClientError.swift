@@ -123,7 +123,7 @@ public enum ClientError: Error, Sendable, Equatable {
         case .uploadTooSlow, .requestTimeout, .tooManyUploads: self = .timeout
         case .malformedRequest, .messageEmpty, .messageTooLong, .idempotencyKeyMissing, .idempotencyKeyReused,
             .idempotencyKeyInvalid, .nulCharacter, .attachmentListedTwice, .attachmentAlreadySent, .methodNotAllowed,
-            .headersTooLarge:
+            .headersTooLarge, .messageNotReplyable:
             self = .refused(code, limit: limit)
         }
     }

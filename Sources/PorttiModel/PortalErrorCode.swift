@@ -25,6 +25,8 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
     case attachmentListedTwice = "attachment_listed_twice"
     /// An attachment already sent in a message: in the authority's record a file belongs to one message.
     case attachmentAlreadySent = "attachment_already_sent"
+    /// A reply to the applicant's own message: only the authority's messages take a reply.
+    case messageNotReplyable = "message_not_replyable"
     /// A method the path does not have; the answer's `Allow` names those it has.
     case methodNotAllowed = "method_not_allowed"
     /// The request's headers or body did not arrive in time, or its headers are too large.
@@ -49,7 +51,7 @@ public enum PortalErrorCode: String, Sendable, Codable, CaseIterable {
         case .methodNotAllowed: return 405
         case .requestTimeout: return 408
         case .headersTooLarge: return 431
-        case .attachmentAlreadySent: return 409
+        case .attachmentAlreadySent, .messageNotReplyable: return 409
         case .invalidCredentials, .unauthenticated, .sessionExpired: return 401
         case .notFound: return 404
         case .requestAlreadyAnswered, .requestOverdue, .tooManyUnsentAttachments: return 409

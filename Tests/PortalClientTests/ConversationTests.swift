@@ -64,8 +64,12 @@ import Testing
             #expect(reply.inReplyTo == answer.id && reply.applicationID == world.application.id)
             #expect(try await client.send(to: .reply(answer.id), text: "Thank you.", attachmentIDs: [], idempotencyKey: "re") == reply)
             #expect(try await client.messages(applicationID: world.application.id).count == 3)
-            await #expect(throws: ClientError.notFound) {
+            // One's own message exists (it is listed), so it is not "not found": it takes no reply. An unknown id is.
+            await #expect(throws: ClientError.refused(.messageNotReplyable, limit: nil)) {
                 _ = try await client.send(to: .reply(mine), text: "To myself", attachmentIDs: [], idempotencyKey: "self")
+            }
+            await #expect(throws: ClientError.notFound) {
+                _ = try await client.send(to: .reply("message_nobody"), text: "To nobody", attachmentIDs: [], idempotencyKey: "nobody")
             }
         }
     }
