@@ -332,7 +332,7 @@ public final class ApplicantStore: Sendable {
     }
 
     /// `cache`, for async callers: the write waits on GRDB's queue, not on a thread of the cooperative pool.
-    func keep<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) async throws {
+    public func keep<Value: Encodable>(_ value: Value, as key: String, at now: Date = Date()) async throws {
         let content = try Self.encoder.encode(value)
         try await database.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO cache (key, fetchedAt, content) VALUES (?, ?, ?)",

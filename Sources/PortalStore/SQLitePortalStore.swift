@@ -496,6 +496,9 @@ public final class SQLitePortalStore: PortalStore {
             if row.readByAuthorityAt == nil {
                 row.readByAuthorityAt = now
                 try row.update(db)
+                // News for the applicant's open conversation and stream, already read: it is not counted unread.
+                try Self.notify(db, applicantID: row.applicantID, kind: .messageRead, applicationID: row.applicationID,
+                                topic: row.topic, subjectID: ApplicantMessageID.of(receiptNumber: number), now: now, readAt: now)
             }
             return try Self.incoming(db, row)
         }
@@ -656,11 +659,11 @@ public final class SQLitePortalStore: PortalStore {
 
     private static func notify(
         _ db: Database, applicantID: String, kind: PortalNotification.Kind, applicationID: String?, topic: String? = nil,
-        subjectID: String, now: Date
+        subjectID: String, now: Date, readAt: Date? = nil
     ) throws {
         try NotificationRow(
             sequence: nil, id: Identifier.make("notification"), applicantID: applicantID, kind: kind,
-            applicationID: applicationID, subjectID: subjectID, createdAt: now, readAt: nil, topic: topic
+            applicationID: applicationID, subjectID: subjectID, createdAt: now, readAt: readAt, topic: topic
         ).insert(db)
     }
 

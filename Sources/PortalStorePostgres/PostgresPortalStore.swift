@@ -598,10 +598,18 @@ public final class PostgresPortalStore: PortalStore, Service {
     public func markReadByAuthority(messageID: String, now: Date) async throws -> IncomingMessage? {
         try await write { lease in
             guard let number = ApplicantMessageID.receiptNumber(in: messageID) else { return nil }
-            try await lease.run("""
-                UPDATE message SET read_by_authority_at = COALESCE(read_by_authority_at, \(Timestamp(now)))
-                WHERE receipt_number = \(number)
-                """)
+            // Only the first opening changes anything, and only it is news for the applicant.
+            if let first = try await lease.row("""
+                UPDATE message SET read_by_authority_at = \(Timestamp(now))
+                WHERE receipt_number = \(number) AND read_by_authority_at IS NULL
+                RETURNING applicant_id, application_id, topic
+                """) {
+                let (applicantID, applicationID, topic) = try first.decode((String, String?, String?).self)
+                // Already read: news for an open conversation and stream, never counted unread.
+                try await Self.notify(lease, applicantID: applicantID, kind: .messageRead, applicationID: applicationID,
+                                      topic: topic, subjectID: ApplicantMessageID.of(receiptNumber: number), now: Timestamp(now),
+                                      readAt: Timestamp(now))
+            }
             return try await Self.receivedMessages(lease, receiptNumber: number).first?.incoming
         }
     }
@@ -899,12 +907,12 @@ extension PostgresPortalStore {
     /// Records a notification; its sequence is taken here, so the caller holds the arrival lock.
     private static func notify(
         _ lease: Lease, applicantID: String, kind: PortalNotification.Kind, applicationID: String?, topic: String? = nil,
-        subjectID: String, now: Timestamp
+        subjectID: String, now: Timestamp, readAt: Timestamp? = nil
     ) async throws {
         try await lease.run("""
-            INSERT INTO notification (id, applicant_id, kind, application_id, subject_id, created_at, topic)
+            INSERT INTO notification (id, applicant_id, kind, application_id, subject_id, created_at, topic, read_at)
             VALUES (\(Identifier.make("notification")), \(applicantID), \(kind.rawValue), \(applicationID), \(subjectID), \(now),
-                    \(topic))
+                    \(topic), \(readAt))
             """)
         // Delivered to every listening portal when this transaction commits, not before.
         try await lease.run("SELECT pg_notify(\(Self.changeChannel), \(Self.notificationChange))")

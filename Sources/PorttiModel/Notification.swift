@@ -11,6 +11,9 @@ public struct PortalNotification: Sendable, Codable, Hashable, Identifiable {
         case messageReceived = "message_received"
         /// The authority wrote the applicant a message (`subjectID` is the message's id).
         case message = "message"
+        /// The authority opened the applicant's message (`subjectID` is that message's id). Recorded already read:
+        /// it is news for an open conversation and `notifications --follow`, not something the applicant must open.
+        case messageRead = "message_read"
     }
 
     public var id: String

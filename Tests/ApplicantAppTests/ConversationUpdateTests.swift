@@ -272,6 +272,22 @@ import Testing
         #expect(status.unread == 1)
     }
 
+    /// The authority's reading arrives already read: news on the status line (an open conversation or message
+    /// reloads on any arrival), the unread count unchanged, and it leads to the applicant's message.
+    @Test func aMessageReadNotification_isNews_notUnread_andOpensTheApplicantsMessage() {
+        let notification = Fixed.notification("n10", .messageRead, sequence: 10, read: true)
+        #expect(NotificationsScreen.destination(of: notification) == .message(id: notification.subjectID))
+        var status = StatusLine()
+        _ = status.update(.listed(.success(Fresh(value: NotificationList(notifications: [], unread: 2), offlineSince: nil)),
+                                  fromCache: false), environment)
+        let effects = status.update(.event(.notification(notification)), environment)
+        #expect(effects.requests().map(\.word) == ["arrived n10"])
+        var canvas = Canvas(width: 80, height: 1)
+        status.view(into: &canvas, area: canvas.bounds, context: ViewContext(language: .english, now: Fixed.now))
+        #expect(canvas.lines[0] == " New: The authority read your message (MIG-2026-000001)")
+        #expect(status.unread == 2)
+    }
+
     @Test func theApplication_opensItsConversation() {
         var screen = ApplicationScreen(applicationID: "application_1")
         let overview = ApplicationOverview(application: ScreenTests.work, timeline: [], decisionID: nil)

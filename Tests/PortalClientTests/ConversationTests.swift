@@ -9,6 +9,33 @@ import Testing
 
 /// Conversations through the real portal and the real client: both directions, the states, saving files.
 @Suite struct ConversationTests {
+    /// The authority's reading arrives on the open stream (what an open conversation and `--follow` listen to),
+    /// already read: the unread count stays.
+    @Test func readByTheAuthority_arrivesOnTheStream_alreadyRead() async throws {
+        try await withPortal { portal in
+            let world = try await ClientCase.make(portal)
+            defer { Task { await world.client.shutdown() } }
+            let client = world.client
+            let mine = try #require(try await client.send(
+                to: .application(world.application.id), text: "Read it?", attachmentIDs: [], idempotencyKey: "ask").messageID)
+            let (known, unread) = try await client.notifications()
+            let after = known.map(\.sequence).max()
+            // Bounded: a client that cannot read the kind passes the event over and would wait for ever.
+            let arrived = try await within(20, "the reading on the stream") { () async throws -> PortalNotification? in
+                var events = client.notificationEvents(after: after).makeAsyncIterator()
+                guard case .connected = await events.next() else { return nil }
+                _ = try await portal.store.markReadByAuthority(messageID: mine, now: portal.clock.now)
+                while let event = await events.next() {
+                    if case .notification(let notification) = event { return notification }
+                }
+                return nil
+            }
+            #expect(arrived?.kind == .messageRead && arrived?.subjectID == mine, "\(String(describing: arrived))")
+            #expect(arrived?.readAt != nil && arrived?.applicationReference == world.application.referenceNumber)
+            #expect(try await client.notifications().unread == unread)
+        }
+    }
+
     @Test func applicantsMessage_movesReceivedReadAnswered_andTheAnswerIsNotifiedReadAndSaved() async throws {
         try await withPortal { portal in
             let world = try await ClientCase.make(portal)

@@ -727,6 +727,35 @@ private func applicantWithApplication(_ store: any PortalStore, _ username: Stri
         }
     }
 
+    /// "Read by the authority" reaches the applicant's open streams as a notification that is already read:
+    /// the unread count does not move, and opening the message again is no news.
+    @Test(arguments: StoreKind.allCases)
+    func readByTheAuthority_isNotifiedOnce_alreadyRead_unreadCountUnchanged(_ kind: StoreKind) async throws {
+        try await withStore(kind) { store, _ in
+            let (aino, application) = try await applicantWithApplication(store, "aino")
+            let mine = try #require(try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "q", target: .application(application.id), text: "When?",
+                attachmentIDs: [], now: start + 60)).messageID)
+            let other = try #require(try await store.receiveMessage(NewMessage(
+                applicantID: aino.id, idempotencyKey: "t", target: .topic("residence_card"), text: "My card?",
+                attachmentIDs: [], now: start + 61)).messageID)
+            let unread = try await store.notifications(applicantID: aino.id, after: nil).count { $0.readAt == nil }
+            let before = try await store.latestNotificationSequence()
+
+            _ = try await store.markReadByAuthority(messageID: mine, now: start + 120)
+            _ = try await store.markReadByAuthority(messageID: mine, now: start + 180)
+            _ = try await store.markReadByAuthority(messageID: other, now: start + 240)
+            #expect(try await store.latestNotificationSequence() > before)
+            let news = try await store.notifications(applicantID: aino.id, after: before)
+            #expect(news.map(\.kind) == [.messageRead, .messageRead])
+            #expect(news.map(\.subjectID) == [mine, other])
+            #expect(news.map(\.readAt) == [start + 120, start + 240])
+            #expect(news.first?.applicationID == application.id && news.first?.applicationReference == application.referenceNumber)
+            #expect(news.last?.applicationID == nil && news.last?.topic == "residence_card")
+            #expect(try await store.notifications(applicantID: aino.id, after: nil).count { $0.readAt == nil } == unread)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func messageOnAnotherMatter_andReply_keepTheirTopic_onceByKey(_ kind: StoreKind) async throws {
         try await withStore(kind) { store, _ in

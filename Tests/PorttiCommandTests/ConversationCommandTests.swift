@@ -147,6 +147,77 @@ import Testing
         }
     }
 
+    /// The officer's `read` is news on the applicant's `notifications --follow`, as "answered" is, and it is
+    /// recorded already read: the unread count stays.
+    @Test func theOfficersRead_isFollowedLive_andLeavesTheUnreadCount() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let reference = application.referenceNumber
+            let question = try applicant.file("question.txt", Array("Have you read this?".utf8))
+            let receipt = try await applicant.json(Receipt.self, ["message", "--about", reference, "--message-file", question])
+            struct Notifications: Decodable { var notifications: [PortalNotification]; var unread: Int }
+            let unread = try await applicant.json(Notifications.self, ["notifications"]).unread
+
+            let follower = try applicant.follow(["notifications", "--follow"])
+            defer { follower.stop() }
+            try await waitUntil("the list before following") { follower.output.contains("Unread notifications") }
+            let read = try await officer(applicant, portal, ["read", receipt.number])
+            #expect(read.status == 0, "\(read.err)")
+            try await waitUntil("the reading followed: \(follower.output)") {
+                follower.output.contains("The authority read your message")
+            }
+            let line = try #require(follower.output.split(separator: "\n").first { $0.contains("The authority read your message") })
+            // Named by the receipt number the commands take, and its application; not marked unread.
+            #expect(line.contains(receipt.number) && line.contains(reference) && !line.hasPrefix("*"), "\(line)")
+            let after = try await applicant.json(Notifications.self, ["notifications"])
+            #expect(after.unread == unread)
+            #expect(after.notifications.first?.kind == .messageRead && after.notifications.first?.readAt != nil)
+        }
+    }
+
+    /// With the portal stopped, what was kept answers: all the messages, one application's conversation (never
+    /// listed alone), and one message by id or receipt number; each says offline and as of when, `--json` adds
+    /// `offlineSince`, and `--read` marks nothing read.
+    @Test func offline_messagesAndOneConversationAndOneMessage_answerFromWhatWasKept_andMarkNothing() async throws {
+        try await withSignedInApplicant { portal, applicant in
+            let application = try await applicant.fileApplication()
+            let reference = application.referenceNumber
+            let question = try applicant.file("question.txt", Array("Still there?".utf8))
+            let receipt = try await applicant.json(Receipt.self, ["message", "--about", reference, "--message-file", question])
+            let mine = try #require(receipt.messageID)
+            let written = try await portal.store.sendAuthorityMessage(NewAuthorityMessage(
+                target: .application(application.id), text: "Please call us.", files: [], now: portal.clock.now))
+            #expect(try await applicant.run(["applications"]).status == 0)
+            let online = try await applicant.run(["messages", "--json"])
+            #expect(online.status == 0 && !online.out.contains("offlineSince") && !online.err.contains("Offline"), "\(online)")
+            await portal.stop()
+
+            struct OfflineList: Decodable { var messages: [Message]; var unread: Int; var offlineSince: Date? }
+            struct OfflineMessage: Decodable { var id: String; var text: String; var readAt: Date?; var offlineSince: Date? }
+            for arguments in [["messages"], ["messages", reference]] {
+                let text = try await applicant.run(arguments)
+                #expect(text.status == 0 && text.err.contains("Offline") && text.out.contains("Please call us."), "\(arguments): \(text)")
+                #expect(text.out.contains(receipt.number), "\(arguments): \(text.out)")
+                let json = try await applicant.json(OfflineList.self, arguments)
+                #expect(json.offlineSince != nil && json.messages.map(\.id) == [mine, written.id] && json.unread == 1)
+            }
+            let read = try await applicant.run(["messages", "--read", written.id])
+            #expect(read.status == 0 && read.out.contains("Please call us."), "\(read)")
+            #expect(read.err.contains("Offline") && read.err.contains("not marked read"), "\(read.err)")
+            let json = try await applicant.json(OfflineMessage.self, ["messages", "--read", written.id])
+            #expect(json.id == written.id && json.readAt == nil && json.offlineSince != nil)
+            let own = try await applicant.json(OfflineMessage.self, ["messages", "--read", receipt.number])
+            #expect(own.text == "Still there?" && own.offlineSince != nil)
+
+            // Nothing was marked: back online, the authority's message is still unopened, and opening it marks it.
+            let again = try await TestPortal.start(folder: portal.folder, clock: portal.clock, port: portal.port)
+            defer { Task { await again.stop() } }
+            #expect(try await applicant.json(Listed.self, ["messages"]).unread == 1)
+            let opened = try await applicant.json(OfflineMessage.self, ["messages", "--read", written.id])
+            #expect(opened.readAt != nil && opened.offlineSince == nil)
+        }
+    }
+
     @Test func foreignAndUnknownIds_answerAlike_andWrongArgumentsAreRefused() async throws {
         try await withSignedInApplicant { portal, applicant in
             let application = try await applicant.fileApplication()

@@ -102,7 +102,7 @@ struct NotificationsScreen: AppScreen {
         switch notification.kind {
         case .decisionReady: .decision(id: notification.subjectID, reference: notification.applicationReference)
         case .requestSent: .request(id: notification.subjectID, applicationID: notification.applicationID ?? "")
-        case .message: .message(id: notification.subjectID)
+        case .message, .messageRead: .message(id: notification.subjectID)
         // A confirmation of receipt of a message on another matter has no application: its conversation.
         case .messageReceived: notification.applicationID.map { .application(id: $0) } ?? .conversation(.otherMatters)
         }

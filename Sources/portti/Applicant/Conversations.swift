@@ -40,10 +40,12 @@ extension Portti {
                 if let application { applicationID = try await context.applicationID(store, named: application) }
                 if let read { return try await open(read, context, store) }
                 if let save { return try await saveFiles(of: save, context, store) }
-                let key = applicationID.map { "messages:\($0)" } ?? "messages"
-                let messages = try await context.fresh(store, key: key) { try await $0.messages(applicationID: applicationID) }
+                let conversation = try await context.conversation(store, applicationID: applicationID)
+                let messages = conversation.value
                 let unread = messages.count(where: \.isUnread)
-                if options.json { return try sayJSON(MessageList(messages: messages, unread: unread)) }
+                if options.json {
+                    return try sayJSON(MessageList(messages: messages, unread: unread, offlineSince: conversation.offlineSince))
+                }
                 if messages.isEmpty { return say("\(context.strings("cli.messages_none"))") }
                 if unread > 0 { say("\(context.strings("cli.messages_unread", count: unread))") }
                 let topics = await context.knownTopics(store)
@@ -54,9 +56,18 @@ extension Portti {
 
         private func open(_ name: String, _ context: ApplicantContext, _ store: ApplicantStore) async throws {
             let id = try await context.messageID(store, named: name)
-            var message = try await context.client.message(id: id)
-            if message.isUnread { message = try await context.client.markMessageRead(id: id) }
-            if options.json { return try sayJSON(message) }
+            let opened = try await context.keptOrFresh(store, message: id)
+            var message = opened.value
+            if let offlineSince = opened.offlineSince {
+                note("\(context.strings("cli.offline", ["time": context.formats.dateTime(offlineSince)]))")
+                // Marking read needs the portal: nothing is marked, and the message stays unopened there.
+                if message.isUnread { note("\(context.strings("cli.message_not_marked_offline"))") }
+            } else if message.isUnread {
+                message = try await context.client.markMessageRead(id: id)
+                // Kept as opened: read offline later, it does not show unopened again.
+                try? await store.keep(message, as: "message:\(id)")
+            }
+            if options.json { return try sayJSON(OfflineMarked(value: message, offlineSince: opened.offlineSince)) }
             context.show(message, topics: await context.knownTopics(store), names: MessageNames([message]))
         }
 
@@ -146,6 +157,23 @@ extension Portti {
     struct MessageList: Codable, Sendable {
         var messages: [Message]
         var unread: Int
+        /// When the portal gave this list, when it is shown from what was kept here (offline); absent when fresh.
+        var offlineSince: Date?
+    }
+
+    /// A value printed as JSON with `offlineSince` beside its own fields when it comes from what was kept here:
+    /// online the shape is the value's alone.
+    struct OfflineMarked<Value: Encodable>: Encodable {
+        var value: Value
+        var offlineSince: Date?
+
+        private enum Key: String, CodingKey { case offlineSince }
+
+        func encode(to encoder: any Encoder) throws {
+            try value.encode(to: encoder)
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encodeIfPresent(offlineSince, forKey: .offlineSince)
+        }
     }
 
     /// `portti messages --save ID --json`: the files written.
@@ -236,6 +264,36 @@ extension ApplicantContext {
             throw Failure(strings("cli.unknown_message", ["name": UntrustedText.sanitized(name)]), ExitStatus.refused)
         }
         return message.id
+    }
+
+    /// A conversation (nil: all the messages) through the cache. Out of reach, the one kept; for an application
+    /// whose conversation was never listed alone, its part of all the messages kept. Says on stderr when it is
+    /// shown offline, and as of when.
+    /// - Throws: the client's error when the portal is out of reach and nothing is kept.
+    func conversation(_ store: ApplicantStore, applicationID: String?) async throws -> Fresh<[Message]> {
+        let key = applicationID.map { "messages:\($0)" } ?? "messages"
+        var answer: Fresh<[Message]>
+        do {
+            answer = try await readThroughCache(store, key: key) { try await client.messages(applicationID: applicationID) }
+        } catch let error as ClientError where error.isTransient && applicationID != nil {
+            guard let all: Fresh<[Message]> = await cachedOnly(store, key: "messages") else { throw error }
+            answer = Fresh(value: all.value.filter { $0.applicationID == applicationID }, offlineSince: all.offlineSince)
+        }
+        if let offlineSince = answer.offlineSince { note("\(strings("cli.offline", ["time": formats.dateTime(offlineSince)]))") }
+        return answer
+    }
+
+    /// The message with `id` from the portal (kept for offline use); out of reach, as kept when it was opened
+    /// or listed last.
+    /// - Throws: the client's error when the portal is out of reach and the message was never kept here.
+    func keptOrFresh(_ store: ApplicantStore, message id: String) async throws -> Fresh<Message> {
+        do {
+            return try await readThroughCache(store, key: "message:\(id)") { try await client.message(id: id) }
+        } catch let error as ClientError where error.isTransient {
+            let all: Fresh<[Message]>? = await cachedOnly(store, key: "messages")
+            guard let all, let message = all.value.first(where: { $0.id == id }) else { throw error }
+            return Fresh(value: message, offlineSince: all.offlineSince)
+        }
     }
 
     /// The message with `id` as the conversations kept here have it; nil when not kept.

@@ -73,6 +73,8 @@ extension ApplicantContext {
         case .requestSent: references.handle(ofRequest: notification.subjectID) ?? ""
         case .decisionReady: notification.applicationReference ?? ""
         case .messageReceived, .message: notification.subjectID
+        // The applicant's own message, by its receipt number as `messages` shows it and the commands take it.
+        case .messageRead: String(notification.subjectID.trimmingPrefix("message_"))
         }
         let start: TerminalText = "\(mark) \(notification.sequence)\t\(formats.dateTime(notification.createdAt))\t"
         return start + "\(strings("notification.\(notification.kind.rawValue)"))\t\(subject)\t"
