@@ -270,6 +270,15 @@ public final class ApplicantStore: Sendable {
         }
     }
 
+    /// The receipt kept under `number`, for async callers (read off the cooperative pool); nil when none is.
+    public func receipt(number: String) async throws(ApplicantStoreError) -> KeptReceipt? {
+        try await records {
+            try await database.read { db in
+                try String.fetchOne(db, sql: "SELECT content FROM keptReceipt WHERE number = ?", arguments: [number])
+            }.map { try Self.decode(KeptReceipt.self, $0) }
+        }
+    }
+
     /// The receipt of an earlier delivery of the same message as `draft` (`KeptReceipt.covers`), unless an
     /// outbox item still pending carries it: sending that item is the same message once more under its own
     /// key, not a second message, and needs no warning.

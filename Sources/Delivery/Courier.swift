@@ -39,6 +39,23 @@ public actor Courier {
         return try await deliver(item, progress: progress)
     }
 
+    /// Sends `draft` again as the outbox item it already went into (the same idempotency key). When that item was
+    /// delivered meanwhile (the outbox's own retry, while the applicant looked at "waiting"), answers that
+    /// delivery's receipt and sends nothing: pressing "try now" after the retry went must not make a second copy.
+    /// - Throws: as `send`.
+    public func resend(
+        _ draft: Draft, progress: @escaping @Sendable (Progress) -> Void = { _ in }
+    ) async throws(ClientError) -> Receipt {
+        let latest: OutboxItem?
+        do { latest = try await store.outbox().last { $0.carries(draft) } } catch { throw .localStorageFailed }
+        if let latest, case .delivered(let number) = latest.state {
+            let kept: KeptReceipt?
+            do { kept = try await store.receipt(number: number) } catch { throw .localStorageFailed }
+            if let kept { return kept.receipt }
+        }
+        return try await send(draft, progress: progress)
+    }
+
     /// Delivers everything still pending in the outbox, oldest first (on start, and after a failure passed).
     /// Answers what happened to each.
     public func deliverPending(

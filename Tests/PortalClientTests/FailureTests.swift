@@ -210,6 +210,14 @@ final class CountCalls: ClientMiddleware, Sendable {
         #expect(outcomes.count == 1)
         #expect(try await again.store.incomingMessages().map(\.text) == [draft.text])
         #expect(await courier.deliverPending().isEmpty, "nothing left to send")
+        // The writing screen still says "waiting: press Enter to try now" and the applicant presses it after the
+        // outbox's own retry went: that is the same item, already delivered; its receipt, and no second copy.
+        let receipt = try await courier.resend(draft)
+        #expect(receipt.number == outcomes.first.flatMap { try? $0.outcome.get() }?.number)
+        #expect(try await again.store.incomingMessages().map(\.text) == [draft.text])
+        // Sent anew (not the waiting item), the same text is a second message, as the applicant confirmed.
+        _ = try await courier.send(draft)
+        #expect(try await again.store.incomingMessages().count == 2)
         await world.client.shutdown()
         await again.stop()
     }

@@ -305,9 +305,10 @@ struct ComposeScreen: AppScreen {
         guard case .key(let key) = event else { return [] }
         if confirmingAgain {
             confirmingAgain = false
-            // The language's own yes (y, k for kyllä, j for ja), and y in any language, as habit has it.
+            // The language's own yes (y, k for kyllä, j for ja), and only it: the prompt says any other key does
+            // not send, and a second copy is what this question guards against.
             let yes = environment.context.strings("compose.key.yes")
-            guard [yes.lowercased(), yes.uppercased(), "y", "Y"].contains(where: { key == .character(Character($0)) }) else { return [] }
+            guard [yes.lowercased(), yes.uppercased()].contains(where: { key == .character(Character($0)) }) else { return [] }
             stage = .sending(nil)
             return send(environment, confirmed: true)
         }
@@ -396,6 +397,8 @@ struct ComposeScreen: AppScreen {
         let draft = self.draft(at: environment.now)
         let courier = account.courier
         let store = account.store
+        // Once it waits in the outbox, sending is sending that item again, never a new one.
+        let sameItem = waitingInOutbox
         return [.stream("send") { post in
             // Looked up again here: review's look-up may not have answered before Send was pressed.
             if !confirmed, let earlier = await BlockingWork.run({ try? store.earlierDelivery(of: draft) }) {
@@ -403,7 +406,11 @@ struct ComposeScreen: AppScreen {
             }
             // Saved first: whatever happens next, the text is kept.
             await BlockingWork.run { try? store.save(draft) }
-            let result = await AppEnvironment.result { try await courier.send(draft) { post(.sendProgress($0)) } }
+            let result = await AppEnvironment.result {
+                sameItem
+                    ? try await courier.resend(draft) { post(.sendProgress($0)) }
+                    : try await courier.send(draft) { post(.sendProgress($0)) }
+            }
             post(.sendFinished(result))
         }]
     }
