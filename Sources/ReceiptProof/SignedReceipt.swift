@@ -155,6 +155,20 @@ public struct PublicReceiptKey: Codable, Sendable, Hashable {
         self.x = x
     }
 
+    private enum CodingKeys: String, CodingKey { case kty, crv, x, kid, alg, use }
+
+    /// `alg` and `use` are optional in a JWK (RFC 7517 §4.2, §4.4): a key set written by another JOSE tool
+    /// without them is read, and the key is still checked by `isWellFormed`.
+    public init(from decoder: any Decoder) throws {
+        let values = try decoder.container(keyedBy: CodingKeys.self)
+        kty = try values.decode(String.self, forKey: .kty)
+        crv = try values.decode(String.self, forKey: .crv)
+        x = try values.decode(String.self, forKey: .x)
+        kid = try values.decode(String.self, forKey: .kid)
+        alg = try values.decodeIfPresent(String.self, forKey: .alg) ?? "EdDSA"
+        use = try values.decodeIfPresent(String.self, forKey: .use) ?? "sig"
+    }
+
     /// Whether `kid` is this key's RFC 7638 thumbprint, so a key cannot be passed off under another's name.
     public var isWellFormed: Bool {
         guard kty == "OKP", crv == "Ed25519", let raw = ReceiptKeys.base64URLDecoded(x), raw.count == 32 else { return false }

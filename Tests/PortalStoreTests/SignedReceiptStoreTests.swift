@@ -43,6 +43,19 @@ import Testing
         }
     }
 
+    /// A key set written by another JOSE tool may leave out `alg` and `use` (both optional, RFC 7517 §4.2, §4.4):
+    /// it is read, and its keys are the same keys.
+    @Test func aKeySetWithoutAlgOrUse_isRead() throws {
+        let key = ReceiptSigningKey.generate(now: Date())
+        let full = try JSONEncoder().encode(ReceiptKeySet(keys: [key.publicJWK]))
+        var object = try #require(try JSONSerialization.jsonObject(with: full) as? [String: [[String: String]]])
+        object["keys"] = object["keys"]?.map { $0.filter { $0.key != "alg" && $0.key != "use" } }
+        let bare = try JSONSerialization.data(withJSONObject: object)
+        let read = try JSONDecoder().decode(ReceiptKeySet.self, from: bare)
+        #expect(read.keys == [key.publicJWK])
+        #expect(read.key(kid: key.kid)?.isWellFormed == true)
+    }
+
     @Test func statement_signsAndVerifies_andEachChangeIsTold() async throws {
         let key = ReceiptSigningKey.generate(now: now)
         let other = ReceiptSigningKey.generate(now: now)
