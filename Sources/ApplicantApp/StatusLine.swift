@@ -237,7 +237,9 @@ struct StatusLine: Sendable {
         if status == nil, let unread, unread > 0 { status = context.strings("news.unread", ["count": String(unread)]) }
         guard let status else { return }
         canvas.fill(area, style: .bar)
-        _ = canvas.put(" " + status, column: area.column, row: area.row, maxWidth: area.width, style: .bar)
+        // News longer than the row is cut with "…", never mid-word with nothing to say so.
+        _ = canvas.put(" " + TextLayout.truncate(status, toWidth: area.width - 1, ellipsis: true),
+                       column: area.column, row: area.row, maxWidth: area.width, style: .bar)
     }
 }
 

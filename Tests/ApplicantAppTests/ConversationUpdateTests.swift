@@ -270,6 +270,11 @@ import Testing
         status.view(into: &canvas, area: canvas.bounds, context: context)
         #expect(canvas.lines[0] == " New: A new message from the authority (Residence card)")
         #expect(status.unread == 1)
+        // Narrower than the news: cut with "…", as Swedish news was cut mid-word at 80 columns.
+        var narrow = Canvas(width: 40, height: 1)
+        status.view(into: &narrow, area: narrow.bounds, context: context)
+        #expect(narrow.lines[0].hasPrefix(" New: A new message from the") && narrow.lines[0].hasSuffix("…")
+                && narrow.lines[0].count == 40, "\(narrow.lines[0])")
     }
 
     /// The authority's reading arrives already read: news on the status line (an open conversation or message
