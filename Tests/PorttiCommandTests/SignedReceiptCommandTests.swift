@@ -151,6 +151,8 @@ import Testing
             let entry = try #require((json["receipts"] as? [[String: Any]])?.first)
             #expect(entry["verdict"] as? String == "notThePortalsKey" && entry["fingerprint"] as? String == forger.kid)
             #expect(entry["number"] as? String == "2026-99999999" && json["portalKeysKept"] as? Bool == true && json["valid"] as? Int == 0)
+            // What the receipt does not state (it answers no request) is null, not left out: one shape for scripts.
+            #expect(entry.keys.contains("request") && entry["request"] is NSNull, "\(report.out)")
 
             // A machine that never met the portal cannot tell: it shows the fingerprint to compare.
             let stranger = ["XDG_DATA_HOME": applicant.home.appending(path: "elsewhere").path]

@@ -206,6 +206,20 @@ struct VerifiedReceipt: Encodable {
 
     var isValid: Bool { verdict == "valid" }
 
+    /// Every documented field, a field the receipt does not state as null (as the README says), so that a script
+    /// reads one shape.
+    func encode(to encoder: any Encoder) throws {
+        var values = encoder.container(keyedBy: CodingKeys.self)
+        try values.encode(verdict, forKey: .verdict)
+        try values.encode(number, forKey: .number)
+        try values.encode(fingerprint, forKey: .fingerprint)
+        try values.encode(keyKeptForPortal, forKey: .keyKeptForPortal)
+        try values.encode(receivedAt, forKey: .receivedAt)
+        try values.encode(applicant, forKey: .applicant)
+        try values.encode(application, forKey: .application)
+        try values.encode(request, forKey: .request)
+    }
+
     init(_ verdict: ReceiptVerdict, jws: String, kept: ReceiptKeySet) {
         messageKey = verdict.messageKey
         let statement: ReceiptStatement?
