@@ -23,6 +23,16 @@ public func within<T: Sendable>(
     }
 }
 
+/// Waits until `condition` holds, looking again every 50 ms, failing with `TimedOut` after `seconds`: the one
+/// poll loop for conditions nothing announces (a file written by another process, a row in another's records).
+public func eventually(
+    _ seconds: Double, _ what: String, _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
+    try await within(seconds, what) {
+        while try await !condition() { try await Task.sleep(for: .milliseconds(50)) }
+    }
+}
+
 /// Runs blocking work (a process's start or end, a pipe read to its end) on a thread of its own: the cooperative
 /// pool has as many threads as cores, two here, and every in-process portal of the run serves on them.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {

@@ -283,9 +283,7 @@ import Testing
 private func waitUntil(_ what: @autoclosure () -> String, _ condition: @escaping @Sendable () -> Bool) async throws {
     // A bound for a loaded machine (a full parallel run), where a portal in the test process took over 20 s to
     // hear what the officer's CLI wrote.
-    try await within(60, what()) {
-        while !condition() { try await Task.sleep(for: .milliseconds(50)) }
-    }
+    try await eventually(60, what()) { condition() }
 }
 
 /// A command that keeps running (`notifications --follow`), its output and errors appended to a file as it prints.
@@ -350,13 +348,14 @@ extension Applicant {
             let text = home.appending(path: "k\(index).txt")
             try Data("Written to a frozen portal, \(index).".utf8).write(to: text)
             let cli = try ChildProcess(binary, way + ["--message-file", text.path], environment: environment)
-            let kept = try? await within(60, "\(way) in the outbox") {
-                while ((try? await records.outbox()) ?? []).count < index + 1 { try await Task.sleep(for: .milliseconds(50)) }
-                return true
-            }
+            let kept: Bool
+            do {
+                try await eventually(60, "\(way) in the outbox") { ((try? await records.outbox()) ?? []).count >= index + 1 }
+                kept = true
+            } catch { kept = false }
             kill(cli.pid, SIGKILL)
             _ = await cli.finish()
-            #expect(kept == true, "\(way): nothing in the outbox while the portal does not answer")
+            #expect(kept, "\(way): nothing in the outbox while the portal does not answer")
         }
         // Left to run, a command ends when its request times out (not tried again): exit 3, the message waits.
         let last = home.appending(path: "last.txt")

@@ -337,7 +337,7 @@ struct TerminalAppTests {
         // and on a busy machine the kill could come before the outbox has it.
         let records = try ApplicantStore(path: ApplicantStore.path(
             portal: portal.url, username: "demo", environment: ["XDG_DATA_HOME": home.folder.path + "/data"]))
-        for _ in 0..<400 where ((try? await records.outbox()) ?? []).isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        try? await eventually(20, "the message in the outbox") { !((try? await records.outbox()) ?? []).isEmpty }
         #expect(try await records.outbox().count == 1)
         let app = try #require(first.programID)
         kill(app, SIGKILL)
